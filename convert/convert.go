@@ -1,0 +1,204 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/quant"
+)
+
+// Version is the converter version written as q3m.version.
+const Version = "0.1.0"
+
+// Alignment is the tensor data alignment of the output file: one page, so
+// that tensor (and, for real models, expert) starts are page-aligned.
+const Alignment = 4096
+
+// Options controls a conversion.
+type Options struct {
+	Type     quant.Type     // weight matrices' type: F32, F16, BF16, Q8_0 or Q4_0
+	Threads  int            // 0 = runtime.NumCPU()
+	Progress func(Progress) // optional; see Progress
+}
+
+// Progress reports how far a conversion is. It is sent at most about ten
+// times a second, plus once at the start and once at the end, never
+// concurrently.
+type Progress struct {
+	Done, Total int64  // bytes of source tensor data
+	Tensor      string // output tensor being written
+	Elapsed     time.Duration
+}
+
+// fileType returns llama.cpp's general.file_type for the asked type, and
+// whether the type can be asked for.
+func fileType(t quant.Type) (uint32, bool) {
+	switch t {
+	case quant.F32:
+		return 0, true
+	case quant.F16:
+		return 1, true
+	case quant.Q4_0:
+		return 2, true
+	case quant.Q8_0:
+		return 7, true
+	case quant.BF16:
+		return 32, true
+	}
+	return 0, false
+}
+
+// DefaultOutput returns <hfDir>/<dirname>-<TYPE>.gguf.
+func DefaultOutput(hfDir string, t quant.Type) string {
+	return filepath.Join(hfDir, modelName(hfDir)+"-"+t.String()+".gguf")
+}
+
+func modelName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Base(filepath.Clean(dir))
+}
+
+// Convert writes the checkpoint in hfDir as one GGUF file at outPath. On any
+// error, including cancellation of ctx, no file is left at outPath.
+func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error) {
+	ftype, ok := fileType(opt.Type)
+	if !ok {
+		return fmt.Errorf("convert: type %s not supported (want F32, F16, BF16, Q8_0 or Q4_0)", opt.Type)
+	}
+	cfgPath := filepath.Join(hfDir, "config.json")
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return fmt.Errorf("convert: %s: %w", hfDir, err)
+	}
+	voc, err := readVocab(hfDir, cfg.VocabSize)
+	if err != nil {
+		return err
+	}
+	ck, err := openCheckpoint(hfDir)
+	if err != nil {
+		return err
+	}
+	defer ck.Close()
+	p, err := makePlan(cfg, ck, opt.Type)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(outPath, hfDir, ck); err != nil {
+		return err
+	}
+	w, err := format.Create(outPath, Alignment)
+	if err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			w.Abort()
+		}
+	}()
+	for _, m := range metadata(cfg, p, modelName(hfDir), ftype) {
+		if err := w.AddKV(m.Key, m.Value); err != nil {
+			return fmt.Errorf("convert: key %s: %w", m.Key, err)
+		}
+	}
+	for _, m := range voc.kvs() {
+		if err := w.AddKV(m.Key, m.Value); err != nil {
+			return fmt.Errorf("convert: key %s: %w", m.Key, err)
+		}
+	}
+	for _, t := range p.tensors {
+		if err := w.AddTensor(t.Name, t.Type, t.Dims...); err != nil {
+			return fmt.Errorf("convert: tensor %s: %w", t.Name, err)
+		}
+	}
+	if err := newStreamer(w, opt, p.tensors).run(ctx); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("convert: %s: %w", outPath, err)
+	}
+	return nil
+}
+
+// checkOutput refuses an output path that is one of the input files.
+func checkOutput(out, dir string, ck *checkpoint) error {
+	st, err := os.Stat(out)
+	if err != nil {
+		return nil // absent: nothing to clobber
+	}
+	if st.IsDir() {
+		return fmt.Errorf("convert: output %s is a directory", out)
+	}
+	inputs := append(ck.paths(), filepath.Join(dir, "config.json"), filepath.Join(dir, "tokenizer.json"),
+		filepath.Join(dir, "tokenizer_config.json"), filepath.Join(dir, "model.safetensors.index.json"),
+		filepath.Join(dir, "chat_template.jinja"))
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return fmt.Errorf("convert: output %s is the input file %s", out, in)
+		}
+	}
+	return nil
+}
+
+// metadata returns the general.*, qwen3moe.* and q3m.* pairs.
+func metadata(c *HFConfig, p *plan, name string, ftype uint32) []kv {
+	u := func(v int) uint32 { return uint32(v) }
+	m := []kv{
+		{"general.architecture", "qwen3moe"},
+		{"general.name", name},
+		{"general.file_type", ftype},
+		{"qwen3moe.vocab_size", u(c.VocabSize)},
+		{"qwen3moe.block_count", u(c.NumLayers)},
+		{"qwen3moe.context_length", u(c.MaxPositionEmbeddings)},
+		{"qwen3moe.embedding_length", u(c.HiddenSize)},
+		{"qwen3moe.feed_forward_length", u(c.IntermediateSize)},
+		{"qwen3moe.attention.head_count", u(c.NumHeads)},
+		{"qwen3moe.attention.head_count_kv", u(c.NumKVHeads)},
+		{"qwen3moe.attention.key_length", u(c.HeadDim)},
+		{"qwen3moe.attention.value_length", u(c.HeadDim)},
+		{"qwen3moe.rope.freq_base", float32(c.RopeTheta)},
+		{"qwen3moe.attention.layer_norm_rms_epsilon", float32(c.RMSNormEps)},
+		{"qwen3moe.expert_count", u(c.NumExperts)},
+		{"qwen3moe.expert_used_count", u(c.NumExpertsPerTok)},
+		{"qwen3moe.expert_feed_forward_length", u(c.MoEIntermediateSize)},
+	}
+	if r := c.Rope; r.Type == "yarn" {
+		m = append(m,
+			kv{"qwen3moe.rope.scaling.type", "yarn"},
+			kv{"qwen3moe.rope.scaling.factor", float32(r.Factor)},
+			kv{"qwen3moe.rope.scaling.original_context_length", u(r.OriginalMaxPositionEmbeddings)},
+			kv{"q3m.rope.yarn.beta_fast", float32(r.BetaFast)},
+			kv{"q3m.rope.yarn.beta_slow", float32(r.BetaSlow)},
+			kv{"q3m.rope.yarn.attention_factor", float32(r.AttentionFactor)},
+			kv{"q3m.rope.yarn.truncate", r.Truncate},
+		)
+	}
+	m = append(m,
+		kv{"q3m.version", Version},
+		kv{"q3m.quantization", p.quantization()},
+		kv{"q3m.norm_topk_prob", c.NormTopKProb},
+	)
+	if c.AttentionBias {
+		m = append(m, kv{"q3m.attention_bias", true})
+	}
+	if d := c.DenseLayers(); len(d) > 0 {
+		ids := make([]int32, len(d))
+		for i, l := range d {
+			ids[i] = int32(l)
+		}
+		m = append(m, kv{"q3m.dense_layers", ids})
+	}
+	if c.UseSlidingWindow {
+		m = append(m, kv{"q3m.sliding_window", u(c.SlidingWindow)})
+	}
+	return m
+}
