@@ -81,5 +81,13 @@ func dequantizeQ4_0(dst []float32, src []byte) {
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// roundAway rounds half away from zero, as C's roundf.
-func roundAway(v float32) float32 { return float32(math.Round(float64(v))) }
+// roundAway rounds half away from zero, as C's roundf. Adding ±0.5 in
+// float64 is exact for every float32 that can reach here, so truncation
+// gives roundf's result without math.Round's bit fiddling.
+func roundAway(v float32) int32 {
+	d := float64(v)
+	if d < 0 {
+		return int32(d - 0.5)
+	}
+	return int32(d + 0.5)
+}

@@ -182,3 +182,16 @@ func FuzzQ8_0Bound(f *testing.F) {
 		}
 	})
 }
+
+func TestRoundAwayMatchesRoundf(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vals := []float32{0.5, -0.5, 1.5, -1.5, 2.5, 0.49999997, -0.49999997, 126.5, -127.5, 0, 1e-10}
+	for range 100000 {
+		vals = append(vals, float32(r.NormFloat64()*60))
+	}
+	for _, v := range vals {
+		if got, want := roundAway(v), int32(math.Round(float64(v))); got != want {
+			t.Fatalf("roundAway(%v) = %d, want %d", v, got, want)
+		}
+	}
+}
