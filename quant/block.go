@@ -16,7 +16,9 @@ func quantizeQ8_0(dst []byte, src []float32) {
 		out := dst[b*34 : (b+1)*34]
 		var amax float32
 		for _, v := range x {
-			amax = max(amax, abs32(v))
+			if a := abs32(v); !(amax > a) { // C's MAX(amax, a), NaN included
+				amax = a
+			}
 		}
 		d := amax / 127
 		var id float32
