@@ -1,0 +1,72 @@
+package asm
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Kernel is one implementation of every hot loop. All functions have the
+// semantics of their generic twins in this package.
+type Kernel struct {
+	Name        string
+	DotQ8_0     func(w, x []byte, nblocks int) float32
+	DotQ4_0Q8_0 func(w, x []byte, nblocks int) float32
+	DotF32      func(w []byte, x []float32) float32
+	DotF16F32   func(w []byte, x []float32) float32
+	DotBF16F32  func(w []byte, x []float32) float32
+	Dot         func(a, b []float32) float32
+}
+
+// Generic is the portable Go kernel, available everywhere.
+var Generic = &Kernel{
+	Name:        "generic",
+	DotQ8_0:     DotQ8_0,
+	DotQ4_0Q8_0: DotQ4_0Q8_0,
+	DotF32:      DotF32,
+	DotF16F32:   DotF16F32,
+	DotBF16F32:  DotBF16F32,
+	Dot:         Dot,
+}
+
+// registry lists the kernels this machine can run, best last; active is the
+// one in use. Architecture files append to available in their init.
+var (
+	available = []*Kernel{Generic}
+	active    atomic.Pointer[Kernel]
+)
+
+func init() { active.Store(available[len(available)-1]) }
+
+// Kernels returns the names of the kernels this machine can run, the
+// portable "generic" first and the preferred one last.
+func Kernels() []string {
+	names := make([]string, len(available))
+	for i, k := range available {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// Lookup returns the kernel called name, if this machine can run it.
+func Lookup(name string) (*Kernel, bool) {
+	for _, k := range available {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// Active returns the kernel in use.
+func Active() *Kernel { return active.Load() }
+
+// Use makes the kernel called name the active one and returns a function
+// that restores the previous choice. It is meant for tests and benchmarks.
+func Use(name string) (restore func(), err error) {
+	k, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("asm: kernel %q not available on this machine (have %v)", name, Kernels())
+	}
+	prev := active.Swap(k)
+	return func() { active.Store(prev) }, nil
+}

@@ -1,0 +1,15 @@
+// Package ops is the arithmetic of q3m: matrix-vector and matrix-matrix
+// products over quantized weight matrices, activation quantization, RMSNorm,
+// RoPE, softmax, SiLU and attention, plus the worker pool that spreads rows
+// across threads.
+//
+// Weights are read in place (Matrix.Data is typically a view of a mapped
+// file). For Q8_0 and Q4_0 weights the activation rows are quantized to Q8_0
+// once per product and integer block dot products are used, as llama.cpp
+// does; for F32, F16 and BF16 weights activations stay float32.
+//
+// Scratch memory belongs to an Exec, one per caller (a runtime.Session);
+// a Pool may be shared by any number of Execs used from different goroutines.
+// An Exec itself is not safe for concurrent use. After warm-up, no operation
+// allocates.
+package ops

@@ -1,0 +1,116 @@
+package ops
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/q3m/q3m/ops/asm"
+	"github.com/q3m/q3m/quant"
+)
+
+// QuantizeQ8_0 encodes x (a multiple of 32 values) as Q8_0 blocks into dst,
+// bit-identically to quant.Quantize(quant.Q8_0, …) and ggml's reference.
+func QuantizeQ8_0(dst []byte, x []float32) {
+	for b := 0; b < len(x)/asm.QK; b++ {
+		v := x[b*asm.QK : (b+1)*asm.QK]
+		out := dst[b*asm.Q8_0Bytes : (b+1)*asm.Q8_0Bytes]
+		var amax float32
+		for _, f := range v {
+			amax = max(amax, float32(math.Abs(float64(f))))
+		}
+		d := amax / 127
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		binary.LittleEndian.PutUint16(out, quant.ToF16(d))
+		q := out[2:34]
+		for j, f := range v {
+			q[j] = byte(int8(math.Round(float64(float32(f * id)))))
+		}
+	}
+}
+
+// RMSNorm sets dst = x · 1/sqrt(mean(x²) + eps) · w, in float32 with the
+// sum of squares accumulated in float64. dst may alias x.
+func RMSNorm(dst, x, w []float32, eps float32) {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	w = w[:len(x)]
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = float32(v*scale) * w[i]
+	}
+}
+
+// Softmax replaces x with exp(x - max x) / Σ exp(x - max x), in float32 with
+// the sum accumulated in float64.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - mx)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// SiLU returns x·sigmoid(x).
+func SiLU(x float32) float32 {
+	return x / float32(1+math.Exp(-float64(x)))
+}
+
+// SwiGLU sets dst[i] = SiLU(gate[i]) · up[i]. dst may alias gate or up.
+func SwiGLU(dst, gate, up []float32) {
+	up = up[:len(gate)]
+	dst = dst[:len(gate)]
+	for i, g := range gate {
+		dst[i] = SiLU(g) * up[i]
+	}
+}
+
+// Add sets dst[i] += x[i].
+func Add(dst, x []float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] += x[i]
+	}
+}
+
+// AddScaled sets dst[i] += a·x[i].
+func AddScaled(dst []float32, a float32, x []float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] += float32(a * x[i])
+	}
+}
+
+// Rope rotates each of the heads (consecutive runs of 2·len(cos) values) of
+// x by the angles whose cosines and sines are cos and sin, in the "rotate
+// half" layout: element j pairs with element j + hd/2.
+func Rope(x []float32, heads int, cos, sin []float32) {
+	half := len(cos)
+	sin = sin[:half]
+	for h := range heads {
+		a := x[h*2*half : h*2*half+half]
+		b := x[h*2*half+half : (h+1)*2*half]
+		for j := range half {
+			x0, x1 := a[j], b[j]
+			a[j] = float32(x0*cos[j]) - float32(x1*sin[j])
+			b[j] = float32(x1*cos[j]) + float32(x0*sin[j])
+		}
+	}
+}

@@ -1,0 +1,337 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/ops"
+)
+
+// Architecture is the general.architecture value of the files q3m runs.
+const Architecture = "qwen3moe"
+
+// ErrUnsupported is wrapped by errors about files that are well formed but
+// describe a model (or a tensor type) this runtime cannot run.
+var ErrUnsupported = errors.New("runtime: unsupported model")
+
+// Config is the shape and arithmetic settings of a Qwen3-MoE model, as read
+// from a file's metadata (defaults as in docs/metadata.md).
+type Config struct {
+	Vocab, Hidden, Layers      int
+	Heads, KVHeads, HeadDim    int
+	FFN                        int // dense MLP intermediate size
+	Experts, ExpertsUsed       int
+	ExpertFFN                  int // expert MLP intermediate size
+	ContextLen                 int
+	RopeTheta, RMSEps          float64
+	NormTopKProb               bool
+	AttentionBias              bool
+	DenseLayers                []int // layers with a dense MLP, ascending
+	SlidingWindow              int   // 0: no window
+	RopeScaling                string
+	RopeFactor                 float64
+	RopeOrigCtx                int
+	YarnBetaFast, YarnBetaSlow float64
+	YarnAttnFactor             float64
+	YarnTruncate               bool
+	Tied                       bool // token_embd is also the output matrix
+}
+
+// MoE reports whether layer i has a routed-expert MLP (else a dense one).
+func (c Config) MoE(i int) bool {
+	return c.Experts > 0 && !slices.Contains(c.DenseLayers, i)
+}
+
+// metaReader reads keys of one file, remembering the first error.
+type metaReader struct {
+	f   *format.File
+	err error
+}
+
+func (r *metaReader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *metaReader) uint(key string, def int, required bool) int {
+	v, ok, err := r.f.Uint(key)
+	switch {
+	case err != nil:
+		r.fail(err)
+	case !ok && required:
+		r.fail(fmt.Errorf("runtime: %s: required key %q missing", r.f.Path, key))
+	case !ok:
+		return def
+	case v > math.MaxInt32:
+		r.fail(fmt.Errorf("runtime: %s: key %q = %d is too large", r.f.Path, key, v))
+	default:
+		return int(v)
+	}
+	return def
+}
+
+// float reads a number key. A float32 value is widened to the float64 of
+// its shortest decimal form (1e-6, not 9.99999997e-7): the value config.json
+// held, which the reference implementation uses.
+func (r *metaReader) float(key string, def float64) float64 {
+	v, ok, err := r.f.Float(key)
+	if err != nil {
+		r.fail(err)
+	}
+	if !ok || err != nil {
+		return def
+	}
+	if raw, _ := r.f.Lookup(key); raw != nil {
+		if f32, is := raw.(float32); is {
+			v, _ = strconv.ParseFloat(strconv.FormatFloat(float64(f32), 'g', -1, 32), 64)
+		}
+	}
+	return v
+}
+
+func (r *metaReader) bool(key string, def bool) bool {
+	v, ok, err := r.f.Bool(key)
+	if err != nil {
+		r.fail(err)
+	}
+	if !ok || err != nil {
+		return def
+	}
+	return v
+}
+
+func (r *metaReader) string(key string) string {
+	v, _, err := r.f.String(key)
+	if err != nil {
+		r.fail(err)
+	}
+	return v
+}
+
+// ConfigFromFile reads and validates the model configuration of f: metadata
+// values, and the presence, shapes and types of every tensor the forward
+// pass reads.
+func ConfigFromFile(f *format.File) (Config, error) {
+	r := &metaReader{f: f}
+	if arch := r.string("general.architecture"); r.err == nil && arch != Architecture {
+		return Config{}, fmt.Errorf("runtime: %s: general.architecture is %q, want %q: %w", f.Path, arch, Architecture, ErrUnsupported)
+	}
+	a := Architecture + "."
+	var c Config
+	c.Layers = r.uint(a+"block_count", 0, true)
+	c.ContextLen = r.uint(a+"context_length", 0, true)
+	c.Hidden = r.uint(a+"embedding_length", 0, true)
+	c.FFN = r.uint(a+"feed_forward_length", 0, false)
+	c.Heads = r.uint(a+"attention.head_count", 0, true)
+	c.KVHeads = r.uint(a+"attention.head_count_kv", c.Heads, false)
+	hd := 0
+	if c.Heads > 0 {
+		hd = c.Hidden / c.Heads
+	}
+	c.HeadDim = r.uint(a+"attention.key_length", hd, false)
+	vd := r.uint(a+"attention.value_length", c.HeadDim, false)
+	c.RopeTheta = r.float(a+"rope.freq_base", 10000)
+	c.RMSEps = r.float(a+"attention.layer_norm_rms_epsilon", 1e-6)
+	c.Experts = r.uint(a+"expert_count", 0, false)
+	c.ExpertsUsed = r.uint(a+"expert_used_count", 0, false)
+	c.ExpertFFN = r.uint(a+"expert_feed_forward_length", 0, c.Experts > 0)
+	c.NormTopKProb = r.bool("q3m.norm_topk_prob", true)
+	c.AttentionBias = r.bool("q3m.attention_bias", false)
+	c.SlidingWindow = r.uint("q3m.sliding_window", 0, false)
+	if dl, ok, err := f.Ints("q3m.dense_layers"); err != nil {
+		r.fail(err)
+	} else if ok {
+		for _, i := range dl {
+			if i < 0 || i >= int64(c.Layers) {
+				r.fail(fmt.Errorf("runtime: %s: q3m.dense_layers holds %d, outside [0, %d)", f.Path, i, c.Layers))
+				break
+			}
+			c.DenseLayers = append(c.DenseLayers, int(i))
+		}
+		slices.Sort(c.DenseLayers)
+		c.DenseLayers = slices.Compact(c.DenseLayers)
+	}
+	readRopeScaling(r, &c)
+	c.Vocab = r.uint(a+"vocab_size", 0, false)
+	if c.Vocab == 0 && r.err == nil {
+		if toks, ok, err := f.Strings("tokenizer.ggml.tokens"); err == nil && ok {
+			c.Vocab = len(toks)
+		} else if t, ok := f.Tensor("token_embd.weight"); ok && len(t.Dims) == 2 && t.Dims[1] <= math.MaxInt32 {
+			c.Vocab = int(t.Dims[1])
+		}
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if err := c.validate(vd); err != nil {
+		return Config{}, fmt.Errorf("runtime: %s: %w", f.Path, err)
+	}
+	if c.Layers > len(f.Tensors) {
+		return Config{}, fmt.Errorf("runtime: %s: block_count %d but only %d tensors: %w", f.Path, c.Layers, len(f.Tensors), format.ErrCorrupt)
+	}
+	_, hasOut := f.Tensor("output.weight")
+	c.Tied = !hasOut
+	if err := checkTensors(f, c); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func readRopeScaling(r *metaReader, c *Config) {
+	a := Architecture + "."
+	switch typ := r.string(a + "rope.scaling.type"); typ {
+	case "", "none":
+		return
+	case "yarn":
+		c.RopeScaling = typ
+	default:
+		r.fail(fmt.Errorf("runtime: %s: rope scaling %q: %w", r.f.Path, typ, ErrUnsupported))
+		return
+	}
+	c.RopeOrigCtx = r.uint(a+"rope.scaling.original_context_length", c.ContextLen, false)
+	def := 0.0
+	if c.RopeOrigCtx > 0 {
+		def = float64(c.ContextLen) / float64(c.RopeOrigCtx)
+	}
+	c.RopeFactor = r.float(a+"rope.scaling.factor", def)
+	c.YarnBetaFast = r.float("q3m.rope.yarn.beta_fast", 32)
+	c.YarnBetaSlow = r.float("q3m.rope.yarn.beta_slow", 1)
+	c.YarnAttnFactor = r.float("q3m.rope.yarn.attention_factor", yarnMscale(c.RopeFactor))
+	c.YarnTruncate = r.bool("q3m.rope.yarn.truncate", true)
+}
+
+// yarnMscale is transformers' default YaRN attention factor.
+func yarnMscale(factor float64) float64 {
+	if factor <= 1 {
+		return 1
+	}
+	return 0.1*math.Log(factor) + 1
+}
+
+func (c Config) validate(valueDim int) error {
+	pos := []struct {
+		name string
+		v    int
+	}{{"vocab size", c.Vocab}, {"block_count", c.Layers}, {"embedding_length", c.Hidden},
+		{"head_count", c.Heads}, {"head_count_kv", c.KVHeads}, {"key_length", c.HeadDim},
+		{"context_length", c.ContextLen}}
+	for _, p := range pos {
+		if p.v <= 0 {
+			return fmt.Errorf("%s is %d, want > 0", p.name, p.v)
+		}
+	}
+	switch {
+	case c.Heads%c.KVHeads != 0:
+		return fmt.Errorf("head_count %d is not a multiple of head_count_kv %d", c.Heads, c.KVHeads)
+	case c.HeadDim%2 != 0:
+		return fmt.Errorf("key_length %d is odd; RoPE needs pairs", c.HeadDim)
+	case valueDim != c.HeadDim:
+		return fmt.Errorf("value_length %d differs from key_length %d: %w", valueDim, c.HeadDim, ErrUnsupported)
+	case c.Experts > 0 && (c.ExpertsUsed < 1 || c.ExpertsUsed > c.Experts):
+		return fmt.Errorf("expert_used_count %d outside [1, expert_count %d]", c.ExpertsUsed, c.Experts)
+	case c.Experts > 0 && c.ExpertFFN <= 0:
+		return fmt.Errorf("expert_feed_forward_length %d, want > 0", c.ExpertFFN)
+	case !(c.RMSEps >= 0) || !(c.RopeTheta > 1) || math.IsInf(c.RopeTheta, 0):
+		return fmt.Errorf("rms epsilon %g or rope base %g out of range", c.RMSEps, c.RopeTheta)
+	case c.RopeScaling == "yarn" && (!(c.RopeFactor > 0) || c.RopeOrigCtx <= 0 || math.IsInf(c.RopeFactor, 0)):
+		return fmt.Errorf("yarn factor %g with original context %d", c.RopeFactor, c.RopeOrigCtx)
+	}
+	for i := range c.Layers {
+		if !c.MoE(i) && c.FFN <= 0 {
+			return fmt.Errorf("layer %d has a dense MLP but feed_forward_length is %d", i, c.FFN)
+		}
+	}
+	return nil
+}
+
+// tensorSpec is one tensor the forward pass reads: its GGUF dims, and
+// whether it is a vector (copied and dequantized) or a matrix (read in place).
+type tensorSpec struct {
+	name   string
+	dims   []int
+	matrix bool
+}
+
+func tensorSpecs(c Config) []tensorSpec {
+	H, q, kv := c.Hidden, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	specs := []tensorSpec{
+		{"token_embd.weight", []int{H, c.Vocab}, true},
+		{"output_norm.weight", []int{H}, false},
+	}
+	if !c.Tied {
+		specs = append(specs, tensorSpec{"output.weight", []int{H, c.Vocab}, true})
+	}
+	for i := range c.Layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		specs = append(specs,
+			tensorSpec{p + "attn_norm.weight", []int{H}, false},
+			tensorSpec{p + "attn_q.weight", []int{H, q}, true},
+			tensorSpec{p + "attn_k.weight", []int{H, kv}, true},
+			tensorSpec{p + "attn_v.weight", []int{H, kv}, true},
+			tensorSpec{p + "attn_output.weight", []int{q, H}, true},
+			tensorSpec{p + "attn_q_norm.weight", []int{c.HeadDim}, false},
+			tensorSpec{p + "attn_k_norm.weight", []int{c.HeadDim}, false},
+			tensorSpec{p + "ffn_norm.weight", []int{H}, false})
+		if c.AttentionBias {
+			specs = append(specs,
+				tensorSpec{p + "attn_q.bias", []int{q}, false},
+				tensorSpec{p + "attn_k.bias", []int{kv}, false},
+				tensorSpec{p + "attn_v.bias", []int{kv}, false},
+				tensorSpec{p + "attn_output.bias", []int{H}, false})
+		}
+		if c.MoE(i) {
+			E, I := c.Experts, c.ExpertFFN
+			specs = append(specs,
+				tensorSpec{p + "ffn_gate_inp.weight", []int{H, E}, true},
+				tensorSpec{p + "ffn_gate_exps.weight", []int{H, I, E}, true},
+				tensorSpec{p + "ffn_up_exps.weight", []int{H, I, E}, true},
+				tensorSpec{p + "ffn_down_exps.weight", []int{I, H, E}, true})
+		} else {
+			specs = append(specs,
+				tensorSpec{p + "ffn_gate.weight", []int{H, c.FFN}, true},
+				tensorSpec{p + "ffn_up.weight", []int{H, c.FFN}, true},
+				tensorSpec{p + "ffn_down.weight", []int{c.FFN, H}, true})
+		}
+	}
+	return specs
+}
+
+func checkTensors(f *format.File, c Config) error {
+	for _, s := range tensorSpecs(c) {
+		if _, err := lookup(f, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup finds the tensor of spec s and checks its shape and type.
+func lookup(f *format.File, s tensorSpec) (format.TensorInfo, error) {
+	t, ok := f.Tensor(s.name)
+	if !ok {
+		return t, fmt.Errorf("runtime: %s: tensor %q missing", f.Path, s.name)
+	}
+	same := len(t.Dims) == len(s.dims)
+	for i := 0; same && i < len(s.dims); i++ {
+		same = t.Dims[i] == uint64(s.dims[i])
+	}
+	if !same {
+		return t, fmt.Errorf("runtime: %s: tensor %q has dims %v, want %v", f.Path, s.name, t.Dims, s.dims)
+	}
+	supported := t.Type.Convertible()
+	if s.matrix {
+		supported = ops.Supported(t.Type)
+	}
+	if !supported {
+		return t, fmt.Errorf("runtime: %s: tensor %q has type %s: %w", f.Path, s.name, t.Type, ErrUnsupported)
+	}
+	if n := len(f.Data(t)); uint64(n) != t.Bytes() {
+		return t, fmt.Errorf("runtime: %s: tensor %q: %d data bytes, want %d: %w", f.Path, s.name, n, t.Bytes(), format.ErrCorrupt)
+	}
+	return t, nil
+}

@@ -1,0 +1,15 @@
+// Package runtime runs Qwen3-MoE models from q3m (GGUF) files on the CPU.
+//
+// Load maps a file and builds views of its weights (matrices are never
+// copied; norms and biases are). A Model is shared read-only by any number
+// of Sessions; each Session owns a position, a float32 KV cache and all the
+// scratch memory of the forward pass, so decoding a token allocates nothing.
+// Sessions of one Model with the same thread count share one worker pool.
+//
+// The arithmetic follows Hugging Face transformers' Qwen3MoeForCausalLM
+// (docs/model.md); for Q8_0 and Q4_0 weights the inputs of each matrix
+// product are rounded to Q8_0 first, as llama.cpp does. Prefill runs up to
+// maxBatch tokens through each layer together, grouping them by expert in
+// MoE layers; its logits are bit-identical to decoding the same tokens one
+// at a time.
+package runtime

@@ -1,0 +1,194 @@
+package runtime
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/ops"
+	"github.com/q3m/q3m/quant"
+)
+
+// Model is a loaded Qwen3-MoE model: a configuration and views of the
+// weights of an open file (matrices are read in place from the mapping;
+// only norms and biases are copied). It is safe for concurrent use by many
+// Sessions.
+type Model struct {
+	file    *format.File
+	cfg     Config
+	embed   ops.Matrix
+	output  ops.Matrix // token_embd when tied
+	outNorm []float32
+	layers  []layer
+
+	mu    sync.Mutex
+	pools map[int]*ops.Pool // shared by sessions, by thread count
+}
+
+type layer struct {
+	attnNorm, ffnNorm []float32
+	q, k, v, o        ops.Matrix
+	qb, kb, vb, ob    []float32 // nil without attention bias
+	qNorm, kNorm      []float32
+	router            ops.Matrix
+	gate, up, down    []ops.Matrix // per expert (MoE layer) or one (dense)
+	moe               bool
+}
+
+// Load opens the model file at path and prepares its weights.
+func Load(path string) (*Model, error) {
+	f, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func newModel(f *format.File) (*Model, error) {
+	c, err := ConfigFromFile(f)
+	if err != nil {
+		return nil, err
+	}
+	ld := &loader{f: f}
+	m := &Model{file: f, cfg: c, pools: map[int]*ops.Pool{}}
+	H, V := c.Hidden, c.Vocab
+	m.embed = ld.matrix("token_embd.weight", H, V)
+	m.output = m.embed
+	if !c.Tied {
+		m.output = ld.matrix("output.weight", H, V)
+	}
+	m.outNorm = ld.vector("output_norm.weight", H)
+	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	m.layers = make([]layer, c.Layers)
+	for i := range m.layers {
+		l := &m.layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		l.attnNorm = ld.vector(p+"attn_norm.weight", H)
+		l.ffnNorm = ld.vector(p+"ffn_norm.weight", H)
+		l.q = ld.matrix(p+"attn_q.weight", H, q)
+		l.k = ld.matrix(p+"attn_k.weight", H, kv)
+		l.v = ld.matrix(p+"attn_v.weight", H, kv)
+		l.o = ld.matrix(p+"attn_output.weight", q, H)
+		l.qNorm = ld.vector(p+"attn_q_norm.weight", c.HeadDim)
+		l.kNorm = ld.vector(p+"attn_k_norm.weight", c.HeadDim)
+		if c.AttentionBias {
+			l.qb = ld.vector(p+"attn_q.bias", q)
+			l.kb = ld.vector(p+"attn_k.bias", kv)
+			l.vb = ld.vector(p+"attn_v.bias", kv)
+			l.ob = ld.vector(p+"attn_output.bias", H)
+		}
+		l.moe = c.MoE(i)
+		if l.moe {
+			E, I := c.Experts, c.ExpertFFN
+			l.router = ld.matrix(p+"ffn_gate_inp.weight", H, E)
+			l.gate = ld.experts(p+"ffn_gate_exps.weight", H, I, E)
+			l.up = ld.experts(p+"ffn_up_exps.weight", H, I, E)
+			l.down = ld.experts(p+"ffn_down_exps.weight", I, H, E)
+		} else {
+			l.gate = []ops.Matrix{ld.matrix(p+"ffn_gate.weight", H, c.FFN)}
+			l.up = []ops.Matrix{ld.matrix(p+"ffn_up.weight", H, c.FFN)}
+			l.down = []ops.Matrix{ld.matrix(p+"ffn_down.weight", c.FFN, H)}
+		}
+	}
+	if ld.err != nil {
+		return nil, ld.err
+	}
+	return m, nil
+}
+
+// loader builds weight views, remembering the first error.
+type loader struct {
+	f   *format.File
+	err error
+}
+
+func (ld *loader) tensor(name string, matrix bool, dims ...int) (format.TensorInfo, []byte) {
+	if ld.err != nil {
+		return format.TensorInfo{}, nil
+	}
+	t, err := lookup(ld.f, tensorSpec{name, dims, matrix})
+	if err != nil {
+		ld.err = err
+		return t, nil
+	}
+	return t, ld.f.Data(t)
+}
+
+// matrix returns the view of a 2-D tensor with GGUF dims {cols, rows}.
+func (ld *loader) matrix(name string, cols, rows int) ops.Matrix {
+	t, data := ld.tensor(name, true, cols, rows)
+	m := ops.Matrix{Type: t.Type, Data: data, Rows: rows, Cols: cols}
+	if ld.err == nil {
+		if err := m.Validate(); err != nil {
+			ld.err = fmt.Errorf("runtime: %s: tensor %q: %w", ld.f.Path, name, err)
+		}
+	}
+	return m
+}
+
+// experts returns one view per expert of a 3-D tensor {cols, rows, n}.
+func (ld *loader) experts(name string, cols, rows, n int) []ops.Matrix {
+	t, data := ld.tensor(name, true, cols, rows, n)
+	if ld.err != nil {
+		return nil
+	}
+	size := len(data) / n
+	ms := make([]ops.Matrix, n)
+	for e := range ms {
+		ms[e] = ops.Matrix{Type: t.Type, Data: data[e*size : (e+1)*size : (e+1)*size], Rows: rows, Cols: cols}
+		if err := ms[e].Validate(); err != nil {
+			ld.err = fmt.Errorf("runtime: %s: tensor %q expert %d: %w", ld.f.Path, name, e, err)
+			return nil
+		}
+	}
+	return ms
+}
+
+// vector returns a float32 copy of a 1-D tensor of n values.
+func (ld *loader) vector(name string, n int) []float32 {
+	t, data := ld.tensor(name, false, n)
+	if ld.err != nil {
+		return nil
+	}
+	v := make([]float32, n)
+	if err := quant.Dequantize(t.Type, v, data); err != nil {
+		ld.err = fmt.Errorf("runtime: %s: tensor %q: %w", ld.f.Path, name, err)
+	}
+	return v
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// File returns the model's open file.
+func (m *Model) File() *format.File { return m.file }
+
+// Close stops the model's worker pools and unmaps the file. Sessions of the
+// model must not be used afterwards.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	for k, p := range m.pools {
+		p.Close()
+		delete(m.pools, k)
+	}
+	m.mu.Unlock()
+	return m.file.Close()
+}
+
+// pool returns the model's worker pool of the given size, starting it on
+// first use. Sessions with the same thread count share one pool.
+func (m *Model) pool(threads int) *ops.Pool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pools[threads]
+	if !ok {
+		p = ops.NewPool(threads)
+		m.pools[threads] = p
+	}
+	return p
+}

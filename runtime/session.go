@@ -1,0 +1,217 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	goruntime "runtime"
+
+	"github.com/q3m/q3m/ops"
+	"github.com/q3m/q3m/quant"
+)
+
+// ErrContextFull is wrapped by Eval's error when the tokens would not fit in
+// the session's context.
+var ErrContextFull = errors.New("runtime: context full")
+
+// DefaultContextLen caps the context of a session whose options leave it 0.
+const DefaultContextLen = 4096
+
+// maxBatch is the number of tokens that go through the layers together
+// during prefill; it bounds the session's scratch memory.
+const maxBatch = 32
+
+// SessionOptions configures a Session.
+type SessionOptions struct {
+	// ContextLen is the number of positions of the KV cache, at most the
+	// model's context length; 0 means the model's, capped at
+	// DefaultContextLen.
+	ContextLen int
+	// Threads is the number of goroutines computing; 0 means
+	// runtime.NumCPU(). Sessions of one model with the same thread count
+	// share a worker pool.
+	Threads int
+}
+
+// Session is one sequence being evaluated: a position, a float32 KV cache
+// (grown by doubling as positions fill, up to the context length) and
+// scratch memory. It is not safe for concurrent use; use one Session per
+// goroutine. After the first Eval, decoding one token allocates nothing.
+type Session struct {
+	// Trace, when set, is called for every MoE routing decision with the
+	// chosen experts in rank order and their (possibly renormalized)
+	// weights. The slices are only valid during the call.
+	Trace func(layer, pos int, experts []int, weights []float32)
+
+	m        *Model
+	cfg      Config
+	ctx      int
+	pos      int
+	exec     *ops.Exec
+	kc, vc   [][]float32 // per layer: ctx rows of KVHeads·HeadDim
+	cos, sin []float32   // ctx rows of HeadDim/2
+	logits   []float32
+	buf      scratch
+}
+
+// scratch holds the activations of one batch of up to maxBatch tokens.
+type scratch struct {
+	x, xn, o     []float32 // residual stream, normed input, block output [B·H]
+	q, att       []float32 // [B·nh·hd]
+	k, v         []float32 // [B·nkv·hd]
+	mlpGate      []float32 // [B·max(FFN, ExpertFFN)]
+	mlpUp        []float32
+	router       []float32 // [B·E]
+	chosen       []int     // [B·k] expert ids, rank order per token
+	weights      []float32 // [B·k]
+	count, start []int     // per expert: tokens routed, first slot in order
+	order        []int     // [B·k] indexes into chosen, grouped by expert
+	expIn        []float32 // [B·H] gathered tokens of one expert
+	expOut       []float32 // [B·H]
+	slots        []float32 // [B·k·H] expert outputs per (token, rank)
+}
+
+// NewSession starts a session at position 0.
+func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
+	c := m.cfg
+	ctx := opt.ContextLen
+	if ctx < 0 || ctx > c.ContextLen {
+		return nil, fmt.Errorf("runtime: context length %d outside [0, %d], the model's", ctx, c.ContextLen)
+	}
+	if ctx == 0 {
+		ctx = min(c.ContextLen, DefaultContextLen)
+	}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = goruntime.NumCPU()
+	}
+	s := &Session{m: m, cfg: c, ctx: ctx, exec: ops.NewExec(m.pool(threads))}
+	kvd := c.KVHeads * c.HeadDim
+	s.kc, s.vc = make([][]float32, c.Layers), make([][]float32, c.Layers)
+	s.growKV(min(ctx, 256))
+	s.cos, s.sin = ropeTables(c, ctx)
+	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
+	ffn := max(c.FFN, c.ExpertFFN)
+	f := func(n int) []float32 { return make([]float32, n) }
+	s.buf = scratch{
+		x: f(B * H), xn: f(B * H), o: f(B * H),
+		q: f(B * c.Heads * c.HeadDim), att: f(B * c.Heads * c.HeadDim),
+		k: f(B * kvd), v: f(B * kvd),
+		mlpGate: f(B * ffn), mlpUp: f(B * ffn),
+		router: f(B * c.Experts), chosen: make([]int, B*k), weights: f(B * k),
+		count: make([]int, c.Experts), start: make([]int, c.Experts), order: make([]int, B*k),
+		expIn: f(B * H), expOut: f(B * H), slots: f(B * k * H),
+	}
+	s.logits = f(c.Vocab)
+	s.exec.Reserve(B, max(H, ffn, c.Heads*c.HeadDim), ctx)
+	return s, nil
+}
+
+// growKV makes the KV cache hold at least n positions, doubling its size
+// (up to the context length) so that long sessions grow it rarely.
+func (s *Session) growKV(n int) {
+	kvd := s.cfg.KVHeads * s.cfg.HeadDim
+	if len(s.kc) > 0 && len(s.kc[0]) >= n*kvd {
+		return
+	}
+	size := max(n, min(s.ctx, 2*len(s.kc[0])/kvd))
+	for i := range s.kc {
+		s.kc[i] = append(s.kc[i], make([]float32, size*kvd-len(s.kc[i]))...)
+		s.vc[i] = append(s.vc[i], make([]float32, size*kvd-len(s.vc[i]))...)
+	}
+}
+
+// Pos returns the number of positions in the KV cache: the position of the
+// next token.
+func (s *Session) Pos() int { return s.pos }
+
+// ContextLen returns the session's number of positions.
+func (s *Session) ContextLen() int { return s.ctx }
+
+// Reset empties the session.
+func (s *Session) Reset() { s.pos = 0 }
+
+// Truncate drops the positions from pos on, so that the next token goes to
+// position pos.
+func (s *Session) Truncate(pos int) error {
+	if pos < 0 || pos > s.pos {
+		return fmt.Errorf("runtime: truncate to %d outside [0, %d]", pos, s.pos)
+	}
+	s.pos = pos
+	return nil
+}
+
+// Eval runs ids through the model at the current position, appending them to
+// the KV cache. It returns the logits of every token (len(ids)·Vocab values)
+// if all is set, else of the last token only. The slice belongs to the
+// session and is valid until the next call. On error the session is
+// unchanged.
+func (s *Session) Eval(ids []int32, all bool) ([]float32, error) {
+	V := s.cfg.Vocab
+	if len(ids) == 0 {
+		return nil, errors.New("runtime: Eval of no tokens")
+	}
+	for i, id := range ids {
+		if id < 0 || int(id) >= V {
+			return nil, fmt.Errorf("runtime: token %d (index %d) outside vocabulary [0, %d)", id, i, V)
+		}
+	}
+	if s.pos+len(ids) > s.ctx {
+		return nil, fmt.Errorf("runtime: %d tokens at position %d exceed the context of %d: %w", len(ids), s.pos, s.ctx, ErrContextFull)
+	}
+	s.growKV(s.pos + len(ids))
+	if all && len(s.logits) < len(ids)*V {
+		s.logits = make([]float32, len(ids)*V)
+	}
+	for done := 0; done < len(ids); done += maxBatch {
+		n := min(maxBatch, len(ids)-done)
+		s.forward(ids[done : done+n])
+		if all {
+			s.lmHead(s.logits[done*V:(done+n)*V], 0, n)
+		} else if done+n == len(ids) {
+			s.lmHead(s.logits[:V], n-1, 1)
+		}
+	}
+	if all {
+		return s.logits[:len(ids)*V], nil
+	}
+	return s.logits[:V], nil
+}
+
+// forward runs a batch of tokens through every layer, leaving the final
+// hidden states in buf.x and advancing the position.
+func (s *Session) forward(ids []int32) {
+	c, b := s.cfg, &s.buf
+	H, n := c.Hidden, len(ids)
+	for t, id := range ids {
+		// The embedding was validated at load, so this cannot fail.
+		_ = quant.Dequantize(s.m.embed.Type, b.x[t*H:(t+1)*H], s.m.embed.Row(int(id)))
+	}
+	eps := float32(c.RMSEps)
+	for li := range s.m.layers {
+		l := &s.m.layers[li]
+		for t := range n {
+			ops.RMSNorm(b.xn[t*H:(t+1)*H], b.x[t*H:(t+1)*H], l.attnNorm, eps)
+		}
+		s.attention(li, l, n)
+		ops.Add(b.x[:n*H], b.o[:n*H])
+		for t := range n {
+			ops.RMSNorm(b.xn[t*H:(t+1)*H], b.x[t*H:(t+1)*H], l.ffnNorm, eps)
+		}
+		if l.moe {
+			s.moe(li, l, n)
+		} else {
+			s.mlp(l.gate[0], l.up[0], l.down[0], b.xn[:n*H], b.o[:n*H], n)
+		}
+		ops.Add(b.x[:n*H], b.o[:n*H])
+	}
+	s.pos += n
+}
+
+// lmHead writes the logits of tokens [first, first+n) of the batch into dst.
+func (s *Session) lmHead(dst []float32, first, n int) {
+	H, b := s.cfg.Hidden, &s.buf
+	for t := first; t < first+n; t++ {
+		ops.RMSNorm(b.xn[t*H:(t+1)*H], b.x[t*H:(t+1)*H], s.m.outNorm, float32(s.cfg.RMSEps))
+	}
+	s.exec.MatMul(dst, s.m.output, b.xn[first*H:(first+n)*H], n)
+}
