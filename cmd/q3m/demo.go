@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/q3m/q3m/convert"
+	"github.com/q3m/q3m/quant"
+	"github.com/q3m/q3m/runtime"
+	"github.com/q3m/q3m/synth"
+)
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "synthesize a small random Qwen3-MoE checkpoint, convert it and generate from it",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Usage: "working directory (default: a temporary one, removed afterwards)"},
+			&cli.StringFlag{Name: "type", Value: "q8_0", Usage: "weight type of the converted file"},
+			&cli.IntFlag{Name: "n", Value: 24, Usage: "tokens to generate"},
+		},
+		Action: func(c *cli.Context) error {
+			typ, err := parseWeightType(c.String("type"))
+			if err != nil {
+				return err
+			}
+			dir := c.String("dir")
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "q3m-demo-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+			}
+			return runDemo(c, dir, typ)
+		},
+	}
+}
+
+func runDemo(c *cli.Context, dir string, typ quant.Type) error {
+	fmt.Println("q3m demo: the weights below are RANDOM. This shows the pipeline (checkpoint → convert → generate),")
+	fmt.Println("not a language model; point `q3m convert` at real Qwen3-MoE weights for that (see README).")
+	spec, err := synth.Preset("tiny", 0)
+	if err != nil {
+		return err
+	}
+	hf := filepath.Join(dir, "qwen3-moe-tiny-random")
+	start := time.Now()
+	if err := synth.Write(hf, spec); err != nil {
+		return err
+	}
+	fmt.Printf("1. synthesized a Hugging Face checkpoint in %s (%s)\n", hf, time.Since(start).Round(time.Millisecond))
+
+	out := filepath.Join(dir, "qwen3-moe-tiny-random-"+typ.String()+".gguf")
+	start = time.Now()
+	if err := convert.Convert(c.Context, hf, out, convert.Options{Type: typ}); err != nil {
+		return err
+	}
+	fmt.Printf("2. converted it to %s (%s)\n", out, time.Since(start).Round(time.Millisecond))
+
+	m, err := runtime.Load(out)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	s, err := m.NewSession(runtime.SessionOptions{})
+	if err != nil {
+		return err
+	}
+	cfg := m.Config()
+	fmt.Printf("3. loaded: %d layers, hidden %d, %d experts (%d active), vocab %d\n",
+		cfg.Layers, cfg.Hidden, cfg.Experts, cfg.ExpertsUsed, cfg.Vocab)
+	prompt := []int32{1, 2, 3, 4, 5}
+	start = time.Now()
+	ids, err := generateIDs(c, s, prompt, c.Int("n"), runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Printf("4. generated %d tokens from prompt ids %s in %s (%.1f tokens/s):\n   %s\n",
+		len(ids), joinIDs(prompt), el.Round(time.Millisecond), float64(len(ids))/el.Seconds(), joinIDs(ids))
+	return nil
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/q3m/q3m/runtime"
+)
+
+func modelFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
+		&cli.StringFlag{Name: "ids", Required: true, Usage: "prompt token ids, comma-separated"},
+		&cli.IntFlag{Name: "ctx", Usage: "context length (default: the model's, at most 4096)"},
+		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: all cores)"},
+	}
+}
+
+func logitsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "logits",
+		Usage: "run one prefill over token ids and print the top-5 logits per position (or write them all)",
+		Flags: append(modelFlags(),
+			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file"},
+		),
+		Action: func(c *cli.Context) error {
+			ids, err := parseIDs(c.String("ids"))
+			if err != nil {
+				return err
+			}
+			m, s, err := openSession(c)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			logits, err := s.Eval(ids, true)
+			if err != nil {
+				return err
+			}
+			vocab := m.Config().Vocab
+			if out := c.String("out"); out != "" {
+				return writeFloats(out, logits)
+			}
+			w := bufio.NewWriter(os.Stdout)
+			defer w.Flush()
+			for t := range ids {
+				row := logits[t*vocab : (t+1)*vocab]
+				fmt.Fprintf(w, "pos %d (id %d):", t, ids[t])
+				for _, i := range topN(row, 5) {
+					fmt.Fprintf(w, " %d:%.4f", i, row[i])
+				}
+				fmt.Fprintln(w)
+			}
+			return nil
+		},
+	}
+}
+
+func generateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "generate",
+		Usage: "prefill token ids, then decode N tokens through the KV cache; prints the generated ids",
+		Flags: append(modelFlags(),
+			&cli.IntFlag{Name: "n", Value: 16, Usage: "tokens to generate"},
+			&cli.Float64Flag{Name: "temp", Value: 0.7, Usage: "temperature (0: greedy)"},
+			&cli.IntFlag{Name: "top-k", Value: 20, Usage: "top-k (0: off)"},
+			&cli.Float64Flag{Name: "top-p", Value: 0.8, Usage: "top-p (1: off)"},
+			&cli.Float64Flag{Name: "min-p", Value: 0, Usage: "min-p (0: off)"},
+			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "sampling seed"},
+		),
+		Action: func(c *cli.Context) error {
+			ids, err := parseIDs(c.String("ids"))
+			if err != nil {
+				return err
+			}
+			m, s, err := openSession(c)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			out, err := generateIDs(c, s, ids, c.Int("n"), runtime.SamplerOptions{
+				Temperature: float32(c.Float64("temp")),
+				TopK:        c.Int("top-k"),
+				TopP:        float32(c.Float64("top-p")),
+				MinP:        float32(c.Float64("min-p")),
+				Seed:        c.Uint64("seed"),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Println(joinIDs(out))
+			return nil
+		},
+	}
+}
+
+func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, opt runtime.SamplerOptions) ([]int32, error) {
+	sampler := runtime.NewSampler(opt)
+	history := append([]int32(nil), prompt...)
+	logits, err := s.Eval(prompt, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []int32
+	for range n {
+		if err := c.Context.Err(); err != nil {
+			return out, err
+		}
+		id := sampler.Sample(logits, history)
+		out = append(out, id)
+		history = append(history, id)
+		if len(out) == n {
+			break
+		}
+		if logits, err = s.Eval([]int32{id}, false); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func openSession(c *cli.Context) (*runtime.Model, *runtime.Session, error) {
+	m, err := runtime.Load(c.String("model"))
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := m.NewSession(runtime.SessionOptions{ContextLen: c.Int("ctx"), Threads: c.Int("threads")})
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return m, s, nil
+}
+
+func parseIDs(s string) ([]int32, error) {
+	var ids []int32
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(f, 10, 32)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("--ids: %q is not a token id", f)
+		}
+		ids = append(ids, int32(v))
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("--ids: no token ids given")
+	}
+	return ids, nil
+}
+
+func joinIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(s, ",")
+}
+
+func topN(row []float32, n int) []int {
+	idx := make([]int, len(row))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+	return idx[:min(n, len(idx))]
+}
+
+// writeFloats writes v as float32 little-endian to path, atomically.
+func writeFloats(path string, v []float32) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	var b [4]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
+		w.Write(b[:])
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	return nil
+}

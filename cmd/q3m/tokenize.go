@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/runtime"
+	"github.com/q3m/q3m/tokenizer"
+)
+
+func tokenizeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "tokenize",
+		Usage:     "encode text, decode ids or render chats with a model file's tokenizer and chat template",
+		ArgsUsage: "[TEXT]",
+		Description: `With TEXT, prints its ids, comma-separated (special-token text such as <|im_end|> is
+recognised). With --jsonl, reads JSON lines on stdin and writes one answer line each:
+  {"text": S}                    → {"ids": [...]}   special-token text in S recognised
+  {"ids": [...]}                 → {"text": S}
+  {"messages": [...], "add_generation_prompt": B, "enable_thinking": B, "tools": [...]}
+                                 → {"text": S, "ids": [...]}   rendered with the file's template,
+                                   then encoded with special tokens recognised, as
+                                   transformers' apply_chat_template(tokenize=True) does
+Messages hold role, content, reasoning_content and tool_calls (OpenAI's
+{"function": {"name", "arguments"}} or {"name", "arguments"}). A bad line gets
+{"error": "..."} and the next lines go on.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
+			&cli.BoolFlag{Name: "jsonl", Usage: "read JSON requests on stdin, one per line"},
+		},
+		Action: func(c *cli.Context) error {
+			f, err := format.Open(c.String("model"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			tok, err := runtime.NewTokenizer(f)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("jsonl") {
+				if c.NArg() != 1 {
+					return errors.New("tokenize: give one TEXT argument, or --jsonl")
+				}
+				fmt.Println(joinIDs(tok.EncodeSpecial(c.Args().First())))
+				return nil
+			}
+			tmpl, err := runtime.NewChatTemplate(f)
+			if err != nil && !errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
+			}
+			return tokenizeJSONL(os.Stdin, os.Stdout, tok, tmpl)
+		},
+	}
+}
+
+// tokenizeRequest is one line of `tokenize --jsonl`.
+type tokenizeRequest struct {
+	Text                *string           `json:"text"`
+	IDs                 []int64           `json:"ids"`
+	Messages            []jsonMessage     `json:"messages"`
+	AddGenerationPrompt bool              `json:"add_generation_prompt"`
+	EnableThinking      *bool             `json:"enable_thinking"`
+	Tools               []json.RawMessage `json:"tools"`
+}
+
+type jsonMessage struct {
+	Role             string         `json:"role"`
+	Content          *string        `json:"content"`
+	ReasoningContent string         `json:"reasoning_content"`
+	Name             string         `json:"name"`
+	ToolCalls        []jsonToolCall `json:"tool_calls"`
+}
+
+type jsonToolCall struct {
+	Function  *jsonFunction   `json:"function"`
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+type jsonFunction struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// tokenizeAnswer is one output line: "ids", "text", both, or "error".
+type tokenizeAnswer map[string]any
+
+// tokenizeJSONL answers each request line of in with one line on out.
+func tokenizeJSONL(in io.Reader, out io.Writer, tok *tokenizer.Tokenizer, tmpl *tokenizer.Template) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		ans, err := tokenizeLine(line, tok, tmpl)
+		if err != nil {
+			ans = tokenizeAnswer{"error": fmt.Sprintf("line %d: %v", n, err)}
+		}
+		if err := enc.Encode(ans); err != nil {
+			return fmt.Errorf("tokenize: %w", err)
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("tokenize: %w", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("tokenize: reading stdin: %w", err)
+	}
+	return nil
+}
+
+func tokenizeLine(line []byte, tok *tokenizer.Tokenizer, tmpl *tokenizer.Template) (tokenizeAnswer, error) {
+	var req tokenizeRequest
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, fmt.Errorf("bad JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("bad JSON: more than one value on the line")
+	}
+	kinds := 0
+	for _, set := range []bool{req.Text != nil, req.IDs != nil, req.Messages != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, errors.New(`want exactly one of "text", "ids" and "messages"`)
+	}
+	switch {
+	case req.Text != nil:
+		return tokenizeAnswer{"ids": nonNil(tok.EncodeSpecial(*req.Text))}, nil
+	case req.IDs != nil:
+		ids := make([]int32, len(req.IDs))
+		for i, id := range req.IDs {
+			if id < 0 || id >= int64(tok.VocabSize()) {
+				return nil, fmt.Errorf("id %d outside the vocabulary [0, %d)", id, tok.VocabSize())
+			}
+			ids[i] = int32(id)
+		}
+		return tokenizeAnswer{"text": tok.Decode(ids)}, nil
+	}
+	msgs, err := chatMessages(req.Messages)
+	if err != nil {
+		return nil, err
+	}
+	opt := tokenizer.ChatOptions{AddGenerationPrompt: req.AddGenerationPrompt, EnableThinking: req.EnableThinking}
+	for _, t := range req.Tools {
+		opt.Tools = append(opt.Tools, t)
+	}
+	text, err := tmpl.Render(msgs, opt)
+	if err != nil {
+		return nil, err
+	}
+	return tokenizeAnswer{"text": text, "ids": nonNil(tok.EncodeSpecial(text))}, nil
+}
+
+func chatMessages(in []jsonMessage) ([]tokenizer.Message, error) {
+	out := make([]tokenizer.Message, len(in))
+	for i, m := range in {
+		if m.Role == "" {
+			return nil, fmt.Errorf("message %d has no role", i)
+		}
+		out[i] = tokenizer.Message{Role: m.Role, ReasoningContent: m.ReasoningContent, Name: m.Name}
+		if m.Content != nil {
+			out[i].Content = *m.Content
+		}
+		for j, tc := range m.ToolCalls {
+			name, args := tc.Name, tc.Arguments
+			if tc.Function != nil {
+				name, args = tc.Function.Name, tc.Function.Arguments
+			}
+			if name == "" {
+				return nil, fmt.Errorf("message %d: tool call %d has no name", i, j)
+			}
+			var a any = args
+			if len(args) == 0 {
+				a = map[string]any{}
+			}
+			out[i].ToolCalls = append(out[i].ToolCalls, tokenizer.ToolCall{Name: name, Arguments: a})
+		}
+	}
+	return out, nil
+}
+
+// nonNil makes an empty id list encode as [] rather than be omitted.
+func nonNil(ids []int32) []int32 {
+	if ids == nil {
+		return []int32{}
+	}
+	return ids
+}
