@@ -116,10 +116,13 @@ type Chat struct {
 	pick func(logits []float32, history []int32) int32
 }
 
-// Tokenizer returns the model's tokenizer, built from the file's metadata.
-// Each call builds it anew (for a 152k vocabulary that takes a moment):
-// keep the result.
-func (m *Model) Tokenizer() (*tokenizer.Tokenizer, error) { return NewTokenizer(m.file) }
+// Tokenizer returns the model's tokenizer, built from the file's metadata
+// on first use and shared by every caller (a Tokenizer is safe for
+// concurrent use).
+func (m *Model) Tokenizer() (*tokenizer.Tokenizer, error) {
+	m.tokOnce.Do(func() { m.tok, m.tokErr = NewTokenizer(m.file) })
+	return m.tok, m.tokErr
+}
 
 // NewChat starts an empty conversation. A chat template the tokenizer
 // package does not know is rendered as plain ChatML (see ChatTemplate).

@@ -7,6 +7,7 @@ import (
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/ops"
 	"github.com/q3m/q3m/quant"
+	"github.com/q3m/q3m/tokenizer"
 )
 
 // Model is a loaded Qwen3-MoE model: a configuration and views of the
@@ -23,6 +24,10 @@ type Model struct {
 
 	mu    sync.Mutex
 	pools map[int]*ops.Pool // shared by sessions, by thread count
+
+	tokOnce sync.Once // builds tok and tokErr on first use
+	tok     *tokenizer.Tokenizer
+	tokErr  error
 }
 
 type layer struct {

@@ -33,6 +33,12 @@ func Write(dir string, s Spec) error {
 		return err
 	}
 	tok, tokCfg := tokenizerJSON(), tokenizerConfigJSON()
+	if s.Qwen3Tokenizer {
+		if tok, err = qwen3TokenizerJSON(); err != nil {
+			return err
+		}
+		tokCfg = qwen3TokenizerConfig
+	}
 	for _, f := range []struct {
 		name string
 		data []byte

@@ -44,6 +44,10 @@ type Spec struct {
 	Fused           bool   // transformers v5 fused expert tensors (gate_up_proj, down_proj)
 
 	Seed uint64
+	// Qwen3Tokenizer writes Qwen3's real tokenizer (151,669 tokens, chat
+	// template included) instead of the tiny synthetic one; Vocab must then
+	// be at least 151669.
+	Qwen3Tokenizer bool
 	// Std, when positive, is the standard deviation of every matrix (the
 	// router gets 3·Std). When zero, a matrix with fan-in n has std 1/√n,
 	// the embedding std 1, lm_head 2/√H and the router 3/√H, which keeps
@@ -119,8 +123,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synth: head dim %d must be positive and even", hd)
 	case s.HeadDim == 0 && s.Hidden%s.Heads != 0:
 		return fmt.Errorf("synth: hidden %d not a multiple of heads %d and no head_dim", s.Hidden, s.Heads)
-	case s.Vocab < minVocab():
-		return fmt.Errorf("synth: vocab %d smaller than the tokenizer's %d tokens", s.Vocab, minVocab())
+	case s.Vocab < minVocab() || s.Qwen3Tokenizer && s.Vocab < qwen3Tokens:
+		return fmt.Errorf("synth: vocab %d smaller than the tokenizer's tokens", s.Vocab)
 	case s.MaxPos <= 0 || s.RopeTheta <= 0:
 		return fmt.Errorf("synth: max positions %d and rope theta %g must be positive", s.MaxPos, s.RopeTheta)
 	case s.Shards < 0:
@@ -180,6 +184,16 @@ func Variants() map[string]Spec {
 		s.YaRN = &YaRN{Factor: 4, OrigMaxPos: 64, BetaFast: 32, BetaSlow: 1}
 	})
 	add("yarn-legacy", 9, func(s *Spec) { s.YaRN = &YaRN{OrigMaxPos: 64, LegacyType: true} })
+	// An explicit factor (2) other than max/original (8): transformers v5 uses the factor.
+	add("yarn-factor", 14, func(s *Spec) {
+		s.RopeParameters = true
+		s.MaxPos = 8192
+		s.YaRN = &YaRN{Factor: 2, OrigMaxPos: 1024}
+	})
+	// Explicit attention_factor and non-default betas, in rope_scaling, factor 3 ≠ 256/128.
+	add("yarn-params", 15, func(s *Spec) {
+		s.YaRN = &YaRN{Factor: 3, OrigMaxPos: 128, BetaFast: 8, BetaSlow: 2, AttentionFactor: 1.25}
+	})
 	add("no-head-dim", 10, func(s *Spec) { s.HeadDim = 0; s.NumLocalExperts = true })
 	add("sliding", 11, func(s *Spec) { s.UseSlidingWindow = true; s.SlidingWindow = 5 })
 	add("top1-raw", 12, func(s *Spec) { s.NormTopKProb = false; s.ExpertsUsed = 1 })
@@ -191,7 +205,8 @@ func Variants() map[string]Spec {
 const shardBytes = 5e9
 
 // Preset returns a named geometry: "qwen3-30b-a3b" and "qwen3-235b-a22b"
-// (real shapes, BF16, sharded like the hub) and "tiny" (for demos). layers
+// (real shapes, BF16, sharded like the hub), "tiny" (small, with a tiny
+// synthetic tokenizer) and "demo" (tiny's shapes with Qwen3's real tokenizer). layers
 // > 0 overrides the layer count, which keeps real-geometry checkpoints small.
 func Preset(name string, layers int) (Spec, error) {
 	var s Spec
@@ -214,8 +229,14 @@ func Preset(name string, layers int) (Spec, error) {
 			FFN: 512, Experts: 16, ExpertsUsed: 4, ExpertFFN: 128, MaxPos: 4096,
 			NormTopKProb: true, RopeTheta: 1e6, DType: "bf16", Seed: 7,
 		}
+	case "demo":
+		s = Spec{
+			Vocab: 151936, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 2, HeadDim: 32,
+			FFN: 512, Experts: 16, ExpertsUsed: 4, ExpertFFN: 128, MaxPos: 4096,
+			NormTopKProb: true, RopeTheta: 1e6, DType: "bf16", Seed: 7, Qwen3Tokenizer: true,
+		}
 	default:
-		return Spec{}, fmt.Errorf("synth: unknown preset %q (want qwen3-30b-a3b, qwen3-235b-a22b or tiny)", name)
+		return Spec{}, fmt.Errorf("synth: unknown preset %q (want qwen3-30b-a3b, qwen3-235b-a22b, tiny or demo)", name)
 	}
 	if layers < 0 {
 		return Spec{}, fmt.Errorf("synth: preset %q: negative layer count %d", name, layers)

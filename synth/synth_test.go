@@ -159,6 +159,11 @@ func TestConfigHasEachVariantsFields(t *testing.T) {
 		"yarn": {"rope_theta": absent, "rope_scaling": absent, "rope_parameters": map[string]any{"rope_type": "yarn",
 			"rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 64.0, "beta_fast": 32.0, "beta_slow": 1.0}},
 		"yarn-legacy": {"rope_scaling": map[string]any{"type": "yarn", "original_max_position_embeddings": 64.0}},
+		"yarn-factor": {"max_position_embeddings": 8192.0, "rope_theta": absent, "rope_scaling": absent,
+			"rope_parameters": map[string]any{"rope_type": "yarn", "rope_theta": 10000.0, "factor": 2.0,
+				"original_max_position_embeddings": 1024.0}},
+		"yarn-params": {"rope_theta": 10000.0, "rope_scaling": map[string]any{"rope_type": "yarn", "factor": 3.0,
+			"original_max_position_embeddings": 128.0, "beta_fast": 8.0, "beta_slow": 2.0, "attention_factor": 1.25}},
 		"no-head-dim": {"head_dim": absent, "num_experts": absent, "num_local_experts": 8.0},
 		"sliding":     {"use_sliding_window": true, "sliding_window": 5.0},
 		"top1-raw":    {"norm_topk_prob": false, "num_experts_per_tok": 1.0},
@@ -397,5 +402,42 @@ func BenchmarkWriteBF16(b *testing.B) {
 		if err := Write(dir, s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestQwen3TokenizerIsWrittenWhole(t *testing.T) {
+	s, err := Preset("demo", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	var tj struct {
+		Model struct {
+			Vocab map[string]int `json:"vocab"`
+		} `json:"model"`
+		AddedTokens []struct {
+			ID int `json:"id"`
+		} `json:"added_tokens"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tj); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tj.Model.Vocab) + len(tj.AddedTokens); n != qwen3Tokens {
+		t.Errorf("tokenizer.json has %d tokens, want %d", n, qwen3Tokens)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil || !bytes.Contains(cfg, []byte("enable_thinking")) {
+		t.Errorf("tokenizer_config.json lacks Qwen3's chat template (err %v)", err)
+	}
+	s.Vocab = 1000
+	if err := Write(t.TempDir(), s); err == nil {
+		t.Error("a vocabulary smaller than Qwen3's tokenizer was accepted")
 	}
 }

@@ -39,7 +39,7 @@ func readGzip(t testing.TB, path string) []byte {
 }
 
 func tokenizerJSON(t testing.TB) []byte {
-	return readGzip(t, "../testdata/tokenizer/tokenizer.json.gz")
+	return readGzip(t, "../synth/qwen3/tokenizer.json.gz")
 }
 
 // qwen returns the Qwen3 tokenizer built from the committed tokenizer.json.

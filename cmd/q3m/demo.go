@@ -43,18 +43,18 @@ func demoCommand() *cli.Command {
 func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 	fmt.Println("q3m demo: the weights below are RANDOM. This shows the pipeline (checkpoint → convert → generate),")
 	fmt.Println("not a language model; point `q3m convert` at real Qwen3-MoE weights for that (see README).")
-	spec, err := synth.Preset("tiny", 0)
+	spec, err := synth.Preset("demo", 0)
 	if err != nil {
 		return err
 	}
-	hf := filepath.Join(dir, "qwen3-moe-tiny-random")
+	hf := filepath.Join(dir, "qwen3-moe-demo-random")
 	start := time.Now()
 	if err := synth.Write(hf, spec); err != nil {
 		return err
 	}
 	fmt.Printf("1. synthesized a Hugging Face checkpoint in %s (%s)\n", hf, time.Since(start).Round(time.Millisecond))
 
-	out := filepath.Join(dir, "qwen3-moe-tiny-random-"+typ.String()+".gguf")
+	out := filepath.Join(dir, "qwen3-moe-demo-random-"+typ.String()+".gguf")
 	start = time.Now()
 	if err := convert.Convert(c.Context, hf, out, convert.Options{Type: typ}); err != nil {
 		return err
@@ -75,12 +75,33 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		cfg.Layers, cfg.Hidden, cfg.Experts, cfg.ExpertsUsed, cfg.Vocab)
 	prompt := []int32{1, 2, 3, 4, 5}
 	start = time.Now()
-	ids, err := generateIDs(c, s, prompt, c.Int("n"), runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
+	ids, err := generateIDs(c, s, prompt, c.Int("n"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
 	fmt.Printf("4. generated %d tokens from prompt ids %s in %s (%.1f tokens/s):\n   %s\n",
 		len(ids), joinIDs(prompt), el.Round(time.Millisecond), float64(len(ids))/el.Seconds(), joinIDs(ids))
-	return nil
+
+	const hello = "Hello! What can you do?"
+	o := runtime.ChatOptions{Thinking: false, MaxTokens: c.Int("n"), Seed: 1}
+	chat, err := m.NewChat(o)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("5. chat (random weights, so the answer is noise; each answer is capped at %d tokens):\n>>> %s\n", o.MaxTokens, hello)
+	reply, err := chat.Send(c.Context, hello, func(ch runtime.Chunk) error {
+		_, err := fmt.Print(ch.Text)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n%s\n", statsLine(reply))
+	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+		fmt.Println("Done. At a terminal the demo continues as an interactive chat; for real weights see README.")
+		return nil
+	}
+	fmt.Println("Your turn: this is `q3m run` on the demo model.")
+	return chatWith(c, m, o)
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/q3m/q3m/runtime"
 )
 
-func modelFlags() []cli.Flag {
+func modelFlags(idsRequired bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
-		&cli.StringFlag{Name: "ids", Required: true, Usage: "prompt token ids, comma-separated"},
+		&cli.StringFlag{Name: "ids", Required: idsRequired, Usage: "prompt token ids, comma-separated"},
 		&cli.IntFlag{Name: "ctx", Usage: "context length (default: the model's, at most 4096)"},
 		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: all cores)"},
 	}
@@ -29,7 +29,7 @@ func logitsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "logits",
 		Usage: "run one prefill over token ids and print the top-5 logits per position (or write them all)",
-		Flags: append(modelFlags(),
+		Flags: append(modelFlags(true),
 			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file"},
 		),
 		Action: func(c *cli.Context) error {
@@ -68,8 +68,13 @@ func logitsCommand() *cli.Command {
 func generateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "generate",
-		Usage: "prefill token ids, then decode N tokens through the KV cache; prints the generated ids",
-		Flags: append(modelFlags(),
+		Usage: "prefill token ids (or a chat prompt), then decode N tokens through the KV cache",
+		Description: "With --ids, prints the generated ids comma-separated. With --prompt, renders the text as\n" +
+			"one user message with the model's chat template and prints the generated text, stopping\n" +
+			"at the end-of-turn token.",
+		Flags: append(modelFlags(false),
+			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "a user message, instead of --ids"},
+			&cli.BoolFlag{Name: "think", Value: true, Usage: "with --prompt: let the model think first (--think=false: answer directly)"},
 			&cli.IntFlag{Name: "n", Value: 16, Usage: "tokens to generate"},
 			&cli.Float64Flag{Name: "temp", Value: 0.7, Usage: "temperature (0: greedy)"},
 			&cli.IntFlag{Name: "top-k", Value: 20, Usage: "top-k (0: off)"},
@@ -78,16 +83,27 @@ func generateCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "sampling seed"},
 		),
 		Action: func(c *cli.Context) error {
-			ids, err := parseIDs(c.String("ids"))
-			if err != nil {
-				return err
+			if c.IsSet("prompt") == c.IsSet("ids") {
+				return cli.Exit("q3m generate: give either --ids or --prompt", 2)
 			}
 			m, s, err := openSession(c)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			out, err := generateIDs(c, s, ids, c.Int("n"), runtime.SamplerOptions{
+			var ids []int32
+			var stop func(int32) bool
+			if c.IsSet("prompt") {
+				if ids, err = promptIDs(m, c.String("prompt"), c.Bool("think")); err != nil {
+					return err
+				}
+				if stop, err = endOfTurn(m); err != nil {
+					return err
+				}
+			} else if ids, err = parseIDs(c.String("ids")); err != nil {
+				return err
+			}
+			out, err := generateIDs(c, s, ids, c.Int("n"), stop, runtime.SamplerOptions{
 				Temperature: float32(c.Float64("temp")),
 				TopK:        c.Int("top-k"),
 				TopP:        float32(c.Float64("top-p")),
@@ -97,13 +113,42 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println(joinIDs(out))
+			if stop == nil {
+				fmt.Println(joinIDs(out))
+				return nil
+			}
+			tok, err := m.Tokenizer()
+			if err != nil {
+				return err
+			}
+			if len(out) > 0 && stop(out[len(out)-1]) {
+				out = out[:len(out)-1]
+			}
+			fmt.Println(tok.Decode(out))
 			return nil
 		},
 	}
 }
 
-func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, opt runtime.SamplerOptions) ([]int32, error) {
+// endOfTurn reports the tokens that end an answer: the file's EOS,
+// <|im_end|> and <|endoftext|>.
+func endOfTurn(m *runtime.Model) (func(int32) bool, error) {
+	tok, err := m.Tokenizer()
+	if err != nil {
+		return nil, err
+	}
+	stops := map[int32]bool{tok.EOS(): true}
+	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
+		if id, ok := tok.Lookup(s); ok {
+			stops[id] = true
+		}
+	}
+	return func(id int32) bool { return stops[id] }, nil
+}
+
+// generateIDs prefills prompt and samples up to n tokens, ending early
+// after a token for which stop (when not nil) is true.
+func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop func(int32) bool, opt runtime.SamplerOptions) ([]int32, error) {
 	sampler := runtime.NewSampler(opt)
 	history := append([]int32(nil), prompt...)
 	logits, err := s.Eval(prompt, false)
@@ -118,7 +163,7 @@ func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, opt 
 		id := sampler.Sample(logits, history)
 		out = append(out, id)
 		history = append(history, id)
-		if len(out) == n {
+		if len(out) == n || (stop != nil && stop(id)) {
 			break
 		}
 		if logits, err = s.Eval([]int32{id}, false); err != nil {

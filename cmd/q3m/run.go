@@ -131,6 +131,12 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	defer m.Close()
+	return chatWith(c, m, o)
+}
+
+// chatWith runs the chat with m: one answer for --prompt, the REPL at a
+// terminal, piped messages otherwise.
+func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions) error {
 	if _, err := m.ChatTemplate(); errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
 		fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
 	}

@@ -241,10 +241,18 @@ class Config:
         if typ != "yarn":
             raise ValueError(f"rope type {typ} not supported")
         orig = rp.get("original_max_position_embeddings") or self.maxpos
+        # transformers v5: an explicit factor wins over the ratio; attention_factor
+        # defaults to mscale(factor), or mscale(factor, mscale)/mscale(factor,
+        # mscale_all_dim) when both are given and nonzero.
         factor = rp.get("factor") or self.maxpos / orig
+
+        def mscale(scale, m=1.0):
+            return 0.1 * m * math.log(scale) + 1.0 if scale > 1 else 1.0
+
         af = rp.get("attention_factor")
         if af is None:
-            af = 0.1 * math.log(factor) + 1.0 if factor > 1 else 1.0
+            m, m_all = rp.get("mscale"), rp.get("mscale_all_dim")
+            af = mscale(factor, m) / mscale(factor, m_all) if m and m_all else mscale(factor)
         beta_fast, beta_slow = rp.get("beta_fast") or 32, rp.get("beta_slow") or 1
 
         def corr_dim(rot):

