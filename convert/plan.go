@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/q3m/q3m/quant"
@@ -159,23 +160,11 @@ func (p *plan) src(name string, shape ...int64) *srcTensor {
 		p.setErr(fmt.Errorf("convert: tensor %q missing from the checkpoint (shards: %s)", name, strings.Join(p.ck.paths(), ", ")))
 		return nil
 	}
-	if !equalShape(t.Shape, shape) {
+	if !slices.Equal(t.Shape, shape) {
 		p.setErr(fmt.Errorf("convert: %s: tensor %q has shape %v, config.json implies %v", t.shard.path, name, t.Shape, shape))
 		return nil
 	}
 	return t
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // vector adds a 1-D F32 tensor.

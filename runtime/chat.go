@@ -130,6 +130,17 @@ func (m *Model) NewChat(o ChatOptions) (*Chat, error) {
 	if o.MaxTokens < 0 {
 		return nil, fmt.Errorf("runtime: chat: negative MaxTokens %d", o.MaxTokens)
 	}
+	enc, err := m.PromptEncoder()
+	if err != nil {
+		return nil, err
+	}
+	return newChat(m, enc, o)
+}
+
+// PromptEncoder returns the encoder of the model's chat template and
+// tokenizer; a template the tokenizer package does not know is rendered as
+// plain ChatML (see ChatTemplate).
+func (m *Model) PromptEncoder() (*PromptEncoder, error) {
 	tok, err := m.Tokenizer()
 	if err != nil {
 		return nil, err
@@ -138,7 +149,7 @@ func (m *Model) NewChat(o ChatOptions) (*Chat, error) {
 	if err != nil && !errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
 		return nil, err
 	}
-	return newChat(m, NewPromptEncoder(tok, tmpl), o)
+	return NewPromptEncoder(tok, tmpl), nil
 }
 
 func newChat(m *Model, enc *PromptEncoder, o ChatOptions) (*Chat, error) {

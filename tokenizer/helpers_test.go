@@ -85,15 +85,3 @@ func refCases(t testing.TB) []refCase {
 	}
 	return cases
 }
-
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

@@ -73,7 +73,7 @@ func TestEncodeSplitsWhereHFDoesNotJavaScript(t *testing.T) {
 		{"'ſx", "'ſ", "x"},
 	} {
 		want := append(tok.Encode(c.a), tok.Encode(c.b)...)
-		if got := tok.Encode(c.in); !equalIDs(got, want) {
+		if got := tok.Encode(c.in); !slices.Equal(got, want) {
 			t.Errorf("Encode(%q) = %v, want %v (%q then %q)", c.in, got, want, c.a, c.b)
 		}
 	}

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,7 +11,7 @@ import (
 func TestEncodeSpecialMatchesReference(t *testing.T) {
 	tok := qwen(t)
 	for i, c := range refCases(t) {
-		if got := tok.EncodeSpecial(c.Text); !equalIDs(got, c.IDs) {
+		if got := tok.EncodeSpecial(c.Text); !slices.Equal(got, c.IDs) {
 			t.Errorf("case %d EncodeSpecial(%q)\n got %v\nwant %v", i, c.Text, got, c.IDs)
 		}
 	}
@@ -20,7 +21,7 @@ func TestEncodeTreatsAddedTokensAsText(t *testing.T) {
 	tok := qwen(t)
 	for i, c := range refCases(t) {
 		got := tok.Encode(c.Text)
-		if !equalIDs(got, c.Plain) {
+		if !slices.Equal(got, c.Plain) {
 			t.Errorf("case %d Encode(%q)\n got %v\nwant %v", i, c.Text, got, c.Plain)
 		}
 		for _, id := range got {
@@ -28,7 +29,7 @@ func TestEncodeTreatsAddedTokensAsText(t *testing.T) {
 				t.Errorf("case %d Encode(%q) produced added token %d", i, c.Text, id)
 			}
 		}
-		if !strings.Contains(c.Text, "<") && !equalIDs(got, tok.EncodeSpecial(c.Text)) {
+		if !strings.Contains(c.Text, "<") && !slices.Equal(got, tok.EncodeSpecial(c.Text)) {
 			t.Errorf("case %d: Encode and EncodeSpecial differ on %q, which has no added token", i, c.Text)
 		}
 	}
@@ -143,7 +144,7 @@ func TestEncodeIsSafeForConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := g; i < len(cases); i += 2 {
-				if got := tok.EncodeSpecial(cases[i].Text); !equalIDs(got, cases[i].IDs) {
+				if got := tok.EncodeSpecial(cases[i].Text); !slices.Equal(got, cases[i].IDs) {
 					t.Errorf("goroutine %d case %d: EncodeSpecial(%q) = %v, want %v", g, i, cases[i].Text, got, cases[i].IDs)
 				}
 			}

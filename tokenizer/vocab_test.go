@@ -65,7 +65,7 @@ func TestNewFromGGUFVocabEqualsFromHF(t *testing.T) {
 		t.Fatalf("BOS/EOS/PAD: New %d/%d/%d, FromHF %d/%d/%d", g.bos, g.eos, g.pad, hf.bos, hf.eos, hf.pad)
 	}
 	for i, c := range refCases(t) {
-		if got := g.EncodeSpecial(c.Text); !equalIDs(got, c.IDs) {
+		if got := g.EncodeSpecial(c.Text); !slices.Equal(got, c.IDs) {
 			t.Errorf("case %d: New(...).EncodeSpecial(%q) = %v, want %v", i, c.Text, got, c.IDs)
 		}
 	}
@@ -121,10 +121,10 @@ func TestTinyVocabularyMergesAndSplitsAddedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	ab, s := int32(256), int32(257)
-	if got, want := tok.Encode("ab<s>"), []int32{ab, tok.byteID['<'], tok.byteID['s'], tok.byteID['>']}; !equalIDs(got, want) {
+	if got, want := tok.Encode("ab<s>"), []int32{ab, tok.byteID['<'], tok.byteID['s'], tok.byteID['>']}; !slices.Equal(got, want) {
 		t.Errorf("Encode = %v, want %v", got, want)
 	}
-	if got, want := tok.EncodeSpecial("ab<s>"), []int32{ab, s}; !equalIDs(got, want) {
+	if got, want := tok.EncodeSpecial("ab<s>"), []int32{ab, s}; !slices.Equal(got, want) {
 		t.Errorf("EncodeSpecial = %v, want %v", got, want)
 	}
 }

@@ -311,15 +311,11 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // rendered with the model's chat template (plain ChatML when the file has
 // none it knows) with the text encoded as plain text, ready for generation.
 func promptIDs(m *runtime.Model, text string, thinking bool) ([]int32, error) {
-	tok, err := m.Tokenizer()
+	enc, err := m.PromptEncoder()
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := m.ChatTemplate()
-	if err != nil && !errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
-		return nil, err
-	}
-	ids, _, err := runtime.NewPromptEncoder(tok, tmpl).Encode(
+	ids, _, err := enc.Encode(
 		[]tokenizer.Message{{Role: "user", Content: text}},
 		tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking})
 	return ids, err
