@@ -28,10 +28,11 @@ var Generic = &Kernel{
 	Dot:         Dot,
 }
 
-// registry lists the kernels this machine can run, best last; active is the
-// one in use. Architecture files append to available in their init.
+// available lists the kernels this machine can run, best last; active is
+// the one in use. archKernels, in the architecture files, returns the
+// assembly kernels the CPU supports.
 var (
-	available = []*Kernel{Generic}
+	available = append([]*Kernel{Generic}, archKernels()...)
 	active    atomic.Pointer[Kernel]
 )
 

@@ -1,0 +1,76 @@
+package asm
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The benchmarks multiply a realistic matrix, 768 rows of 2048 values (a
+// Qwen3-MoE expert projection), by one activation row with each available
+// kernel; bytes/s count the weight bytes read.
+const benchRows, benchCols = 768, 2048
+
+func benchKernels(b *testing.B, rowBytes int, dot func(k *Kernel, row int) float32) {
+	for _, name := range Kernels() {
+		k, _ := Lookup(name)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(benchRows * rowBytes))
+			var sink float32
+			for b.Loop() {
+				for r := 0; r < benchRows; r++ {
+					sink += dot(k, r)
+				}
+			}
+			_ = sink
+		})
+	}
+}
+
+func BenchmarkDotQ8_0(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	nb := benchCols / QK
+	w, x := randBlocks(r, benchRows*nb, Q8_0Bytes), randBlocks(r, nb, Q8_0Bytes)
+	rb := nb * Q8_0Bytes
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotQ8_0(w[i*rb:], x, nb) })
+}
+
+func BenchmarkDotQ4_0Q8_0(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	nb := benchCols / QK
+	w, x := randBlocks(r, benchRows*nb, Q4_0Bytes), randBlocks(r, nb, Q8_0Bytes)
+	rb := nb * Q4_0Bytes
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotQ4_0Q8_0(w[i*rb:], x, nb) })
+}
+
+func benchFloatRows(r *rand.Rand, size int) ([]byte, []float32) {
+	w := make([]byte, benchRows*benchCols*size)
+	for i := range w {
+		w[i] = byte(r.IntN(256))
+	}
+	for i := 1; i < len(w); i += 2 { // keep every F16/BF16/F32 weight finite
+		w[i] &= 0x3f
+	}
+	x := make([]float32, benchCols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return w, x
+}
+
+func BenchmarkDotF32(b *testing.B) {
+	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 3)), 4)
+	rb := 4 * benchCols
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotF32(w[i*rb:], x) })
+}
+
+func BenchmarkDotF16F32(b *testing.B) {
+	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 4)), 2)
+	rb := 2 * benchCols
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotF16F32(w[i*rb:], x) })
+}
+
+func BenchmarkDotBF16F32(b *testing.B) {
+	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 5)), 2)
+	rb := 2 * benchCols
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotBF16F32(w[i*rb:], x) })
+}

@@ -1,0 +1,109 @@
+//go:build !purego
+
+package asm
+
+import (
+	"unsafe"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// The AVX2 kernel needs FMA for the accumulations and F16C (VCVTPH2PS) for
+// the fp16 block scales and F16 rows.
+var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
+
+// AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
+var AVX2 = &Kernel{
+	Name:        "avx2",
+	DotQ8_0:     dotQ8_0AVX2,
+	DotQ4_0Q8_0: dotQ4_0Q8_0AVX2,
+	DotF32:      dotF32AVX2,
+	DotF16F32:   dotF16F32AVX2,
+	DotBF16F32:  dotBF16F32AVX2,
+	Dot:         dotAVX2,
+}
+
+func archKernels() []*Kernel {
+	if useAVX2 {
+		return []*Kernel{AVX2}
+	}
+	return nil
+}
+
+// The assembly routines take raw pointers; the Go wrappers below check the
+// lengths first, so that a short slice panics as in the generic kernel
+// instead of reading past it.
+
+//go:noescape
+func q8_0AVX2(w, x *byte, nblocks int) float32
+
+//go:noescape
+func q4_0Q8_0AVX2(w, x *byte, nblocks int) float32
+
+// f32AVX2, f16AVX2 and bf16AVX2 return the dot product of the first n&^7
+// weights at w with the floats at x.
+
+//go:noescape
+func f32AVX2(w unsafe.Pointer, x *float32, n int) float32
+
+//go:noescape
+func f16AVX2(w *byte, x *float32, n int) float32
+
+//go:noescape
+func bf16AVX2(w *byte, x *float32, n int) float32
+
+func dotQ8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q8_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	return q8_0AVX2(&w[0], &x[0], nblocks)
+}
+
+func dotQ4_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	return q4_0Q8_0AVX2(&w[0], &x[0], nblocks)
+}
+
+func dotF32AVX2(w []byte, x []float32) float32 {
+	w = w[:4*len(x)]
+	n := len(x) &^ 7
+	var s float32
+	if n > 0 {
+		s = f32AVX2(unsafe.Pointer(&w[0]), &x[0], n)
+	}
+	return s + DotF32(w[4*n:], x[n:])
+}
+
+func dotAVX2(a, b []float32) float32 {
+	b = b[:len(a)]
+	n := len(a) &^ 7
+	var s float32
+	if n > 0 {
+		s = f32AVX2(unsafe.Pointer(&a[0]), &b[0], n)
+	}
+	return s + Dot(a[n:], b[n:])
+}
+
+func dotF16F32AVX2(w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	n := len(x) &^ 7
+	var s float32
+	if n > 0 {
+		s = f16AVX2(&w[0], &x[0], n)
+	}
+	return s + DotF16F32(w[2*n:], x[n:])
+}
+
+func dotBF16F32AVX2(w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	n := len(x) &^ 7
+	var s float32
+	if n > 0 {
+		s = bf16AVX2(&w[0], &x[0], n)
+	}
+	return s + DotBF16F32(w[2*n:], x[n:])
+}

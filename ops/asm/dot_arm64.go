@@ -1,0 +1,135 @@
+//go:build !purego
+
+package asm
+
+import (
+	"unsafe"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// NEON (ASIMD) is part of every arm64 CPU Go runs on; SDOT is an optional
+// extension (ARMv8.2 dot product, "asimddp").
+var useDotProd = cpuid.CPU.Supports(cpuid.ASIMDDP)
+
+// NEON is the arm64 kernel.
+var NEON = &Kernel{
+	Name:        "neon",
+	DotQ8_0:     dotQ8_0NEON,
+	DotQ4_0Q8_0: dotQ4_0Q8_0NEON,
+	DotF32:      dotF32NEON,
+	DotF16F32:   dotF16F32NEON,
+	DotBF16F32:  dotBF16F32NEON,
+	Dot:         dotNEON,
+}
+
+// NEONDotProd is the arm64 kernel for CPUs with SDOT; it differs from NEON
+// only in the quantized products.
+var NEONDotProd = &Kernel{
+	Name:        "neon-dotprod",
+	DotQ8_0:     dotQ8_0DotProd,
+	DotQ4_0Q8_0: dotQ4_0Q8_0DotProd,
+	DotF32:      dotF32NEON,
+	DotF16F32:   dotF16F32NEON,
+	DotBF16F32:  dotBF16F32NEON,
+	Dot:         dotNEON,
+}
+
+func archKernels() []*Kernel {
+	if useDotProd {
+		return []*Kernel{NEON, NEONDotProd}
+	}
+	return []*Kernel{NEON}
+}
+
+// The assembly routines take raw pointers; the Go wrappers below check the
+// lengths first, so that a short slice panics as in the generic kernel
+// instead of reading past it.
+
+//go:noescape
+func q8_0NEON(w, x *byte, nblocks int) float32
+
+//go:noescape
+func q4_0Q8_0NEON(w, x *byte, nblocks int) float32
+
+//go:noescape
+func q8_0DotProd(w, x *byte, nblocks int) float32
+
+//go:noescape
+func q4_0Q8_0DotProd(w, x *byte, nblocks int) float32
+
+// f32NEON, f16NEON and bf16NEON return the dot product of the first n&^15
+// weights at w with the floats at x.
+
+//go:noescape
+func f32NEON(w unsafe.Pointer, x *float32, n int) float32
+
+//go:noescape
+func f16NEON(w *byte, x *float32, n int) float32
+
+//go:noescape
+func bf16NEON(w *byte, x *float32, n int) float32
+
+func quantized(f func(w, x *byte, n int) float32, w, x []byte, nblocks, wsize int) float32 {
+	w, x = w[:nblocks*wsize], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	return f(&w[0], &x[0], nblocks)
+}
+
+func dotQ8_0NEON(w, x []byte, nblocks int) float32 {
+	return quantized(q8_0NEON, w, x, nblocks, Q8_0Bytes)
+}
+
+func dotQ4_0Q8_0NEON(w, x []byte, nblocks int) float32 {
+	return quantized(q4_0Q8_0NEON, w, x, nblocks, Q4_0Bytes)
+}
+
+func dotQ8_0DotProd(w, x []byte, nblocks int) float32 {
+	return quantized(q8_0DotProd, w, x, nblocks, Q8_0Bytes)
+}
+
+func dotQ4_0Q8_0DotProd(w, x []byte, nblocks int) float32 {
+	return quantized(q4_0Q8_0DotProd, w, x, nblocks, Q4_0Bytes)
+}
+
+func dotF32NEON(w []byte, x []float32) float32 {
+	w = w[:4*len(x)]
+	n := len(x) &^ 15
+	var s float32
+	if n > 0 {
+		s = f32NEON(unsafe.Pointer(&w[0]), &x[0], n)
+	}
+	return s + DotF32(w[4*n:], x[n:])
+}
+
+func dotNEON(a, b []float32) float32 {
+	b = b[:len(a)]
+	n := len(a) &^ 15
+	var s float32
+	if n > 0 {
+		s = f32NEON(unsafe.Pointer(&a[0]), &b[0], n)
+	}
+	return s + Dot(a[n:], b[n:])
+}
+
+func dotF16F32NEON(w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	n := len(x) &^ 15
+	var s float32
+	if n > 0 {
+		s = f16NEON(&w[0], &x[0], n)
+	}
+	return s + DotF16F32(w[2*n:], x[n:])
+}
+
+func dotBF16F32NEON(w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	n := len(x) &^ 15
+	var s float32
+	if n > 0 {
+		s = bf16NEON(&w[0], &x[0], n)
+	}
+	return s + DotBF16F32(w[2*n:], x[n:])
+}
