@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,6 +85,16 @@ func TestRunHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
+// skipIfNotExecutable skips a test whose child process cannot start
+// because the test binary is for another architecture (run under
+// qemu-user without binfmt_misc).
+func skipIfNotExecutable(t *testing.T, err error) {
+	t.Helper()
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot run the test binary as a child process here (%v)", err)
+	}
+}
+
 func q3mCommand(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestRunHelperProcess$", "--"}, args...)...)
 	cmd.Env = append(os.Environ(), "Q3M_TEST_HELPER=1", "NO_COLOR=")
@@ -95,6 +107,7 @@ func TestRunPromptPrintsOnlyTheAnswer(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		skipIfNotExecutable(t, err)
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	// The same chat through the library gives the answer to expect.
@@ -123,6 +136,7 @@ func TestRunPipedAnswersEachMessage(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		skipIfNotExecutable(t, err)
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	if n := strings.Count(stdout.String(), "\n"); n < 2 {
@@ -175,6 +189,7 @@ func startTerminal(t *testing.T, cmd *exec.Cmd) *terminal {
 	t.Helper()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
 	if err != nil {
+		skipIfNotExecutable(t, err)
 		t.Fatal(err)
 	}
 	tm := &terminal{t: t, f: f, done: make(chan struct{})}
