@@ -24,14 +24,14 @@ func NewExec(pool *Pool) *Exec { return &Exec{pool: pool} }
 // Threads returns the number of goroutines the Exec computes on.
 func (e *Exec) Threads() int { return e.pool.Threads() }
 
-// Reserve grows the scratch memory for products of up to n rows of cols
-// values and attention over up to ctx positions, so that later calls do not
-// allocate.
-func (e *Exec) Reserve(n, cols, ctx int) {
+// Reserve grows the scratch memory for products whose distinct activation
+// inputs total up to n rows of cols values, and for attention over up to
+// ctx positions with a as its shape, so that later calls do not allocate.
+func (e *Exec) Reserve(n, cols, ctx int, a Attn) {
 	if q, _ := quant.Q8_0.RowBytes(cols / asm.QK * asm.QK); n*q > cap(e.xq) {
 		e.xq = make([]byte, n*q)
 	}
-	if s := e.Threads() * ctx; s > cap(e.scores) {
+	if s := e.Threads() * max(1, a.Heads/max(1, a.KVHeads)) * ctx; s > cap(e.scores) {
 		e.scores = make([]float32, s)
 	}
 }
@@ -43,60 +43,135 @@ func (e *Exec) MatVec(y []float32, m Matrix, x []float32) { e.MatMul(y, m, x, 1)
 // n rows of m.Cols values and y n rows of m.Rows values. Each weight row is
 // read once for all n activation rows.
 func (e *Exec) MatMul(y []float32, m Matrix, x []float32, n int) {
-	if len(x) < n*m.Cols || len(y) < n*m.Rows {
-		panic(fmt.Sprintf("ops: MatMul %d×%d over %d rows: x has %d values, y %d", m.Rows, m.Cols, n, len(x), len(y)))
-	}
-	t := &e.mat
-	*t = matTask{m: m, rowBytes: m.RowBytes(), n: n, x: x, y: y, k: asm.Active()}
-	if m.quantized() {
-		if m.Cols%asm.QK != 0 {
-			panic(fmt.Sprintf("ops: %s matrix with %d columns", m.Type, m.Cols))
-		}
-		t.xqStride = m.Cols / asm.QK * asm.Q8_0Bytes
-		if need := n * t.xqStride; need > cap(e.xq) {
-			e.xq = make([]byte, need)
-		}
-		t.xq = e.xq[:n*t.xqStride]
-		for i := range n {
-			QuantizeQ8_0(t.xq[i*t.xqStride:(i+1)*t.xqStride], x[i*m.Cols:(i+1)*m.Cols])
-		}
-	}
-	e.pool.run(&e.batch, t, m.Rows, 16)
-	t.x, t.y, t.xq, t.m.Data = nil, nil, nil, nil
+	e.MatMuls(Product{Y: y, M: m, X: x, N: n})
 }
 
+// Product is one matrix product of MatMuls: Y = M·X for N rows of X, as
+// MatMul(Y, M, X, N).
+type Product struct {
+	Y []float32
+	M Matrix
+	X []float32
+	N int
+}
+
+// MatMuls computes every product, each exactly as MatMul would, in one
+// parallel run over all their weight rows. Products whose X is the same
+// slice (same first element, same N and columns) share one quantization of
+// it, so several matrices applied to one input cost one pass over it.
+func (e *Exec) MatMuls(ps ...Product) {
+	t := &e.mat
+	t.k = asm.Active()
+	t.ps = append(t.ps[:0], ps...)
+	t.xqOff = t.xqOff[:0]
+	t.ends = t.ends[:0]
+	t.fresh = t.fresh[:0]
+	rows, xqBytes := 0, 0
+	for i := range t.ps {
+		p := &t.ps[i]
+		m := p.M
+		if len(p.X) < p.N*m.Cols || len(p.Y) < p.N*m.Rows {
+			panic(fmt.Sprintf("ops: MatMul %d×%d over %d rows: x has %d values, y %d", m.Rows, m.Cols, p.N, len(p.X), len(p.Y)))
+		}
+		rows += m.Rows
+		t.ends = append(t.ends, rows)
+		off, fresh := -1, false
+		if m.quantized() && p.N > 0 {
+			if m.Cols%asm.QK != 0 {
+				panic(fmt.Sprintf("ops: %s matrix with %d columns", m.Type, m.Cols))
+			}
+			for j := range i {
+				if t.xqOff[j] >= 0 && sameInput(&t.ps[j], p) {
+					off = t.xqOff[j]
+					break
+				}
+			}
+			if off < 0 {
+				off, fresh = xqBytes, true
+				xqBytes += p.N * m.Cols / asm.QK * asm.Q8_0Bytes
+			}
+		}
+		t.xqOff = append(t.xqOff, off)
+		t.fresh = append(t.fresh, fresh)
+	}
+	if xqBytes > cap(e.xq) {
+		e.xq = make([]byte, xqBytes)
+	}
+	t.xq = e.xq[:xqBytes]
+	for i := range t.ps {
+		if !t.fresh[i] {
+			continue
+		}
+		p, off := &t.ps[i], t.xqOff[i]
+		stride := p.M.Cols / asm.QK * asm.Q8_0Bytes
+		for r := range p.N {
+			QuantizeQ8_0(t.xq[off+r*stride:off+(r+1)*stride], p.X[r*p.M.Cols:(r+1)*p.M.Cols])
+		}
+	}
+	e.pool.run(&e.batch, t, rows, 16)
+	clear(t.ps) // drop references to the caller's memory
+	t.xq = nil
+}
+
+// sameInput reports whether two products read the same activation rows.
+func sameInput(a, b *Product) bool {
+	return a.N == b.N && a.M.Cols == b.M.Cols && len(a.X) > 0 && len(b.X) > 0 && &a.X[0] == &b.X[0]
+}
+
+// matTask computes the rows of a list of products, numbered consecutively
+// across products.
 type matTask struct {
-	m        Matrix
-	rowBytes int
-	n        int
-	x, y     []float32
-	xq       []byte
-	xqStride int
-	k        *asm.Kernel
+	ps    []Product
+	ends  []int  // ends[i]: one past product i's last row in the numbering
+	xqOff []int  // product i's quantized X at xq[xqOff[i]:], or -1
+	fresh []bool // product i is the first to read its quantized X
+	xq    []byte
+	k     *asm.Kernel
 }
 
 func (t *matTask) Run(_, lo, hi int) {
-	m, rb, rows, cols := t.m, t.rowBytes, t.m.Rows, t.m.Cols
+	i := 0
+	for lo < hi {
+		for t.ends[i] <= lo {
+			i++
+		}
+		begin := t.ends[i] - t.ps[i].M.Rows
+		end := min(hi, t.ends[i])
+		var xq []byte
+		if off := t.xqOff[i]; off >= 0 {
+			xq = t.xq[off:]
+		}
+		t.rows(&t.ps[i], xq, lo-begin, end-begin)
+		lo = end
+	}
+}
+
+// rows computes rows [lo, hi) of product p, whose quantized input (for
+// quantized weights) is xq.
+func (t *matTask) rows(p *Product, xq []byte, lo, hi int) {
+	m, rows, cols := p.M, p.M.Rows, p.M.Cols
+	rb := m.RowBytes()
 	nb := cols / asm.QK
+	stride := nb * asm.Q8_0Bytes
 	for r := lo; r < hi; r++ {
 		w := m.Data[r*rb : (r+1)*rb]
-		for j := 0; j < t.n; j++ {
+		for j := 0; j < p.N; j++ {
 			var v float32
 			switch m.Type {
 			case quant.Q8_0:
-				v = t.k.DotQ8_0(w, t.xq[j*t.xqStride:], nb)
+				v = t.k.DotQ8_0(w, xq[j*stride:], nb)
 			case quant.Q4_0:
-				v = t.k.DotQ4_0Q8_0(w, t.xq[j*t.xqStride:], nb)
+				v = t.k.DotQ4_0Q8_0(w, xq[j*stride:], nb)
 			case quant.F32:
-				v = t.k.DotF32(w, t.x[j*cols:(j+1)*cols])
+				v = t.k.DotF32(w, p.X[j*cols:(j+1)*cols])
 			case quant.F16:
-				v = t.k.DotF16F32(w, t.x[j*cols:(j+1)*cols])
+				v = t.k.DotF16F32(w, p.X[j*cols:(j+1)*cols])
 			case quant.BF16:
-				v = t.k.DotBF16F32(w, t.x[j*cols:(j+1)*cols])
+				v = t.k.DotBF16F32(w, p.X[j*cols:(j+1)*cols])
 			default:
 				panic("ops: unsupported matrix type " + m.Type.String())
 			}
-			t.y[j*rows+r] = v
+			p.Y[j*rows+r] = v
 		}
 	}
 }

@@ -12,23 +12,31 @@ import (
 // bit-identically to quant.Quantize(quant.Q8_0, …) and ggml's reference.
 func QuantizeQ8_0(dst []byte, x []float32) {
 	for b := 0; b < len(x)/asm.QK; b++ {
-		v := x[b*asm.QK : (b+1)*asm.QK]
-		out := dst[b*asm.Q8_0Bytes : (b+1)*asm.Q8_0Bytes]
+		v := (*[asm.QK]float32)(x[b*asm.QK:])
+		out := (*[asm.Q8_0Bytes]byte)(dst[b*asm.Q8_0Bytes:])
 		var amax float32
 		for _, f := range v {
-			amax = max(amax, float32(math.Abs(float64(f))))
+			amax = max(amax, math.Float32frombits(math.Float32bits(f)&^(1<<31)))
 		}
 		d := amax / 127
 		var id float32
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, quant.ToF16(d))
-		q := out[2:34]
+		binary.LittleEndian.PutUint16(out[:], quant.ToF16(d))
 		for j, f := range v {
-			q[j] = byte(int8(math.Round(float64(float32(f * id)))))
+			out[2+j] = byte(roundHalfAway(float32(f * id)))
 		}
 	}
+}
+
+// roundHalfAway is int8(math.Round(v)) for |v| < 128: v ± 0.5 is exact in
+// float64 whenever it can reach the next integer, so truncating it rounds.
+func roundHalfAway(v float32) int8 {
+	if f := float64(v); f < 0 {
+		return int8(-int32(-f + 0.5))
+	}
+	return int8(int32(float64(v) + 0.5))
 }
 
 // RMSNorm sets dst = x · 1/sqrt(mean(x²) + eps) · w, in float32 with the
@@ -85,15 +93,39 @@ func SwiGLU(dst, gate, up []float32) {
 // Add sets dst[i] += x[i].
 func Add(dst, x []float32) {
 	x = x[:len(dst)]
-	for i := range dst {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		d, s := (*[8]float32)(dst[i:]), (*[8]float32)(x[i:])
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+		d[4] += s[4]
+		d[5] += s[5]
+		d[6] += s[6]
+		d[7] += s[7]
+	}
+	for ; i < len(dst); i++ {
 		dst[i] += x[i]
 	}
 }
 
-// AddScaled sets dst[i] += a·x[i].
+// AddScaled sets dst[i] += a·x[i] (the product rounded to float32 first).
 func AddScaled(dst []float32, a float32, x []float32) {
 	x = x[:len(dst)]
-	for i := range dst {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		d, s := (*[8]float32)(dst[i:]), (*[8]float32)(x[i:])
+		d[0] += float32(a * s[0])
+		d[1] += float32(a * s[1])
+		d[2] += float32(a * s[2])
+		d[3] += float32(a * s[3])
+		d[4] += float32(a * s[4])
+		d[5] += float32(a * s[5])
+		d[6] += float32(a * s[6])
+		d[7] += float32(a * s[7])
+	}
+	for ; i < len(dst); i++ {
 		dst[i] += float32(a * x[i])
 	}
 }

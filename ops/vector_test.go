@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/q3m/q3m/quant"
 )
 
 func closeTo(t *testing.T, what string, got []float32, want []float64, tol float64) {
@@ -190,4 +192,66 @@ func TestPoolCoversEveryIndexOnceWithConcurrentExecs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestAddAndAddScaledMatchFloat32PerElement(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 3))
+	for _, n := range []int{0, 1, 7, 8, 9, 64, 131} {
+		dst, x := randVec(r, n, 2), randVec(r, n, 1)
+		a := float32(0.37)
+		sum, scaled := make([]float32, n), make([]float32, n)
+		copy(sum, dst)
+		copy(scaled, dst)
+		Add(sum, x)
+		AddScaled(scaled, a, x)
+		for i := range n {
+			// Each element is one float32 rounding of the float64 result.
+			if want := float32(float64(dst[i]) + float64(x[i])); sum[i] != want {
+				t.Fatalf("n=%d: Add[%d] = %v, want %v", n, i, sum[i], want)
+			}
+			p := float32(float64(a) * float64(x[i]))
+			if want := float32(float64(dst[i]) + float64(p)); scaled[i] != want {
+				t.Fatalf("n=%d: AddScaled[%d] = %v, want %v", n, i, scaled[i], want)
+			}
+		}
+	}
+}
+
+func TestQuantizeQ8_0RoundsHalvesAwayFromZeroLikeQuant(t *testing.T) {
+	// With amax 127 the scale is 1, so values land exactly on, just below
+	// and just above every half-integer, and on tiny magnitudes.
+	var x []float32
+	for k := -127; k < 127; k++ {
+		h := float32(k) + 0.5
+		x = append(x, h, math.Nextafter32(h, -200), math.Nextafter32(h, 200), float32(k))
+	}
+	x = append(x, 1e-30, -1e-30, 0.49999997, -0.49999997, 0, float32(math.Copysign(0, -1)))
+	for len(x)%31 != 0 {
+		x = append(x, 0.25)
+	}
+	var blocks []float32
+	for i := 0; i < len(x); i += 31 {
+		blocks = append(blocks, 127) // the block's amax
+		blocks = append(blocks, x[i:i+31]...)
+	}
+	want := make([]byte, len(blocks)/32*34)
+	if err := quant.Quantize(quant.Q8_0, want, blocks); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	QuantizeQ8_0(got, blocks)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("byte %d (value %v): got %d, quant %d", i, blocks[i/34*32+max(0, i%34-2)], int8(got[i]), int8(want[i]))
+		}
+	}
+}
+
+func BenchmarkQuantizeQ8_0(b *testing.B) {
+	x := randVec(rand.New(rand.NewPCG(1, 1)), 2048, 1)
+	dst := make([]byte, 2048/32*34)
+	b.SetBytes(4 * 2048)
+	for b.Loop() {
+		QuantizeQ8_0(dst, x)
+	}
 }

@@ -13,9 +13,9 @@ func (s *Session) attention(li int, l *layer, n int) {
 	c, b := s.cfg, &s.buf
 	hd, qd, kvd := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	x := b.xn[:n*c.Hidden]
-	s.exec.MatMul(b.q, l.q, x, n)
-	s.exec.MatMul(b.k, l.k, x, n)
-	s.exec.MatMul(b.v, l.v, x, n)
+	s.exec.MatMuls(ops.Product{Y: b.q, M: l.q, X: x, N: n},
+		ops.Product{Y: b.k, M: l.k, X: x, N: n},
+		ops.Product{Y: b.v, M: l.v, X: x, N: n})
 	eps := float32(c.RMSEps)
 	half := hd / 2
 	for t := range n {

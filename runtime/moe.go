@@ -9,18 +9,18 @@ func (s *Session) mlp(gate, up, down ops.Matrix, x, out []float32, n int) {
 	b := &s.buf
 	I := gate.Rows
 	g, u := b.mlpGate[:n*I], b.mlpUp[:n*I]
-	s.exec.MatMul(g, gate, x, n)
-	s.exec.MatMul(u, up, x, n)
+	s.exec.MatMuls(ops.Product{Y: g, M: gate, X: x, N: n}, ops.Product{Y: u, M: up, X: x, N: n})
 	ops.SwiGLU(g, g, u)
 	s.exec.MatMul(out, down, g, n)
 }
 
 // moe computes the routed-expert MLP of layer li for the batch's n tokens,
 // from buf.xn into buf.o. Tokens are grouped by expert so that each chosen
-// expert's weights are read once per batch.
+// expert's weights are read once per batch, and all chosen experts run in
+// two parallel passes (gate and up, then down).
 func (s *Session) moe(li int, l *layer, n int) {
 	c, b := s.cfg, &s.buf
-	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
+	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
 	s.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
 	clear(b.count)
 	for t := range n {
@@ -42,26 +42,41 @@ func (s *Session) moe(li int, l *layer, n int) {
 		off += b.count[e]
 	}
 	for i, e := range b.chosen[:n*k] {
+		b.slot[i] = b.start[e]
 		b.order[b.start[e]] = i
 		b.start[e]++
 	}
+	// Expert e's tokens are rows [off, off+cnt) of the grouped order.
+	ps := b.prods[:0]
 	off = 0
 	for e := range E {
 		cnt := b.count[e]
 		if cnt == 0 {
 			continue
 		}
-		idx := b.order[off : off+cnt]
-		off += cnt
-		for j, i := range idx {
-			t := i / k
-			copy(b.expIn[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
+		x := b.xn[:n*H] // when the expert has every token in order (decode)
+		if !allInOrder(b.order[off:off+cnt], n, k) {
+			x = b.expIn[off*H : (off+cnt)*H]
+			for j, i := range b.order[off : off+cnt] {
+				t := i / k
+				copy(x[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
+			}
 		}
-		s.mlp(l.gate[e], l.up[e], l.down[e], b.expIn[:cnt*H], b.expOut[:cnt*H], cnt)
-		for j, i := range idx {
-			copy(b.slots[i*H:(i+1)*H], b.expOut[j*H:(j+1)*H])
+		g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
+		ps = append(ps, ops.Product{Y: g, M: l.gate[e], X: x, N: cnt}, ops.Product{Y: u, M: l.up[e], X: x, N: cnt})
+		off += cnt
+	}
+	s.exec.MatMuls(ps...)
+	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
+	ps = ps[:0]
+	off = 0
+	for e := range E {
+		if cnt := b.count[e]; cnt > 0 {
+			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: l.down[e], X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
+			off += cnt
 		}
 	}
+	s.exec.MatMuls(ps...)
 	// Sum in rank order per token, independent of grouping: a token's
 	// result is the same whatever else is in its batch.
 	for t := range n {
@@ -69,9 +84,24 @@ func (s *Session) moe(li int, l *layer, n int) {
 		clear(out)
 		for r := range k {
 			i := t*k + r
-			ops.AddScaled(out, b.weights[i], b.slots[i*H:(i+1)*H])
+			j := b.slot[i]
+			ops.AddScaled(out, b.weights[i], b.expOut[j*H:(j+1)*H])
 		}
 	}
+}
+
+// allInOrder reports whether the (token, rank) indexes idx are exactly the
+// tokens 0…n-1 in order, so that the batch's rows can be used as they are.
+func allInOrder(idx []int, n, k int) bool {
+	if len(idx) != n {
+		return false
+	}
+	for j, i := range idx {
+		if i/k != j {
+			return false
+		}
+	}
+	return true
 }
 
 // route turns router logits into the top len(chosen) experts (ties: the

@@ -55,19 +55,20 @@ type Session struct {
 
 // scratch holds the activations of one batch of up to maxBatch tokens.
 type scratch struct {
-	x, xn, o     []float32 // residual stream, normed input, block output [B·H]
-	q, att       []float32 // [B·nh·hd]
-	k, v         []float32 // [B·nkv·hd]
-	mlpGate      []float32 // [B·max(FFN, ExpertFFN)]
-	mlpUp        []float32
-	router       []float32 // [B·E]
-	chosen       []int     // [B·k] expert ids, rank order per token
-	weights      []float32 // [B·k]
-	count, start []int     // per expert: tokens routed, first slot in order
-	order        []int     // [B·k] indexes into chosen, grouped by expert
-	expIn        []float32 // [B·H] gathered tokens of one expert
-	expOut       []float32 // [B·H]
-	slots        []float32 // [B·k·H] expert outputs per (token, rank)
+	x, xn, o     []float32     // residual stream, normed input, block output [B·H]
+	q, att       []float32     // [B·nh·hd]
+	k, v         []float32     // [B·nkv·hd]
+	mlpGate      []float32     // [B·max(FFN, k·ExpertFFN)]
+	mlpUp        []float32     // expert rows in grouped order
+	router       []float32     // [B·E]
+	chosen       []int         // [B·k] expert ids, rank order per token
+	weights      []float32     // [B·k]
+	count, start []int         // per expert: tokens routed, first row in grouped order
+	order        []int         // [B·k] indexes into chosen, grouped by expert
+	slot         []int         // [B·k] row in grouped order of each index into chosen
+	expIn        []float32     // [B·k·H] tokens gathered per expert, grouped order
+	expOut       []float32     // [B·k·H] expert outputs, grouped order
+	prods        []ops.Product // products of one parallel run
 }
 
 // NewSession starts a session at position 0.
@@ -90,7 +91,7 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 	s.growKV(min(ctx, 256))
 	s.cos, s.sin = ropeTables(c, ctx)
 	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
-	ffn := max(c.FFN, c.ExpertFFN)
+	ffn := max(c.FFN, k*c.ExpertFFN)
 	f := func(n int) []float32 { return make([]float32, n) }
 	s.buf = scratch{
 		x: f(B * H), xn: f(B * H), o: f(B * H),
@@ -98,11 +99,13 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		k: f(B * kvd), v: f(B * kvd),
 		mlpGate: f(B * ffn), mlpUp: f(B * ffn),
 		router: f(B * c.Experts), chosen: make([]int, B*k), weights: f(B * k),
-		count: make([]int, c.Experts), start: make([]int, c.Experts), order: make([]int, B*k),
-		expIn: f(B * H), expOut: f(B * H), slots: f(B * k * H),
+		count: make([]int, c.Experts), start: make([]int, c.Experts),
+		order: make([]int, B*k), slot: make([]int, B*k),
+		expIn: f(B * k * H), expOut: f(B * k * H),
+		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, B*k))),
 	}
 	s.logits = f(c.Vocab)
-	s.exec.Reserve(B, max(H, ffn, c.Heads*c.HeadDim), ctx)
+	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), ctx, ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
 	return s, nil
 }
 

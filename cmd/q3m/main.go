@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			generateCommand(),
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
+			benchCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/q3m/q3m/convert"
+	"github.com/q3m/q3m/ops/asm"
+	"github.com/q3m/q3m/quant"
+	"github.com/q3m/q3m/synth"
+)
+
+// benchTestModel converts synth's "tiny" preset to Q8_0.
+func benchTestModel(t *testing.T) (string, synth.Spec) {
+	t.Helper()
+	spec, err := synth.Preset("tiny", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	hf := filepath.Join(dir, "hf")
+	if err := synth.Write(hf, spec); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "tiny.gguf")
+	if err := convert.Convert(context.Background(), hf, out, convert.Options{Type: quant.Q8_0}); err != nil {
+		t.Fatal(err)
+	}
+	return out, spec
+}
+
+func runQ3M(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := q3mCommand(args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		skipIfNotExecutable(t, err)
+		t.Fatalf("q3m %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
+}
+
+func TestBenchPrintsALlamaBenchTable(t *testing.T) {
+	path, _ := benchTestModel(t)
+	out := runQ3M(t, "bench", "--model", path, "-p", "40", "-n", "5", "-r", "2", "--threads", "1")
+	row := regexp.MustCompile(`^\| qwen3moe \S+ [KMB] Q8_0 \| [0-9.]+ [KMG]iB \| [0-9.]+ [KMB] \| cpu/(\S+) \| 1 \| (\w+) \| ([0-9.]+) ± ([0-9.]+) \|$`)
+	var tests []string
+	for line := range strings.Lines(out) {
+		m := row.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		if m[1] != asm.Active().Name {
+			t.Errorf("backend cpu/%s, active kernel %s", m[1], asm.Active().Name)
+		}
+		if ts, err := strconv.ParseFloat(m[3], 64); err != nil || ts <= 0 {
+			t.Errorf("%s: t/s %q", m[2], m[3])
+		}
+		tests = append(tests, m[2])
+	}
+	if strings.Join(tests, ",") != "pp40,tg5" {
+		t.Errorf("table rows for tests %v, want pp40 and tg5; output:\n%s", tests, out)
+	}
+	if !strings.Contains(out, "weights read per decoded token") {
+		t.Errorf("no weights summary in output:\n%s", out)
+	}
+}
+
+func TestBenchJSONCountsActiveWeights(t *testing.T) {
+	path, s := benchTestModel(t)
+	var rep benchReport
+	if err := json.Unmarshal([]byte(runQ3M(t, "bench", "-m", path, "-p", "8", "-n", "3", "-r", "3", "-t", "2", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// One token reads: one embedding row, lm_head, the final norm, and per
+	// layer the norms, attention, router and k of the E experts.
+	H, hd, I := s.Hidden, s.HeadDimOrDefault(), s.ExpertFFN
+	perLayer := 2*H + H*s.Heads*hd*2 + H*s.KVHeads*hd*2 + 2*hd + H*s.Experts + s.ExpertsUsed*3*H*I
+	wantActive := uint64(H + s.Vocab*H + H + s.Layers*perLayer)
+	if s.Tied || s.AttentionBias || s.FFN > 0 && len(s.MLPOnlyLayers) > 0 {
+		t.Fatalf("the formula above assumes an untied MoE model without bias")
+	}
+	if rep.ActiveParams != wantActive {
+		t.Errorf("active params %d, want %d", rep.ActiveParams, wantActive)
+	}
+	if rep.Params != uint64(s.Params()) {
+		t.Errorf("params %d, checkpoint has %d", rep.Params, s.Params())
+	}
+	if rep.TokenBytes == 0 || rep.TokenBytes >= rep.SizeBytes || rep.TokenBytes < rep.ActiveParams {
+		t.Errorf("bytes per token %d for %d active params of a %d-byte file", rep.TokenBytes, rep.ActiveParams, rep.SizeBytes)
+	}
+	if rep.Kernel != asm.Active().Name || rep.Threads != 2 {
+		t.Errorf("kernel %q threads %d", rep.Kernel, rep.Threads)
+	}
+	if len(rep.Tests) != 2 || rep.Tests[0].Name != "pp8" || rep.Tests[1].Name != "tg3" {
+		t.Fatalf("tests %+v, want pp8 and tg3", rep.Tests)
+	}
+	for _, tc := range rep.Tests {
+		if len(tc.Samples) != 3 || tc.Mean <= 0 || tc.Stddev < 0 {
+			t.Errorf("%s: samples %v mean %v stddev %v", tc.Name, tc.Samples, tc.Mean, tc.Stddev)
+		}
+	}
+	if g := rep.Tests[1].GBps; g <= 0 {
+		t.Errorf("generation reports %v GB/s", g)
+	}
+}
+
+func TestBenchRejectsBadSizes(t *testing.T) {
+	path, _ := benchTestModel(t)
+	for _, o := range []benchOptions{
+		{Prompt: 0, Gen: 0, Reps: 1},
+		{Prompt: -1, Gen: 4, Reps: 1},
+		{Prompt: 4, Gen: 4, Reps: 0},
+		{Prompt: 1 << 20, Gen: 1, Reps: 1}, // beyond the context
+	} {
+		if _, err := runBench(context.Background(), path, o); err == nil {
+			t.Errorf("%+v: accepted", o)
+		}
+	}
+}
+
+func TestSummarizeGivesMeanAndSampleStddev(t *testing.T) {
+	got := benchTest{Samples: []float64{2, 4, 4, 4, 5, 5, 7, 9}}.summarize(1e9)
+	// Mean 5; squared deviations sum to 32, over n-1 = 7.
+	if got.Mean != 5 || math.Abs(got.Stddev-math.Sqrt(32.0/7)) > 1e-12 || got.GBps != 5 {
+		t.Errorf("mean %v stddev %v GB/s %v", got.Mean, got.Stddev, got.GBps)
+	}
+}
