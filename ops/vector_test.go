@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -217,7 +218,29 @@ func TestAddAndAddScaledMatchFloat32PerElement(t *testing.T) {
 	}
 }
 
-func TestQuantizeQ8_0RoundsHalvesAwayFromZeroLikeQuant(t *testing.T) {
+// llamaQuantizeQ8_0 is llama.cpp's x86 activation quantizer written
+// plainly: scale 127/amax, round to nearest with ties to even.
+func llamaQuantizeQ8_0(x []float32) []byte {
+	out := make([]byte, len(x)/32*34)
+	for b := 0; b < len(x)/32; b++ {
+		var amax float64
+		for _, f := range x[b*32 : b*32+32] {
+			amax = math.Max(amax, math.Abs(float64(f)))
+		}
+		a := float32(amax)
+		var id float32
+		if a != 0 {
+			id = 127 / a
+		}
+		binary.LittleEndian.PutUint16(out[b*34:], quant.ToF16(a/127))
+		for j, f := range x[b*32 : b*32+32] {
+			out[b*34+2+j] = byte(int8(math.RoundToEven(float64(f * id))))
+		}
+	}
+	return out
+}
+
+func TestQuantizeQ8_0MatchesLlamaCppActivationQuantizer(t *testing.T) {
 	// With amax 127 the scale is 1, so values land exactly on, just below
 	// and just above every half-integer, and on tiny magnitudes.
 	var x []float32
@@ -234,16 +257,24 @@ func TestQuantizeQ8_0RoundsHalvesAwayFromZeroLikeQuant(t *testing.T) {
 		blocks = append(blocks, 127) // the block's amax
 		blocks = append(blocks, x[i:i+31]...)
 	}
-	want := make([]byte, len(blocks)/32*34)
-	if err := quant.Quantize(quant.Q8_0, want, blocks); err != nil {
-		t.Fatal(err)
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 64 * 32 {
+		blocks = append(blocks, float32(r.NormFloat64()*math.Exp(r.NormFloat64()*3)))
 	}
+	blocks = append(blocks, make([]float32, 32)...) // an all-zero block
+	want := llamaQuantizeQ8_0(blocks)
 	got := make([]byte, len(want))
 	QuantizeQ8_0(got, blocks)
 	for i := range got {
 		if got[i] != want[i] {
-			t.Fatalf("byte %d (value %v): got %d, quant %d", i, blocks[i/34*32+max(0, i%34-2)], int8(got[i]), int8(want[i]))
+			t.Fatalf("byte %d (value %v): got %d, want %d", i, blocks[i/34*32+max(0, i%34-2)], int8(got[i]), int8(want[i]))
 		}
+	}
+	// Ties go to even, unlike the weight quantizer's roundf: 2.5 → 2, -3.5 → -4.
+	tie := append([]float32{127, 2.5, -3.5}, make([]float32, 29)...)
+	QuantizeQ8_0(got[:34], tie)
+	if int8(got[3]) != 2 || int8(got[4]) != -4 {
+		t.Errorf("ties: 2.5 → %d, -3.5 → %d; want 2 and -4", int8(got[3]), int8(got[4]))
 	}
 }
 
