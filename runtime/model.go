@@ -21,6 +21,7 @@ type Model struct {
 	output  ops.Matrix // token_embd when tied
 	outNorm []float32
 	layers  []layer
+	pager   *Pager // nil: residency left to the OS (pager.go)
 
 	mu    sync.Mutex
 	pools map[int]*ops.Pool // shared by sessions, by thread count
@@ -40,19 +41,10 @@ type layer struct {
 	moe               bool
 }
 
-// Load opens the model file at path and prepares its weights.
-func Load(path string) (*Model, error) {
-	f, err := format.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newModel(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return m, nil
-}
+// Load opens the model file at path and prepares its weights, with the
+// expert pager tracking and prefetching but no memory budget: LoadWith
+// with the zero LoadOptions.
+func Load(path string) (*Model, error) { return LoadWith(path, LoadOptions{}) }
 
 func newModel(f *format.File) (*Model, error) {
 	c, err := ConfigFromFile(f)

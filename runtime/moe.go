@@ -36,6 +36,9 @@ func (s *Session) moe(li int, l *layer, n int) {
 	// The chosen experts of the whole batch are known here, before any of
 	// their weights are read: this is where the expert pager makes them
 	// resident.
+	if s.m.pager != nil { // expert pager (pager.go)
+		s.m.pager.Ensure(li, b.chosen[:n*k])
+	}
 	off := 0
 	for e := range E {
 		b.start[e] = off

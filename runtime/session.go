@@ -206,6 +206,7 @@ func (s *Session) forward(ids []int32) {
 			s.mlp(l.gate[0], l.up[0], l.down[0], b.xn[:n*H], b.o[:n*H], n)
 		}
 		ops.Add(b.x[:n*H], b.o[:n*H])
+		s.prefetchNext(li+1, n) // expert pager: read ahead layer li+1's experts (pager_session.go)
 	}
 	s.pos += n
 }

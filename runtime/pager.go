@@ -1,0 +1,287 @@
+package runtime
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/q3m/q3m/format"
+)
+
+// LoadOptions configures LoadWith. The zero value is what Load uses: the
+// pager on, no budget, prefetch on.
+type LoadOptions struct {
+	// ExpertBudget caps the bytes of routed-expert weights the pager keeps
+	// in the process's resident set; least recently used experts beyond it
+	// are dropped (they are read again from the page cache or disk when next
+	// chosen). 0 means no cap: the pager only tracks use and prefetches.
+	// The experts one batch needs stay resident even when they exceed it.
+	ExpertBudget int64
+	// NoPager leaves residency wholly to the operating system: no advice,
+	// no tracking, no prediction of the next layer's experts.
+	NoPager bool
+	// NoPrefetch turns off predicting and reading ahead the next layer's
+	// experts.
+	NoPrefetch bool
+}
+
+// LoadWith opens the model file at path and prepares its weights and its
+// expert pager as opt says.
+func LoadWith(path string, opt LoadOptions) (*Model, error) {
+	if opt.ExpertBudget < 0 {
+		return nil, fmt.Errorf("runtime: %s: negative expert budget %d", path, opt.ExpertBudget)
+	}
+	f, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(f)
+	if err == nil && !opt.NoPager {
+		m.pager, err = newPager(m, opt)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// PagerStats counts the expert pager's work since the model was loaded.
+type PagerStats struct {
+	Hits, Misses    uint64 // chosen experts that were resident / were not
+	Predicted       uint64 // experts predicted for the next layer
+	PrefetchHits    uint64 // predicted experts that were then chosen
+	Evictions       uint64 // experts dropped to stay within the budget
+	BytesIn         uint64 // bytes advised WillNeed (on demand and prefetched)
+	BytesPrefetched uint64 // of BytesIn, read ahead on a prediction
+	BytesOut        uint64 // bytes of evicted experts, advised DontNeed
+	Resident        int    // experts resident now
+	ResidentBytes   int64  // their bytes
+	Budget          int64  // ExpertBudget (0: none)
+	Errors          uint64 // failed madvise calls (advice is only a hint)
+}
+
+// PagerStats returns the counters of the model's expert pager (all zero
+// without one).
+func (m *Model) PagerStats() PagerStats {
+	if m.pager == nil {
+		return PagerStats{}
+	}
+	return m.pager.Stats()
+}
+
+// Pager decides which routed experts' weights stay in RAM. It tracks each
+// (layer, expert) that a batch has chosen, most recently used first; makes
+// a chosen expert resident by advising the kernel to read its gate, up and
+// down ranges before the matrix products touch them; drops least recently
+// used experts with DontNeed when their bytes exceed the budget; and reads
+// ahead the experts predicted for the next layer. Advice never changes
+// data, so the model computes the same logits under any budget. A Pager is
+// shared by all Sessions of a Model and safe for concurrent use; one
+// session may evict experts another is reading, which costs time, never
+// correctness.
+type Pager struct {
+	f        *format.File
+	experts  int            // E; expert e of layer l has id l·E+e
+	ranges   [][3]byteRange // per id: gate, up and down byte ranges (none for dense layers)
+	size     []int64        // per id: bytes of the three ranges
+	budget   int64          // 0: no cap
+	prefetch bool
+
+	mu            sync.Mutex
+	resident      []bool
+	layerResident []int // per layer: resident experts
+	predicted     []bool
+	stamp         []uint64 // per id: the Ensure call that last chose it
+	gen           uint64
+	prev          []int32 // LRU ring through ids, sentinel len(size): next is newer
+	next          []int32
+	stats         PagerStats
+}
+
+// byteRange is an absolute file byte range.
+type byteRange struct{ off, n uint64 }
+
+func newPager(m *Model, opt LoadOptions) (*Pager, error) {
+	c, f := m.cfg, m.file
+	p := makePager(f, len(m.layers), max(c.Experts, 1), opt)
+	E := p.experts
+	for li := range m.layers {
+		if !m.layers[li].moe {
+			continue
+		}
+		for j, name := range [3]string{"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"} {
+			tn := fmt.Sprintf("blk.%d.%s.weight", li, name)
+			t, ok := f.Tensor(tn)
+			if !ok {
+				return nil, fmt.Errorf("runtime: %s: no tensor %q", f.Path, tn)
+			}
+			for e := range c.Experts {
+				off, n, err := f.ExpertRange(t, e)
+				if err != nil {
+					return nil, fmt.Errorf("runtime: pager: %w", err)
+				}
+				id := li*E + e
+				p.ranges[id][j] = byteRange{off, n}
+				p.size[id] += int64(n)
+			}
+		}
+	}
+	return p, nil
+}
+
+// makePager returns a pager of layers·experts experts without byte ranges.
+func makePager(f *format.File, layers, experts int, opt LoadOptions) *Pager {
+	ids := layers * experts
+	p := &Pager{
+		f: f, experts: experts, budget: opt.ExpertBudget, prefetch: !opt.NoPrefetch,
+		ranges: make([][3]byteRange, ids), size: make([]int64, ids),
+		resident: make([]bool, ids), layerResident: make([]int, layers), predicted: make([]bool, ids), stamp: make([]uint64, ids),
+		prev: make([]int32, ids+1), next: make([]int32, ids+1),
+	}
+	p.prev[ids], p.next[ids] = int32(ids), int32(ids)
+	p.stats.Budget = p.budget
+	return p
+}
+
+// Ensure makes the experts of a layer resident before a batch reads them:
+// experts not resident are advised WillNeed; all become the most recently
+// used; then, over budget, the least recently used experts not in experts
+// are dropped. experts may repeat (one entry per token and rank).
+func (p *Pager) Ensure(layer int, experts []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	base := layer * p.experts
+	for _, e := range experts {
+		id := base + e
+		if e < 0 || e >= p.experts || id < 0 || id >= len(p.size) || p.stamp[id] == p.gen {
+			continue
+		}
+		p.stamp[id] = p.gen
+		if p.predicted[id] {
+			p.stats.PrefetchHits++
+		}
+		if p.resident[id] {
+			p.stats.Hits++
+			p.unlink(id)
+		} else {
+			p.stats.Misses++
+			if !p.predicted[id] { // predicted experts were advised already
+				p.advise(id, format.WillNeed)
+				p.stats.BytesIn += uint64(p.size[id])
+			}
+			p.resident[id] = true
+			p.layerResident[layer]++
+			p.stats.Resident++
+			p.stats.ResidentBytes += p.size[id]
+		}
+		p.pushNewest(id)
+	}
+	if base >= 0 && base+p.experts <= len(p.predicted) {
+		clear(p.predicted[base : base+p.experts])
+	}
+	p.evict()
+}
+
+// Prefetch reads ahead the experts predicted for a layer, so that the
+// reading overlaps the computation until Ensure. It changes neither the
+// resident set nor the LRU order: read-ahead pages enter the page cache,
+// not the process, until touched.
+func (p *Pager) Prefetch(layer int, experts []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	base := layer * p.experts
+	for _, e := range experts {
+		id := base + e
+		if e < 0 || e >= p.experts || id < 0 || id >= len(p.size) || p.predicted[id] {
+			continue
+		}
+		p.predicted[id] = true
+		p.stats.Predicted++
+		if !p.resident[id] {
+			p.advise(id, format.WillNeed)
+			p.stats.BytesIn += uint64(p.size[id])
+			p.stats.BytesPrefetched += uint64(p.size[id])
+		}
+	}
+}
+
+// evict drops least recently used experts until the resident bytes fit the
+// budget or only the current batch's experts are left.
+func (p *Pager) evict() {
+	sentinel := int32(len(p.size))
+	for p.budget > 0 && p.stats.ResidentBytes > p.budget {
+		id := int(p.next[sentinel]) // the oldest
+		if id == int(sentinel) || p.stamp[id] == p.gen {
+			return // everything left is in use by this batch
+		}
+		p.unlink(id)
+		p.resident[id] = false
+		p.layerResident[id/p.experts]--
+		p.dropNeighbourhood(id)
+		p.stats.Resident--
+		p.stats.ResidentBytes -= p.size[id]
+		p.stats.BytesOut += uint64(p.size[id])
+		p.stats.Evictions++
+	}
+}
+
+// mapReach is how far around a touched page the kernel may map other
+// pages of the file: the fault-around window (64 KiB), or a whole large
+// page-cache folio, at most a PMD (2 MiB on x86-64 and 4 KiB-page arm64).
+const mapReach = 2 << 20
+
+// dropNeighbourhood advises DontNeed on an evicted expert's ranges, each
+// widened over neighbouring experts of the tensor that are not resident
+// either, up to mapReach each way: touching an expert maps pages around
+// it too, and those must go for the resident set to stay near the budget.
+func (p *Pager) dropNeighbourhood(id int) {
+	e := id % p.experts
+	for j, r := range p.ranges[id] {
+		lo, hi := r.off, r.off+r.n
+		for d := 1; e-d >= 0 && !p.resident[id-d] && r.off-lo < mapReach; d++ {
+			lo = p.ranges[id-d][j].off
+		}
+		for d := 1; e+d < p.experts && !p.resident[id+d] && hi-(r.off+r.n) < mapReach; d++ {
+			hi = p.ranges[id+d][j].off + p.ranges[id+d][j].n
+		}
+		if hi == lo {
+			continue
+		}
+		if err := p.f.Advise(lo, hi-lo, format.DontNeed); err != nil {
+			p.stats.Errors++
+		}
+	}
+}
+
+func (p *Pager) advise(id int, a format.Advice) {
+	for _, s := range p.ranges[id] {
+		if s.n == 0 {
+			continue
+		}
+		if err := p.f.Advise(s.off, s.n, a); err != nil {
+			p.stats.Errors++
+		}
+	}
+}
+
+// unlink takes id out of the LRU ring.
+func (p *Pager) unlink(id int) {
+	pr, nx := p.prev[id], p.next[id]
+	p.next[pr], p.prev[nx] = nx, pr
+}
+
+// pushNewest puts id at the most recently used end of the ring.
+func (p *Pager) pushNewest(id int) {
+	s := int32(len(p.size))
+	last := p.prev[s]
+	p.next[last], p.prev[id] = int32(id), last
+	p.next[id], p.prev[s] = s, int32(id)
+}
+
+// Stats returns the pager's counters.
+func (p *Pager) Stats() PagerStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}

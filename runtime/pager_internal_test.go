@@ -1,0 +1,112 @@
+package runtime
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// residentSet lists the pager's resident experts as "layer:expert".
+func residentSet(p *Pager) []string {
+	var out []string
+	for id, r := range p.resident {
+		if r {
+			out = append(out, fmt.Sprintf("%d:%d", id/p.experts, id%p.experts))
+		}
+	}
+	return out
+}
+
+// fakePager is a pager of 2 layers of 4 experts of 10 bytes each, without
+// a file: it keeps the books but advises nothing.
+func fakePager(budget int64) *Pager {
+	p := makePager(nil, 2, 4, LoadOptions{ExpertBudget: budget})
+	for id := range p.size {
+		p.size[id] = 10
+	}
+	return p
+}
+
+func TestPagerEvictsLeastRecentlyUsedExpertsOutsideTheBatch(t *testing.T) {
+	type step struct {
+		layer   int
+		experts []int
+		want    []string // resident afterwards
+	}
+	for _, c := range []struct {
+		name   string
+		budget int64
+		steps  []step
+	}{
+		{"within budget nothing is dropped", 30, []step{
+			{0, []int{0, 1}, []string{"0:0", "0:1"}},
+			{0, []int{2, 2}, []string{"0:0", "0:1", "0:2"}},
+		}},
+		{"the oldest goes first", 30, []step{
+			{0, []int{0, 1}, []string{"0:0", "0:1"}},
+			{0, []int{2}, []string{"0:0", "0:1", "0:2"}},
+			{1, []int{0}, []string{"0:1", "0:2", "1:0"}},
+		}},
+		{"a hit makes an expert the newest", 30, []step{
+			{0, []int{0, 1, 2}, []string{"0:0", "0:1", "0:2"}},
+			{0, []int{0}, []string{"0:0", "0:1", "0:2"}},
+			{1, []int{3}, []string{"0:0", "0:2", "1:3"}},
+			{1, []int{1, 2}, []string{"1:1", "1:2", "1:3"}},
+		}},
+		{"a batch larger than the budget stays whole", 30, []step{
+			{1, []int{0}, []string{"1:0"}},
+			{0, []int{3, 0, 1, 2, 1}, []string{"0:0", "0:1", "0:2", "0:3"}},
+		}},
+		{"no budget keeps everything", 0, []step{
+			{0, []int{0, 1, 2, 3}, []string{"0:0", "0:1", "0:2", "0:3"}},
+			{1, []int{0, 1, 2, 3}, []string{"0:0", "0:1", "0:2", "0:3", "1:0", "1:1", "1:2", "1:3"}},
+		}},
+		{"invalid experts are ignored", 30, []step{
+			{0, []int{-1, 4, 1}, []string{"0:1"}},
+			{2, []int{0}, []string{"0:1"}},
+		}},
+	} {
+		p := fakePager(c.budget)
+		for i, s := range c.steps {
+			p.Ensure(s.layer, s.experts)
+			if got := residentSet(p); !slices.Equal(got, s.want) {
+				t.Errorf("%s: step %d: resident %v, want %v", c.name, i, got, s.want)
+			}
+			st := p.Stats()
+			if st.ResidentBytes != int64(10*len(s.want)) || st.Resident != len(s.want) {
+				t.Errorf("%s: step %d: %d experts of %d bytes counted resident, want %d", c.name, i, st.Resident, st.ResidentBytes, len(s.want))
+			}
+		}
+	}
+}
+
+func TestPagerCountsHitsMissesAndPrefetches(t *testing.T) {
+	p := fakePager(20)
+	p.Ensure(0, []int{0, 1, 0})   // two misses
+	p.Prefetch(0, []int{1, 3, 3}) // 1 is resident: only 3 is read ahead
+	p.Ensure(0, []int{3, 1})      // 3: predicted miss, 1: hit; both predicted
+	p.Prefetch(0, []int{2})       // predicted, never chosen
+	p.Ensure(1, []int{0})         // a miss in another layer; evicts 0:3
+	want := PagerStats{
+		Hits: 1, Misses: 4, Predicted: 3, PrefetchHits: 2, Evictions: 2,
+		BytesIn: 10*4 + 10, BytesPrefetched: 20, BytesOut: 20,
+		Resident: 2, ResidentBytes: 20, Budget: 20,
+	}
+	if got := p.Stats(); got != want {
+		t.Errorf("stats\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestPagerPredictsOnlyWhereItCanHelp(t *testing.T) {
+	p := fakePager(0)
+	p.Ensure(0, []int{0, 1, 2, 3})
+	if p.wantsPrediction(0) {
+		t.Error("with no budget, a layer whose experts are all resident still asks for prediction")
+	}
+	if !p.wantsPrediction(1) {
+		t.Error("a layer with experts not resident does not ask for prediction")
+	}
+	if q := fakePager(30); !q.wantsPrediction(0) {
+		t.Error("a pager with a budget does not ask for prediction")
+	}
+}

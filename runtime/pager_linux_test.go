@@ -1,0 +1,144 @@
+package runtime_test
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/runtime"
+	"github.com/q3m/q3m/synth"
+	"golang.org/x/sys/unix"
+)
+
+// mappingRss returns the resident bytes of this process's mappings of
+// path, from /proc/self/smaps, skipping the test where that is absent.
+func mappingRss(t *testing.T, path string) int64 {
+	t.Helper()
+	fd, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no smaps: %v", err)
+	}
+	defer fd.Close()
+	var rss int64
+	in := false
+	sc := bufio.NewScanner(fd)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) == 0 {
+			continue
+		}
+		if strings.Contains(fs[0], "-") { // a mapping's header line
+			in = len(fs) >= 6 && fs[len(fs)-1] == path
+			continue
+		}
+		if in && fs[0] == "Rss:" && len(fs) >= 2 {
+			kb, err := strconv.ParseInt(fs[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rss += kb << 10
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rss
+}
+
+// pagerSpec has experts of 34 pages per tensor in Q8_0: 2 layers of 64,
+// 53 MiB of experts beside under 2 MiB of other weights.
+func pagerSpec() synth.Spec {
+	return synth.Spec{
+		Vocab: 512, Hidden: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 64,
+		Experts: 64, ExpertsUsed: 8, ExpertFFN: 256, MaxPos: 256,
+		NormTopKProb: true, RopeTheta: 10000, DType: "bf16", Seed: 21,
+	}
+}
+
+// dropPageCache evicts the file from the page cache, so that it is read
+// back as a file on disk is, in pages of up to 64 KiB. Left as the writer
+// cached it, a fresh file sits in folios of up to 2 MiB, and since Linux
+// 6.18 touching one byte maps its whole folio: the resident set then grows
+// in steps several times the size of this test's experts.
+func dropPageCache(t *testing.T, path string) {
+	t.Helper()
+	fd, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	if err := fd.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expertBytes returns the bytes of the file's expert tensors and their number.
+func expertBytes(t *testing.T, path string) (bytes int64, tensors int) {
+	t.Helper()
+	f, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, ti := range f.Tensors {
+		if strings.Contains(ti.Name, "_exps.") {
+			bytes += int64(ti.Bytes())
+			tensors++
+		}
+	}
+	return bytes, tensors
+}
+
+func TestExpertBudgetBoundsTheResidentSet(t *testing.T) {
+	if _, err := os.Stat("/proc/self/smaps"); err != nil {
+		t.Skipf("no smaps: %v", err)
+	}
+	path := convertSpec(t, pagerSpec())
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, nExps := expertBytes(t, path)
+	nonExpert := st.Size() - exps
+	const budget = 4 << 20 // the 8 experts of a token are 3.2 MiB
+	decode := func(opt runtime.LoadOptions) (rss int64, logits []float32, stats runtime.PagerStats) {
+		dropPageCache(t, path)
+		m, err := runtime.LoadWith(path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		logits = pagerLogits(t, m)
+		return mappingRss(t, path), logits, m.PagerStats()
+	}
+	rssB, logitsB, stats := decode(runtime.LoadOptions{ExpertBudget: budget})
+	rssU, logitsU, _ := decode(runtime.LoadOptions{})
+	rssN, logitsN, _ := decode(runtime.LoadOptions{NoPager: true})
+	// Slack: the kernel maps up to 64 KiB around a faulting page, so each
+	// expert tensor's edges and each resident expert range's neighbours
+	// may hold a partial window.
+	slack := int64(nExps)*64<<10 + int64(3*stats.Resident)*2*64<<10
+	bound := budget + nonExpert + slack
+	t.Logf("mapping rss: %d KiB with a %d KiB budget (bound %d KiB: %d KiB of other weights), %d KiB without budget, %d KiB without pager; stats %+v",
+		rssB>>10, budget>>10, bound>>10, nonExpert>>10, rssU>>10, rssN>>10, stats)
+	if rssB > bound {
+		t.Errorf("resident %d KiB with a budget of %d KiB, above the bound of %d KiB", rssB>>10, budget>>10, bound>>10)
+	}
+	if rssU <= bound {
+		t.Errorf("resident %d KiB without budget: not above the budgeted bound %d KiB, so the test shows nothing", rssU>>10, bound>>10)
+	}
+	if stats.ResidentBytes > budget || stats.Evictions == 0 {
+		t.Errorf("pager counts %d resident bytes for a budget of %d, %d evictions", stats.ResidentBytes, budget, stats.Evictions)
+	}
+	for name, l := range map[string][]float32{"with budget": logitsB, "without budget": logitsU} {
+		if i := sameBits(l, logitsN); i >= 0 {
+			t.Errorf("%s: logits differ from the run without a pager at value %d", name, i)
+		}
+	}
+}
