@@ -25,16 +25,21 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "measure prompt processing and generation speed, like llama-bench",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
 			&cli.IntFlag{Name: "p", Value: 512, Usage: "prompt tokens of the prefill test (0: skip it)"},
 			&cli.IntFlag{Name: "n", Value: 128, Usage: "tokens of the generation test (0: skip it)"},
 			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "threads (default: the number of CPUs)"},
 			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 3, Usage: "runs of each test"},
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
-		},
+		}, memFlags()...),
 		Action: func(c *cli.Context) error {
-			o := benchOptions{Prompt: c.Int("p"), Gen: c.Int("n"), Threads: c.Int("threads"), Reps: c.Int("repetitions")}
+			budget, err := parseSize(c.String("mem-budget"))
+			if err != nil {
+				return fmt.Errorf("--mem-budget: %w", err)
+			}
+			o := benchOptions{Prompt: c.Int("p"), Gen: c.Int("n"), Threads: c.Int("threads"), Reps: c.Int("repetitions"),
+				Load: runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")}}
 			rep, err := runBench(c.Context, c.String("model"), o)
 			if err != nil {
 				return err
@@ -50,23 +55,25 @@ func benchCommand() *cli.Command {
 	}
 }
 
-// benchOptions are the sizes of a benchmark run.
+// benchOptions are the sizes of a benchmark run and how to load the model.
 type benchOptions struct {
 	Prompt, Gen, Threads, Reps int
+	Load                       runtime.LoadOptions
 }
 
 // benchReport is the result of a benchmark run; it is also the JSON output.
 type benchReport struct {
-	Model        string      `json:"model"`
-	File         string      `json:"file"`
-	SizeBytes    uint64      `json:"size_bytes"`
-	Params       uint64      `json:"params"`
-	ActiveParams uint64      `json:"active_params"`
-	TokenBytes   uint64      `json:"bytes_per_token"` // weight bytes one decoded token reads
-	Kernel       string      `json:"kernel"`
-	Threads      int         `json:"threads"`
-	PeakRSSBytes int64       `json:"peak_rss_bytes,omitempty"`
-	Tests        []benchTest `json:"tests"`
+	Model        string             `json:"model"`
+	File         string             `json:"file"`
+	SizeBytes    uint64             `json:"size_bytes"`
+	Params       uint64             `json:"params"`
+	ActiveParams uint64             `json:"active_params"`
+	TokenBytes   uint64             `json:"bytes_per_token"` // weight bytes one decoded token reads
+	Kernel       string             `json:"kernel"`
+	Threads      int                `json:"threads"`
+	PeakRSSBytes int64              `json:"peak_rss_bytes,omitempty"`
+	Pager        runtime.PagerStats `json:"pager"`
+	Tests        []benchTest        `json:"tests"`
 }
 
 // benchTest is one test repeated: its speed per repetition and summary.
@@ -79,18 +86,19 @@ type benchTest struct {
 	GBps    float64   `json:"gb_per_s,omitempty"` // weight bytes streamed, generation only
 }
 
-func runBench(ctx context.Context, path string, o benchOptions) (benchReport, error) {
+func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
 	if o.Prompt < 0 || o.Gen < 0 || o.Reps < 1 || o.Prompt+o.Gen == 0 {
 		return benchReport{}, fmt.Errorf("bench: need -p ≥ 0, -n ≥ 0 (not both 0) and --repetitions ≥ 1, have %d, %d, %d", o.Prompt, o.Gen, o.Reps)
 	}
 	if o.Threads <= 0 {
 		o.Threads = goruntime.NumCPU()
 	}
-	m, err := runtime.Load(path)
+	m, err := runtime.LoadWith(path, o.Load)
 	if err != nil {
 		return benchReport{}, err
 	}
 	defer m.Close()
+	defer func() { rep.Pager = m.PagerStats() }()
 	cfg := m.Config()
 	ctxLen := max(o.Prompt, o.Gen+1)
 	if ctxLen > cfg.ContextLen {
@@ -101,7 +109,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (benchReport, er
 		return benchReport{}, err
 	}
 	w := weightsOf(m.File(), cfg)
-	rep := benchReport{
+	rep = benchReport{
 		Model: modelLabel(m.File(), w), File: path, SizeBytes: w.bytes, Params: w.params,
 		ActiveParams: w.activeParams, TokenBytes: w.activeBytes,
 		Kernel: asm.Active().Name, Threads: o.Threads,
@@ -284,5 +292,13 @@ func printBench(w io.Writer, r benchReport) {
 	}
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "peak RSS: %s (mapped weights count once touched)\n", humanBytes(r.PeakRSSBytes))
+	}
+	if p := r.Pager; p.Hits+p.Misses > 0 {
+		budget := "none"
+		if p.Budget > 0 {
+			budget = humanBytes(p.Budget)
+		}
+		fmt.Fprintf(w, "expert pager: budget %s; %d experts resident (%s); hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
+			budget, p.Resident, humanBytes(p.ResidentBytes), p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
 	}
 }

@@ -134,3 +134,19 @@ func TestSummarizeGivesMeanAndSampleStddev(t *testing.T) {
 		t.Errorf("mean %v stddev %v GB/s %v", got.Mean, got.Stddev, got.GBps)
 	}
 }
+
+func TestBenchPassesTheMemoryBudgetToThePager(t *testing.T) {
+	path, spec := benchTestModel(t)
+	out := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--mem-budget", "64KiB", "--json")
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// The experts one token chooses stay resident even when they alone
+	// exceed the budget.
+	perExpert := rep.Pager.ResidentBytes / int64(max(rep.Pager.Resident, 1))
+	limit := max(64<<10, int64(spec.ExpertsUsed)*perExpert)
+	if rep.Pager.Budget != 64<<10 || rep.Pager.Misses == 0 || rep.Pager.Evictions == 0 || rep.Pager.ResidentBytes > limit {
+		t.Errorf("pager stats %+v: want budget 64 KiB honoured", rep.Pager)
+	}
+}

@@ -17,12 +17,12 @@ import (
 )
 
 func modelFlags(idsRequired bool) []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
 		&cli.StringFlag{Name: "ids", Required: idsRequired, Usage: "prompt token ids, comma-separated"},
 		&cli.IntFlag{Name: "ctx", Usage: "context length (default: the model's, at most 4096)"},
 		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: all cores)"},
-	}
+	}, memFlags()...)
 }
 
 func logitsCommand() *cli.Command {
@@ -174,7 +174,7 @@ func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop
 }
 
 func openSession(c *cli.Context) (*runtime.Model, *runtime.Session, error) {
-	m, err := runtime.Load(c.String("model"))
+	m, err := loadModel(c)
 	if err != nil {
 		return nil, nil, err
 	}

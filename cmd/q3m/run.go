@@ -44,7 +44,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-tokens", Usage: "cap on the tokens of one answer, thinking included", DefaultText: "until the context is full"},
 			&cli.BoolFlag{Name: "verbose", Usage: "print statistics after each answer also with --prompt or piped input"},
 			&cli.StringFlag{Name: "history", Usage: "file of the REPL's line history (\"\": none)", DefaultText: "~/.q3m_history"},
-		}, samplingFlags()...),
+		}, append(samplingFlags(), memFlags()...)...),
 		Action: runAction,
 	}
 }
@@ -126,7 +126,7 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := runtime.Load(c.String("model"))
+	m, err := loadModel(c)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/q3m/q3m/runtime"
+)
+
+// memFlags set the expert pager of the commands that load a model.
+func memFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mem-budget", Usage: "RAM for routed experts' weights, e.g. 8GiB or 512MiB; least recently used experts are dropped beyond it (0: no limit)"},
+		&cli.BoolFlag{Name: "no-prefetch", Usage: "do not read ahead the experts predicted for the next layer"},
+	}
+}
+
+// loadModel opens the --model file with the pager settings of memFlags.
+func loadModel(c *cli.Context) (*runtime.Model, error) {
+	budget, err := parseSize(c.String("mem-budget"))
+	if err != nil {
+		return nil, fmt.Errorf("--mem-budget: %w", err)
+	}
+	return runtime.LoadWith(c.String("model"), runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")})
+}
+
+// parseSize reads a byte count with an optional binary or decimal unit:
+// 512MiB, 8GiB, 2G, 1500000. Empty means 0.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
+		{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
+		{"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40}, {"b", 1},
+	}
+	num, mult := strings.ToLower(s), 1.0
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is not a size such as 8GiB or 512MiB", s)
+	}
+	return int64(v * mult), nil
+}
