@@ -313,16 +313,17 @@ def load(hf_dir, gguf, act_q8=False):
 
 
 def q8(x):
-    """Rounds x to Q8_0 along its last axis as ggml's quantize_row_q8_0 does
-    (d = amax/127, q = round half away from zero, d stored as fp16), which
-    is what q3m does to the input of every Q8_0/Q4_0 matrix product."""
+    """Rounds x to Q8_0 along its last axis as q3m quantizes the input of
+    every Q8_0/Q4_0 matrix product, following llama.cpp's x86
+    quantize_row_q8_0: in float32, d = amax/127 (stored as fp16),
+    q = round(x * (127/amax)) with ties to even."""
     shape = x.shape
-    b = x.reshape(-1, 32)
+    b = x.reshape(-1, 32).to(torch.float32)
     amax = b.abs().max(dim=-1, keepdim=True).values
-    d = (amax / 127).to(torch.float32)
-    inv = torch.where(d > 0, 1 / d, torch.zeros_like(d)).to(DT)
-    q = torch.sign(b * inv) * torch.floor((b * inv).abs() + 0.5)
-    return (q * d.to(torch.float16).to(DT)).reshape(shape)
+    d = amax / 127
+    inv = torch.where(amax > 0, 127 / amax, torch.zeros_like(amax))
+    q = torch.round(b * inv)  # float32 product; torch.round ties to even
+    return (q.to(DT) * d.to(torch.float16).to(DT)).reshape(shape)
 
 
 def act(cfg, name, x):

@@ -34,6 +34,7 @@ type Case struct {
 	Type    string `json:"type"`             // convert type of the file the runtime loads
 	Weights string `json:"weights"`          // "hf": the checkpoint's own weights; "gguf": the converted file's
 	Source  string `json:"source,omitempty"` // golden of the unconverted weights, for KL and top-1 agreement
+	ActQ8   bool   `json:"act_q8,omitempty"` // the reference rounds quantized matrices' inputs to Q8_0 as q3m does
 }
 
 // Prompt is the prompt of every case: ordinary ids, <|im_start|>, and
@@ -50,6 +51,9 @@ func cases() map[string]Case {
 	}
 	for _, t := range []string{"bf16", "f16", "q8_0", "q4_0"} {
 		c["base-"+t] = Case{Variant: "base", Type: t, Weights: "gguf", Source: "base"}
+	}
+	for _, t := range []string{"q8_0", "q4_0"} {
+		c["base-"+t+"-act"] = Case{Variant: "base", Type: t, Weights: "gguf", ActQ8: true}
 	}
 	return c
 }
@@ -110,6 +114,9 @@ func generate(name string, c Case, work, out, python, script string) error {
 			return err
 		}
 		args = append(args, "--gguf", gguf)
+		if c.ActQ8 {
+			args = append(args, "--act-q8")
+		}
 	}
 	cmd := exec.Command(python, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
