@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -105,7 +106,11 @@ func (s *streamer) run(parent context.Context) error {
 	close(toWrite)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return fmt.Errorf("convert: %w", context.Cause(ctx))
+		err := context.Cause(ctx)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("convert: %w", err) // the caller's context; ours say "convert:" already
+		}
+		return err
 	}
 	s.report("", true)
 	return nil
