@@ -34,6 +34,14 @@ func (e *Exec) Reserve(n, cols, ctx int, a Attn) {
 	if s := e.Threads() * max(1, a.Heads/max(1, a.KVHeads)) * ctx; s > cap(e.scores) {
 		e.scores = make([]float32, s)
 	}
+	e.reserveOut()
+}
+
+// reserveOut sizes the per-worker results of the multi-row kernels.
+func (e *Exec) reserveOut() {
+	if n := e.Threads() * outStride; len(e.mat.out) < n {
+		e.mat.out = make([]float32, n)
+	}
 }
 
 // MatVec sets y = m·x (y has m.Rows values, x has m.Cols).
@@ -98,6 +106,7 @@ func (e *Exec) MatMuls(ps ...Product) {
 		e.xq = make([]byte, xqBytes)
 	}
 	t.xq = e.xq[:xqBytes]
+	e.reserveOut()
 	for i := range t.ps {
 		if !t.fresh[i] {
 			continue
@@ -127,9 +136,13 @@ type matTask struct {
 	fresh []bool // product i is the first to read its quantized X
 	xq    []byte
 	k     *asm.Kernel
+	out   []float32 // per-worker results of the multi-row kernels, outStride apart
 }
 
-func (t *matTask) Run(_, lo, hi int) {
+// outStride keeps the workers' multi-row results on separate cache lines.
+const outStride = 16
+
+func (t *matTask) Run(worker, lo, hi int) {
 	i := 0
 	for lo < hi {
 		for t.ends[i] <= lo {
@@ -141,21 +154,50 @@ func (t *matTask) Run(_, lo, hi int) {
 		if off := t.xqOff[i]; off >= 0 {
 			xq = t.xq[off:]
 		}
-		t.rows(&t.ps[i], xq, lo-begin, end-begin)
+		t.rows(&t.ps[i], xq, lo-begin, end-begin, t.out[worker*outStride:(worker+1)*outStride])
 		lo = end
 	}
 }
 
 // rows computes rows [lo, hi) of product p, whose quantized input (for
-// quantized weights) is xq.
-func (t *matTask) rows(p *Product, xq []byte, lo, hi int) {
+// quantized weights) is xq, using out for the multi-row kernels' results.
+func (t *matTask) rows(p *Product, xq []byte, lo, hi int, out []float32) {
 	m, rows, cols := p.M, p.M.Rows, p.M.Cols
 	rb := m.RowBytes()
 	nb := cols / asm.QK
 	stride := nb * asm.Q8_0Bytes
+	// Quantized rows take four activation rows at a time, then two (each
+	// result equal to the single-row kernel's), the rest one at a time.
+	var (
+		x4     func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+		x2     func(w, x0, x1 []byte, nblocks int, out *[2]float32)
+		n4, n2 int
+	)
+	switch m.Type {
+	case quant.Q8_0:
+		x4, x2 = t.k.DotQ8_0x4, t.k.DotQ8_0x2
+	case quant.Q4_0:
+		x4, x2 = t.k.DotQ4_0Q8_0x4, t.k.DotQ4_0Q8_0x2
+	}
+	if x4 != nil {
+		n4, n2 = p.N&^3, p.N&^1
+	}
+	o4, o2 := (*[4]float32)(out), (*[2]float32)(out)
 	for r := lo; r < hi; r++ {
 		w := m.Data[r*rb : (r+1)*rb]
-		for j := 0; j < p.N; j++ {
+		for j := 0; j < n4; j += 4 {
+			x4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
+			p.Y[j*rows+r] = o4[0]
+			p.Y[(j+1)*rows+r] = o4[1]
+			p.Y[(j+2)*rows+r] = o4[2]
+			p.Y[(j+3)*rows+r] = o4[3]
+		}
+		if n2 > n4 {
+			x2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
+			p.Y[n4*rows+r] = o2[0]
+			p.Y[(n4+1)*rows+r] = o2[1]
+		}
+		for j := n2; j < p.N; j++ {
 			var v float32
 			switch m.Type {
 			case quant.Q8_0:

@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -74,3 +75,44 @@ func BenchmarkDotBF16F32(b *testing.B) {
 	rb := 2 * benchCols
 	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotBF16F32(w[i*rb:], x) })
 }
+
+// benchX4 multiplies the benchmark matrix by c.rows activation rows, with
+// the multi-row kernel (xN) or c.rows calls of the single-row one (Nx1);
+// bytes/s count the weight bytes, read once per call.
+func benchX4(b *testing.B, c x4Case) {
+	r := rand.New(rand.NewPCG(1, 6))
+	nb := benchCols / QK
+	rb, xb := nb*c.wsize, nb*Q8_0Bytes
+	w, x := randBlocks(r, benchRows*nb, c.wsize), randBlocks(r, 4*nb, Q8_0Bytes)
+	xs := [][]byte{x[:xb], x[xb : 2*xb], x[2*xb : 3*xb], x[3*xb:]}[:c.rows]
+	for _, name := range Kernels() {
+		k, _ := Lookup(name)
+		b.Run(fmt.Sprintf("%s/x%d", name, c.rows), func(b *testing.B) {
+			b.SetBytes(int64(benchRows * rb))
+			f := c.multi(k)
+			for b.Loop() {
+				for i := 0; i < benchRows; i++ {
+					f(w[i*rb:], xs, nb)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%s/%dx1", name, c.rows), func(b *testing.B) {
+			b.SetBytes(int64(benchRows * rb))
+			f := c.single(k)
+			var sink float32
+			for b.Loop() {
+				for i := 0; i < benchRows; i++ {
+					for _, x := range xs {
+						sink += f(w[i*rb:], x, nb)
+					}
+				}
+			}
+			_ = sink
+		})
+	}
+}
+
+func BenchmarkDotQ8_0x4(b *testing.B)     { benchX4(b, x4Cases[0]) }
+func BenchmarkDotQ4_0Q8_0x4(b *testing.B) { benchX4(b, x4Cases[1]) }
+func BenchmarkDotQ8_0x2(b *testing.B)     { benchX4(b, x4Cases[2]) }
+func BenchmarkDotQ4_0Q8_0x2(b *testing.B) { benchX4(b, x4Cases[3]) }

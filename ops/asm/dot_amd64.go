@@ -14,13 +14,17 @@ var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 
 // AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
 var AVX2 = &Kernel{
-	Name:        "avx2",
-	DotQ8_0:     dotQ8_0AVX2,
-	DotQ4_0Q8_0: dotQ4_0Q8_0AVX2,
-	DotF32:      dotF32AVX2,
-	DotF16F32:   dotF16F32AVX2,
-	DotBF16F32:  dotBF16F32AVX2,
-	Dot:         dotAVX2,
+	Name:          "avx2",
+	DotQ8_0:       dotQ8_0AVX2,
+	DotQ4_0Q8_0:   dotQ4_0Q8_0AVX2,
+	DotQ8_0x4:     dotQ8_0x4AVX2,
+	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4AVX2,
+	DotQ8_0x2:     dotQ8_0x2AVX2,
+	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2AVX2,
+	DotF32:        dotF32AVX2,
+	DotF16F32:     dotF16F32AVX2,
+	DotBF16F32:    dotBF16F32AVX2,
+	Dot:           dotAVX2,
 }
 
 func archKernels() []*Kernel {
@@ -39,6 +43,18 @@ func q8_0AVX2(w, x *byte, nblocks int) float32
 
 //go:noescape
 func q4_0Q8_0AVX2(w, x *byte, nblocks int) float32
+
+//go:noescape
+func q8_0x4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q4_0Q8_0x4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q8_0x2AVX2(w, x0, x1 *byte, nblocks int, out *[2]float32)
+
+//go:noescape
+func q4_0Q8_0x2AVX2(w, x0, x1 *byte, nblocks int, out *[2]float32)
 
 // f32AVX2, f16AVX2 and bf16AVX2 return the dot product of the first n&^7
 // weights at w with the floats at x.
@@ -66,6 +82,46 @@ func dotQ4_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
 		return 0
 	}
 	return q4_0Q8_0AVX2(&w[0], &x[0], nblocks)
+}
+
+func dotQ8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1, x2, x3 = w[:n], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q8_0x4AVX2(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
+}
+
+func dotQ4_0Q8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1, x2, x3 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q4_0Q8_0x4AVX2(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
+}
+
+func dotQ8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1 = w[:n], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	q8_0x2AVX2(&w[0], &x0[0], &x1[0], nblocks, out)
+}
+
+func dotQ4_0Q8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	q4_0Q8_0x2AVX2(&w[0], &x0[0], &x1[0], nblocks, out)
 }
 
 func dotF32AVX2(w []byte, x []float32) float32 {

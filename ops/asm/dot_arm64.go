@@ -14,25 +14,33 @@ var useDotProd = cpuid.CPU.Supports(cpuid.ASIMDDP)
 
 // NEON is the arm64 kernel.
 var NEON = &Kernel{
-	Name:        "neon",
-	DotQ8_0:     dotQ8_0NEON,
-	DotQ4_0Q8_0: dotQ4_0Q8_0NEON,
-	DotF32:      dotF32NEON,
-	DotF16F32:   dotF16F32NEON,
-	DotBF16F32:  dotBF16F32NEON,
-	Dot:         dotNEON,
+	Name:          "neon",
+	DotQ8_0:       dotQ8_0NEON,
+	DotQ4_0Q8_0:   dotQ4_0Q8_0NEON,
+	DotQ8_0x4:     dotQ8_0x4NEON,
+	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4NEON,
+	DotQ8_0x2:     dotQ8_0x2NEON,
+	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2NEON,
+	DotF32:        dotF32NEON,
+	DotF16F32:     dotF16F32NEON,
+	DotBF16F32:    dotBF16F32NEON,
+	Dot:           dotNEON,
 }
 
 // NEONDotProd is the arm64 kernel for CPUs with SDOT; it differs from NEON
 // only in the quantized products.
 var NEONDotProd = &Kernel{
-	Name:        "neon-dotprod",
-	DotQ8_0:     dotQ8_0DotProd,
-	DotQ4_0Q8_0: dotQ4_0Q8_0DotProd,
-	DotF32:      dotF32NEON,
-	DotF16F32:   dotF16F32NEON,
-	DotBF16F32:  dotBF16F32NEON,
-	Dot:         dotNEON,
+	Name:          "neon-dotprod",
+	DotQ8_0:       dotQ8_0DotProd,
+	DotQ4_0Q8_0:   dotQ4_0Q8_0DotProd,
+	DotQ8_0x4:     dotQ8_0x4DotProd,
+	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4DotProd,
+	DotQ8_0x2:     dotQ8_0x2DotProd,
+	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2DotProd,
+	DotF32:        dotF32NEON,
+	DotF16F32:     dotF16F32NEON,
+	DotBF16F32:    dotBF16F32NEON,
+	Dot:           dotNEON,
 }
 
 func archKernels() []*Kernel {
@@ -58,6 +66,33 @@ func q8_0DotProd(w, x *byte, nblocks int) float32
 //go:noescape
 func q4_0Q8_0DotProd(w, x *byte, nblocks int) float32
 
+// The four- and two-row routines set out[i] to the single-row routine's result for
+// w and xi.
+
+//go:noescape
+func q8_0x4NEON(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q4_0Q8_0x4NEON(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q8_0x4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q4_0Q8_0x4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
+
+//go:noescape
+func q8_0x2NEON(w, x0, x1 *byte, nblocks int, out *[2]float32)
+
+//go:noescape
+func q4_0Q8_0x2NEON(w, x0, x1 *byte, nblocks int, out *[2]float32)
+
+//go:noescape
+func q8_0x2DotProd(w, x0, x1 *byte, nblocks int, out *[2]float32)
+
+//go:noescape
+func q4_0Q8_0x2DotProd(w, x0, x1 *byte, nblocks int, out *[2]float32)
+
 // f32NEON, f16NEON and bf16NEON return the dot product of the first n&^15
 // weights at w with the floats at x.
 
@@ -76,6 +111,58 @@ func quantized(f func(w, x *byte, n int) float32, w, x []byte, nblocks, wsize in
 		return 0
 	}
 	return f(&w[0], &x[0], nblocks)
+}
+
+func quantizedX4(f func(w, x0, x1, x2, x3 *byte, n int, out *[4]float32), w, x0, x1, x2, x3 []byte, nblocks, wsize int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1, x2, x3 = w[:nblocks*wsize], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	f(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
+}
+
+func quantizedX2(f func(w, x0, x1 *byte, n int, out *[2]float32), w, x0, x1 []byte, nblocks, wsize int, out *[2]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1 = w[:nblocks*wsize], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	f(&w[0], &x0[0], &x1[0], nblocks, out)
+}
+
+func dotQ8_0x4NEON(w, x0, x1, x2, x3 []byte, n int, out *[4]float32) {
+	quantizedX4(q8_0x4NEON, w, x0, x1, x2, x3, n, Q8_0Bytes, out)
+}
+
+func dotQ4_0Q8_0x4NEON(w, x0, x1, x2, x3 []byte, n int, out *[4]float32) {
+	quantizedX4(q4_0Q8_0x4NEON, w, x0, x1, x2, x3, n, Q4_0Bytes, out)
+}
+
+func dotQ8_0x2NEON(w, x0, x1 []byte, n int, out *[2]float32) {
+	quantizedX2(q8_0x2NEON, w, x0, x1, n, Q8_0Bytes, out)
+}
+
+func dotQ4_0Q8_0x2NEON(w, x0, x1 []byte, n int, out *[2]float32) {
+	quantizedX2(q4_0Q8_0x2NEON, w, x0, x1, n, Q4_0Bytes, out)
+}
+
+func dotQ8_0x4DotProd(w, x0, x1, x2, x3 []byte, n int, out *[4]float32) {
+	quantizedX4(q8_0x4DotProd, w, x0, x1, x2, x3, n, Q8_0Bytes, out)
+}
+
+func dotQ4_0Q8_0x4DotProd(w, x0, x1, x2, x3 []byte, n int, out *[4]float32) {
+	quantizedX4(q4_0Q8_0x4DotProd, w, x0, x1, x2, x3, n, Q4_0Bytes, out)
+}
+
+func dotQ8_0x2DotProd(w, x0, x1 []byte, n int, out *[2]float32) {
+	quantizedX2(q8_0x2DotProd, w, x0, x1, n, Q8_0Bytes, out)
+}
+
+func dotQ4_0Q8_0x2DotProd(w, x0, x1 []byte, n int, out *[2]float32) {
+	quantizedX2(q4_0Q8_0x2DotProd, w, x0, x1, n, Q4_0Bytes, out)
 }
 
 func dotQ8_0NEON(w, x []byte, nblocks int) float32 {

@@ -11,21 +11,33 @@ type Kernel struct {
 	Name        string
 	DotQ8_0     func(w, x []byte, nblocks int) float32
 	DotQ4_0Q8_0 func(w, x []byte, nblocks int) float32
-	DotF32      func(w []byte, x []float32) float32
-	DotF16F32   func(w []byte, x []float32) float32
-	DotBF16F32  func(w []byte, x []float32) float32
-	Dot         func(a, b []float32) float32
+	// DotQ8_0x4 and DotQ4_0Q8_0x4 set out[i] to DotQ8_0(w, xi, nblocks)
+	// and DotQ4_0Q8_0(w, xi, nblocks) of the same kernel, bit for bit,
+	// reading each weight block once for the four activation rows.
+	DotQ8_0x4     func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	DotQ4_0Q8_0x4 func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	// DotQ8_0x2 and DotQ4_0Q8_0x2 are the same for two activation rows.
+	DotQ8_0x2     func(w, x0, x1 []byte, nblocks int, out *[2]float32)
+	DotQ4_0Q8_0x2 func(w, x0, x1 []byte, nblocks int, out *[2]float32)
+	DotF32        func(w []byte, x []float32) float32
+	DotF16F32     func(w []byte, x []float32) float32
+	DotBF16F32    func(w []byte, x []float32) float32
+	Dot           func(a, b []float32) float32
 }
 
 // Generic is the portable Go kernel, available everywhere.
 var Generic = &Kernel{
-	Name:        "generic",
-	DotQ8_0:     DotQ8_0,
-	DotQ4_0Q8_0: DotQ4_0Q8_0,
-	DotF32:      DotF32,
-	DotF16F32:   DotF16F32,
-	DotBF16F32:  DotBF16F32,
-	Dot:         Dot,
+	Name:          "generic",
+	DotQ8_0:       DotQ8_0,
+	DotQ4_0Q8_0:   DotQ4_0Q8_0,
+	DotQ8_0x4:     DotQ8_0x4,
+	DotQ4_0Q8_0x4: DotQ4_0Q8_0x4,
+	DotQ8_0x2:     DotQ8_0x2,
+	DotQ4_0Q8_0x2: DotQ4_0Q8_0x2,
+	DotF32:        DotF32,
+	DotF16F32:     DotF16F32,
+	DotBF16F32:    DotBF16F32,
+	Dot:           Dot,
 }
 
 // available lists the kernels this machine can run, best last; active is
