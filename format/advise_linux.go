@@ -1,7 +1,11 @@
 package format
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,4 +39,41 @@ func (f *File) Resident(off, n uint64) (uint64, error) {
 		res += min(p0+page, off+n) - max(p0, off)
 	}
 	return res, nil
+}
+
+// MappedRSS returns how many bytes of the file's mapping are in this
+// process's resident set (the mapping's Rss in /proc/self/smaps): the
+// pages it has touched and not given back. A file that is not
+// memory-mapped reports its whole size.
+func (f *File) MappedRSS() (uint64, error) {
+	if f.unmap == nil || len(f.data) == 0 {
+		return uint64(len(f.data)), nil
+	}
+	smaps, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return 0, fmt.Errorf("%s: mapped RSS: %w", f.where(), err)
+	}
+	defer smaps.Close()
+	start := uintptr(unsafe.Pointer(&f.data[0]))
+	in := false
+	sc := bufio.NewScanner(smaps)
+	for sc.Scan() {
+		line := sc.Text()
+		if lo, _, ok := strings.Cut(strings.Fields(line + " ")[0], "-"); ok && !strings.HasSuffix(lo, ":") {
+			a, err := strconv.ParseUint(lo, 16, 64)
+			in = err == nil && uintptr(a) == start
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); in && ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: mapped RSS: smaps line %q", f.where(), line)
+			}
+			return kb << 10, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("%s: mapped RSS: %w", f.where(), err)
+	}
+	return 0, fmt.Errorf("%s: mapped RSS: mapping not found in /proc/self/smaps", f.where())
 }

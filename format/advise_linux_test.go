@@ -1,47 +1,18 @@
 package format
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 )
 
-// mappingRss returns the resident bytes of this process's mapping of path,
-// from /proc/self/smaps.
-func mappingRss(t *testing.T, path string) uint64 {
+// mappingRss is f.MappedRSS, failing the test on error.
+func mappingRss(t *testing.T, f *File) uint64 {
 	t.Helper()
-	fd, err := os.Open("/proc/self/smaps")
+	n, err := f.MappedRSS()
 	if err != nil {
-		t.Skipf("no smaps: %v", err)
-	}
-	defer fd.Close()
-	var rss uint64
-	in := false
-	sc := bufio.NewScanner(fd)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 0 {
-			continue
-		}
-		if !strings.HasSuffix(fs[0], ":") || strings.Contains(fs[0], "-") {
-			in = len(fs) >= 6 && fs[len(fs)-1] == path
-			continue
-		}
-		if in && fs[0] == "Rss:" && len(fs) >= 2 {
-			kb, err := strconv.ParseUint(fs[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rss += kb << 10
-		}
-	}
-	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return rss
+	return n
 }
 
 func touch(b []byte) (sum byte) {
@@ -54,14 +25,14 @@ func touch(b []byte) (sum byte) {
 func TestDontNeedDropsPagesFromTheResidentSet(t *testing.T) {
 	f, ti := expertFile(t)
 	touch(f.Mapping())
-	before := mappingRss(t, f.Path)
+	before := mappingRss(t, f)
 	// Experts 2…5 (16 pages) are dropped; their neighbours stay.
 	off, _, _ := f.ExpertRange(ti, 2)
 	end, n, _ := f.ExpertRange(ti, 5)
 	if err := f.Advise(off, end+n-off, DontNeed); err != nil {
 		t.Fatal(err)
 	}
-	after := mappingRss(t, f.Path)
+	after := mappingRss(t, f)
 	if before-after < 4*16384 || after == 0 {
 		t.Errorf("resident bytes %d before, %d after dropping 64 KiB", before, after)
 	}
@@ -72,7 +43,7 @@ func TestDontNeedDropsPagesFromTheResidentSet(t *testing.T) {
 			t.Errorf("expert %d reads %s after being dropped", e, got)
 		}
 	}
-	if again := mappingRss(t, f.Path); again <= after {
+	if again := mappingRss(t, f); again <= after {
 		t.Errorf("resident bytes %d after touching again, %d before", again, after)
 	}
 }

@@ -1,9 +1,7 @@
 package runtime_test
 
 import (
-	"bufio"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -12,41 +10,6 @@ import (
 	"github.com/q3m/q3m/synth"
 	"golang.org/x/sys/unix"
 )
-
-// mappingRss returns the resident bytes of this process's mappings of
-// path, from /proc/self/smaps, skipping the test where that is absent.
-func mappingRss(t *testing.T, path string) int64 {
-	t.Helper()
-	fd, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Skipf("no smaps: %v", err)
-	}
-	defer fd.Close()
-	var rss int64
-	in := false
-	sc := bufio.NewScanner(fd)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 0 {
-			continue
-		}
-		if strings.Contains(fs[0], "-") { // a mapping's header line
-			in = len(fs) >= 6 && fs[len(fs)-1] == path
-			continue
-		}
-		if in && fs[0] == "Rss:" && len(fs) >= 2 {
-			kb, err := strconv.ParseInt(fs[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rss += kb << 10
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rss
-}
 
 // pagerSpec has experts of 34 pages per tensor in Q8_0: 2 layers of 64,
 // 53 MiB of experts beside under 2 MiB of other weights.
@@ -115,7 +78,11 @@ func TestExpertBudgetBoundsTheResidentSet(t *testing.T) {
 		}
 		defer m.Close()
 		logits = pagerLogits(t, m)
-		return mappingRss(t, path), logits, m.PagerStats()
+		n, err := m.File().MappedRSS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(n), logits, m.PagerStats()
 	}
 	rssB, logitsB, stats := decode(runtime.LoadOptions{ExpertBudget: budget})
 	rssU, logitsU, _ := decode(runtime.LoadOptions{})

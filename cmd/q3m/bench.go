@@ -72,6 +72,7 @@ type benchReport struct {
 	Kernel       string             `json:"kernel"`
 	Threads      int                `json:"threads"`
 	PeakRSSBytes int64              `json:"peak_rss_bytes,omitempty"`
+	MappedRSS    int64              `json:"mapped_rss_bytes,omitempty"` // weights resident at the end
 	Pager        runtime.PagerStats `json:"pager"`
 	Tests        []benchTest        `json:"tests"`
 }
@@ -98,7 +99,12 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		return benchReport{}, err
 	}
 	defer m.Close()
-	defer func() { rep.Pager = m.PagerStats() }()
+	defer func() {
+		rep.Pager = m.PagerStats()
+		if n, err := m.File().MappedRSS(); err == nil {
+			rep.MappedRSS = int64(n)
+		}
+	}()
 	cfg := m.Config()
 	ctxLen := max(o.Prompt, o.Gen+1)
 	if ctxLen > cfg.ContextLen {
@@ -292,6 +298,9 @@ func printBench(w io.Writer, r benchReport) {
 	}
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "peak RSS: %s (mapped weights count once touched)\n", humanBytes(r.PeakRSSBytes))
+	}
+	if r.MappedRSS > 0 {
+		fmt.Fprintf(w, "weights resident at the end: %s of %s\n", humanBytes(r.MappedRSS), humanBytes(int64(r.SizeBytes)))
 	}
 	if p := r.Pager; p.Hits+p.Misses > 0 {
 		budget := "none"
