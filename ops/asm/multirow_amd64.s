@@ -8,31 +8,41 @@
 // order of q8_0AVX2 and q4_0Q8_0AVX2 (quant_amd64.s), so that each result
 // equals the single-row kernel's bit for bit.
 //
+// The scales are converted as in quant_amd64.s: 128-bit VCVTPH2PS from
+// memory, lane 0 only.
+//
 // Registers: SI weights, DI R8 R9 R10 the four activation rows, CX the
 // blocks left, AX the output. The weight block is in Y0 (and Y1 for Q8_0),
-// the float weight scale in Y2 (Q8_0) or Y1 (Q4_0).
+// the float weight scale in X2 (Q8_0) or X1 (Q4_0).
 
-// Q8ROW adds the block at o(xp) · the weight block in Y0:Y1 (scale Y2) to
-// acc, using Y3, Y4 and Y5.
+// q4shift: see quant_amd64.s.
+DATA q4shift<>+0(SB)/8, $0
+DATA q4shift<>+8(SB)/8, $0
+DATA q4shift<>+16(SB)/8, $0x0000000400000004
+DATA q4shift<>+24(SB)/8, $0x0000000400000004
+GLOBL q4shift<>(SB), RODATA|NOPTR, $32
+
+// Q8ROW adds the block at o(xp) · the weight block in Y0:Y1 (scale in
+// lane 0 of X2) to acc, using Y3, Y4 and Y5, as Q8INT and SCALE in
+// quant_amd64.s.
 #define Q8ROW(xp, o, acc) \
-	VPMOVSXBW   (o+2)(xp), Y3;  \
-	VPMOVSXBW   (o+18)(xp), Y4; \
-	VPMADDWD    Y3, Y0, Y3;     \
-	VPMADDWD    Y4, Y1, Y4;     \
-	VPADDD      Y4, Y3, Y3;     \
-	VCVTDQ2PS   Y3, Y3;         \
-	VPBROADCASTW o(xp), X5;     \
-	VCVTPH2PS   X5, Y5;         \
-	VMULPS      Y5, Y2, Y5;     \
-	VFMADD231PS Y5, Y3, acc
+	VPMOVSXBW    (o+2)(xp), Y3;  \
+	VPMOVSXBW    (o+18)(xp), Y4; \
+	VPMADDWD     Y3, Y0, Y3;     \
+	VPMADDWD     Y4, Y1, Y4;     \
+	VPADDD       Y4, Y3, Y3;     \
+	VCVTDQ2PS    Y3, Y3;         \
+	VCVTPH2PS    o(xp), X5;      \
+	VMULSS       X5, X2, X5;     \
+	VBROADCASTSS X5, Y5;         \
+	VFMADD231PS  Y5, Y3, acc
 
 // Q8X4 adds the weight block at o(SI) · the four activation blocks at o to
 // a0..a3.
 #define Q8X4(o, a0, a1, a2, a3) \
 	VPMOVSXBW    (o+2)(SI), Y0;  \
 	VPMOVSXBW    (o+18)(SI), Y1; \
-	VPBROADCASTW o(SI), X2;      \
-	VCVTPH2PS    X2, Y2;         \
+	VCVTPH2PS    o(SI), X2;      \
 	Q8ROW(DI, o, a0);            \
 	Q8ROW(R8, o, a1);            \
 	Q8ROW(R9, o, a2);            \
@@ -111,30 +121,27 @@ q8done:
 	VZEROUPPER
 	RET
 
-// Q4ROW adds the Q8_0 block at o(xp) · the nibbles in Y0 (weight scale
-// Y1) to acc, using Y2, Y3 and Y4, as Q4BLOCK in quant_amd64.s: Y8 holds
-// 0x0f, Y9 8 in every byte, Y10 1 in every int16.
+// Q4ROW adds the Q8_0 block at o(xp) · the nibbles in Y0 (weight scale in
+// lane 0 of X1) to acc, using Y3 and Y4, as Q4INT and SCALE in
+// quant_amd64.s: Y9 holds 8 in every byte, Y10 1 in every int16.
 #define Q4ROW(xp, o, acc) \
-	VMOVDQU      (o+2)(xp), Y2; \
-	VPMADDUBSW   Y2, Y0, Y3;    \
-	VPMADDUBSW   Y2, Y9, Y4;    \
-	VPSUBW       Y4, Y3, Y3;    \
-	VPMADDWD     Y10, Y3, Y3;   \
-	VCVTDQ2PS    Y3, Y3;        \
-	VPBROADCASTW o(xp), X4;     \
-	VCVTPH2PS    X4, Y4;        \
-	VMULPS       Y4, Y1, Y4;    \
+	VPMADDUBSW   (o+2)(xp), Y0, Y3; \
+	VPMADDUBSW   (o+2)(xp), Y9, Y4; \
+	VPSUBW       Y4, Y3, Y3;        \
+	VPMADDWD     Y10, Y3, Y3;       \
+	VCVTDQ2PS    Y3, Y3;            \
+	VCVTPH2PS    o(xp), X4;         \
+	VMULSS       X4, X1, X4;        \
+	VBROADCASTSS X4, Y4;            \
 	VFMADD231PS  Y4, Y3, acc
 
 // Q4X4 adds the Q4_0 weight block at wo(SI) · the four activation blocks
-// at xo to a0..a3.
+// at xo to a0..a3; Y8 holds 0x0f in every byte.
 #define Q4X4(wo, xo, a0, a1, a2, a3) \
-	VMOVDQU      (wo+2)(SI), X0; \
-	VPSRLW       $4, X0, X1;     \
-	VINSERTI128  $1, X1, Y0, Y0; \
-	VPAND        Y8, Y0, Y0;     \
-	VPBROADCASTW wo(SI), X1;     \
-	VCVTPH2PS    X1, Y1;         \
+	VBROADCASTI128 (wo+2)(SI), Y0;        \
+	VPSRLVD        q4shift<>(SB), Y0, Y0; \
+	VPAND          Y8, Y0, Y0;            \
+	VCVTPH2PS      wo(SI), X1;            \
 	Q4ROW(DI, xo, a0);           \
 	Q4ROW(R8, xo, a1);           \
 	Q4ROW(R9, xo, a2);           \
@@ -196,8 +203,7 @@ q4done:
 #define Q8X2(o, a0, a1) \
 	VPMOVSXBW    (o+2)(SI), Y0;  \
 	VPMOVSXBW    (o+18)(SI), Y1; \
-	VPBROADCASTW o(SI), X2;      \
-	VCVTPH2PS    X2, Y2;         \
+	VCVTPH2PS    o(SI), X2;      \
 	Q8ROW(DI, o, a0);            \
 	Q8ROW(R8, o, a1)
 
@@ -231,12 +237,10 @@ q8x2done:
 	RET
 
 #define Q4X2(wo, xo, a0, a1) \
-	VMOVDQU      (wo+2)(SI), X0; \
-	VPSRLW       $4, X0, X1;     \
-	VINSERTI128  $1, X1, Y0, Y0; \
-	VPAND        Y8, Y0, Y0;     \
-	VPBROADCASTW wo(SI), X1;     \
-	VCVTPH2PS    X1, Y1;         \
+	VBROADCASTI128 (wo+2)(SI), Y0;        \
+	VPSRLVD        q4shift<>(SB), Y0, Y0; \
+	VPAND          Y8, Y0, Y0;            \
+	VCVTPH2PS      wo(SI), X1;            \
 	Q4ROW(DI, xo, a0);           \
 	Q4ROW(R8, xo, a1)
 

@@ -6,11 +6,26 @@
 // intrinsics, hence assembly. Per 32-value block, the int8 products are
 // summed exactly into eight int32 lanes, converted to float32
 // (VCVTDQ2PS, exact: |lane| < 2^24) and accumulated with VFMADD231PS
-// times the broadcast product of the two fp16 scales (VPBROADCASTW +
-// VCVTPH2PS). Two accumulators alternate between blocks to hide the FMA
+// times the broadcast float32 product of the two fp16 scales. The loops
+// take two blocks per iteration into two accumulators, to hide the FMA
 // latency. Only the float summation order differs from the generic kernel.
+//
+// The scales are converted by a 128-bit VCVTPH2PS straight from memory:
+// it reads the scale and the three fp16 words after it (still inside the
+// block) and only lane 0 is used, so that the product needs no broadcast
+// from memory nor a 256-bit conversion.
 
-// ONES16 sets Y10 to 1 in every int16 lane.
+// q4shift holds the per-dword shift counts that turn a 16-byte Q4_0
+// payload broadcast to both halves into its low nibbles (low half) and
+// high nibbles (high half).
+DATA q4shift<>+0(SB)/8, $0
+DATA q4shift<>+8(SB)/8, $0
+DATA q4shift<>+16(SB)/8, $0x0000000400000004
+DATA q4shift<>+24(SB)/8, $0x0000000400000004
+GLOBL q4shift<>(SB), RODATA|NOPTR, $32
+
+// CONSTS sets Y8 to 0x0f in every byte, Y9 to 8 in every byte, Y10 to 1
+// in every int16 and Y12 to the q4shift counts.
 #define CONSTS \
 	MOVL         $0x00010001, AX; \
 	VMOVD        AX, X10;         \
@@ -20,49 +35,47 @@
 	VPBROADCASTD X8, Y8;          \
 	MOVL         $0x08080808, AX; \
 	VMOVD        AX, X9;          \
-	VPBROADCASTD X9, Y9
+	VPBROADCASTD X9, Y9;          \
+	VMOVDQU      q4shift<>(SB), Y12
 
-// SCALE sets Y4 to the product of the fp16 scales at wo(SI) and xo(DI).
-#define SCALE(wo, xo) \
-	VPBROADCASTW wo(SI), X4; \
-	VPBROADCASTW xo(DI), X5; \
-	VCVTPH2PS    X4, Y4;     \
-	VCVTPH2PS    X5, Y5;     \
-	VMULPS       Y5, Y4, Y4
+// SCALE sets d (xd its low half) to the float32 product of the fp16 scales
+// at wo(SI) and xo(DI), rounded once as in the generic kernel; t is
+// clobbered.
+#define SCALE(wo, xo, d, xd, t) \
+	VCVTPH2PS    wo(SI), xd; \
+	VCVTPH2PS    xo(DI), t;  \
+	VMULSS       t, xd, xd;  \
+	VBROADCASTSS xd, d
 
-// Q8BLOCK adds the Q8_0 block at o(SI) · the block at o(DI) to acc.
-// The int8 values are sign-extended to int16 (VPMOVSXBW) and multiplied
-// with VPMADDWD, which is exact for every int8 including -128 (the
+// Q8INT sets the float32 lanes f to the exact int32 lane sums of the
+// Q8_0 block at o(SI) · the block at o(DI), using t, u and v. The int8
+// values are sign-extended to int16 (VPMOVSXBW) and multiplied with
+// VPMADDWD, which is exact for every int8 including -128 (the
 // VPSIGNB/VPMADDUBSW trick is not when an activation is -128).
-#define Q8BLOCK(o, acc) \
-	VPMOVSXBW   (o+2)(SI), Y0;  \
-	VPMOVSXBW   (o+18)(SI), Y1; \
-	VPMOVSXBW   (o+2)(DI), Y2;  \
-	VPMOVSXBW   (o+18)(DI), Y3; \
-	VPMADDWD    Y2, Y0, Y0;     \
-	VPMADDWD    Y3, Y1, Y1;     \
-	VPADDD      Y1, Y0, Y0;     \
-	VCVTDQ2PS   Y0, Y0;         \
-	SCALE(o, o);                \
-	VFMADD231PS Y4, Y0, acc
+#define Q8INT(o, f, t, u, v) \
+	VPMOVSXBW (o+2)(SI), f;  \
+	VPMOVSXBW (o+18)(SI), t; \
+	VPMOVSXBW (o+2)(DI), u;  \
+	VPMOVSXBW (o+18)(DI), v; \
+	VPMADDWD  u, f, f;       \
+	VPMADDWD  v, t, t;       \
+	VPADDD    t, f, f;       \
+	VCVTDQ2PS f, f
 
-// Q4BLOCK adds the Q4_0 block at wo(SI) · the Q8_0 block at xo(DI) to acc.
-// The nibbles q (0..15) are the unsigned operand of VPMADDUBSW, so that
+// Q4INT sets the float32 lanes f to the exact int32 lane sums of the Q4_0
+// block at wo(SI) · the Q8_0 block at xo(DI), using t. The nibbles q
+// (0..15) are the unsigned operand of VPMADDUBSW, so that
 // Σ(q-8)·x = Σq·x - Σ8·x is exact for every int8 x; both pair sums and
-// their difference fit in int16.
-#define Q4BLOCK(wo, xo, acc) \
-	VMOVDQU     (wo+2)(SI), X0;  \
-	VPSRLW      $4, X0, X1;      \
-	VINSERTI128 $1, X1, Y0, Y0;  \
-	VPAND       Y8, Y0, Y0;      \
-	VMOVDQU     (xo+2)(DI), Y2;  \
-	VPMADDUBSW  Y2, Y0, Y0;      \
-	VPMADDUBSW  Y2, Y9, Y3;      \
-	VPSUBW      Y3, Y0, Y0;      \
-	VPMADDWD    Y10, Y0, Y0;     \
-	VCVTDQ2PS   Y0, Y0;          \
-	SCALE(wo, xo);               \
-	VFMADD231PS Y4, Y0, acc
+// their difference fit in int16. Needs CONSTS.
+#define Q4INT(wo, xo, f, t) \
+	VBROADCASTI128 (wo+2)(SI), f;   \
+	VPSRLVD        Y12, f, f;       \
+	VPAND          Y8, f, f;        \
+	VPMADDUBSW     (xo+2)(DI), Y9, t; \
+	VPMADDUBSW     (xo+2)(DI), f, f;  \
+	VPSUBW         t, f, f;         \
+	VPMADDWD       Y10, f, f;       \
+	VCVTDQ2PS      f, f
 
 // HSUM sets X6 to the sum of the eight lanes of Y6 and Y7.
 #define HSUM \
@@ -79,22 +92,49 @@ TEXT ·q8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ   nblocks+16(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	CMPQ   CX, $2
-	JL     q8tail
+	SUBQ   $4, CX
+	JL     q8pair
+
+q8loop4:
+	SCALE(0, 0, Y4, X4, X5)
+	SCALE(34, 34, Y12, X12, X13)
+	Q8INT(0, Y0, Y1, Y2, Y3)
+	Q8INT(34, Y8, Y9, Y10, Y11)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y12, Y8, Y7
+	SCALE(68, 68, Y4, X4, X5)
+	SCALE(102, 102, Y12, X12, X13)
+	Q8INT(68, Y0, Y1, Y2, Y3)
+	Q8INT(102, Y8, Y9, Y10, Y11)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y12, Y8, Y7
+	ADDQ        $136, SI
+	ADDQ        $136, DI
+	SUBQ        $4, CX
+	JGE         q8loop4
+
+q8pair:
+	ADDQ $2, CX
+	JL   q8tail
 
 q8loop:
-	Q8BLOCK(0, Y6)
-	Q8BLOCK(34, Y7)
-	ADDQ $68, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  q8loop
+	SCALE(0, 0, Y4, X4, X5)
+	SCALE(34, 34, Y12, X12, X13)
+	Q8INT(0, Y0, Y1, Y2, Y3)
+	Q8INT(34, Y8, Y9, Y10, Y11)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y12, Y8, Y7
+	ADDQ        $68, SI
+	ADDQ        $68, DI
+	SUBQ        $2, CX
+	JGE         q8loop
 
 q8tail:
-	TESTQ CX, CX
-	JZ    q8done
-	Q8BLOCK(0, Y6)
+	ADDQ $2, CX
+	JZ   q8done
+	SCALE(0, 0, Y4, X4, X5)
+	Q8INT(0, Y0, Y1, Y2, Y3)
+	VFMADD231PS Y4, Y0, Y6
 
 q8done:
 	HSUM
@@ -110,22 +150,49 @@ TEXT ·q4_0Q8_0AVX2(SB), NOSPLIT, $0-28
 	CONSTS
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	CMPQ   CX, $2
-	JL     q4tail
+	SUBQ   $4, CX
+	JL     q4pair
+
+q4loop4:
+	SCALE(0, 0, Y4, X4, X5)
+	SCALE(18, 34, Y11, X11, X13)
+	Q4INT(0, 0, Y0, Y1)
+	Q4INT(18, 34, Y2, Y3)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y11, Y2, Y7
+	SCALE(36, 68, Y4, X4, X5)
+	SCALE(54, 102, Y11, X11, X13)
+	Q4INT(36, 68, Y0, Y1)
+	Q4INT(54, 102, Y2, Y3)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y11, Y2, Y7
+	ADDQ        $72, SI
+	ADDQ        $136, DI
+	SUBQ        $4, CX
+	JGE         q4loop4
+
+q4pair:
+	ADDQ $2, CX
+	JL   q4tail
 
 q4loop:
-	Q4BLOCK(0, 0, Y6)
-	Q4BLOCK(18, 34, Y7)
-	ADDQ $36, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  q4loop
+	SCALE(0, 0, Y4, X4, X5)
+	SCALE(18, 34, Y11, X11, X13)
+	Q4INT(0, 0, Y0, Y1)
+	Q4INT(18, 34, Y2, Y3)
+	VFMADD231PS Y4, Y0, Y6
+	VFMADD231PS Y11, Y2, Y7
+	ADDQ        $36, SI
+	ADDQ        $68, DI
+	SUBQ        $2, CX
+	JGE         q4loop
 
 q4tail:
-	TESTQ CX, CX
-	JZ    q4done
-	Q4BLOCK(0, 0, Y6)
+	ADDQ $2, CX
+	JZ   q4done
+	SCALE(0, 0, Y4, X4, X5)
+	Q4INT(0, 0, Y0, Y1)
+	VFMADD231PS Y4, Y0, Y6
 
 q4done:
 	HSUM
