@@ -82,7 +82,7 @@ func TestCLIConvertsAndRunsTheReferenceModel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("info: %v", err)
 	}
-	for _, s := range []string{"architecture:  qwen3moe", "blk.0.ffn_gate_exps.weight", "per-expert byte ranges of layer 0", "totals:"} {
+	for _, s := range []string{"architecture:  qwen3moe", "experts:       8 routed, 2 per token", "blk.0.ffn_gate_exps.weight", "per-expert byte ranges of layer 0", "totals:"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("info output lacks %q", s)
 		}

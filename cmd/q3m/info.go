@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/runtime"
 )
 
 func infoCommand() *cli.Command {
@@ -40,6 +41,11 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 	fmt.Fprintf(w, "file:          %s\n", f.Path)
 	fmt.Fprintf(w, "gguf version:  %d, alignment %d, data at %d\n", f.Version, f.Alignment, f.DataOffset)
 	fmt.Fprintf(w, "architecture:  %s\n", arch)
+	if c, err := runtime.ConfigFromFile(f); err != nil {
+		fmt.Fprintf(w, "model:         q3m cannot run this file: %v\n", err)
+	} else {
+		printConfig(w, c)
+	}
 
 	fmt.Fprintln(w, "\nmetadata:")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
@@ -100,6 +106,30 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// printConfig summarizes the hyperparameters q3m runs the model with.
+func printConfig(w io.Writer, c runtime.Config) {
+	fmt.Fprintf(w, "model:         %d layers, hidden %d, vocab %d, context %d\n", c.Layers, c.Hidden, c.Vocab, c.ContextLen)
+	fmt.Fprintf(w, "attention:     %d query / %d kv heads of %d, rope theta %g", c.Heads, c.KVHeads, c.HeadDim, c.RopeTheta)
+	if c.RopeScaling != "" {
+		fmt.Fprintf(w, ", %s ×%g from %d", c.RopeScaling, c.RopeFactor, c.RopeOrigCtx)
+	}
+	if c.SlidingWindow > 0 {
+		fmt.Fprintf(w, ", sliding window %d", c.SlidingWindow)
+	}
+	if c.AttentionBias {
+		fmt.Fprint(w, ", q/k/v/o biases")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "experts:       %d routed, %d per token, FFN %d, top-k weights renormalized: %v\n",
+		c.Experts, c.ExpertsUsed, c.ExpertFFN, c.NormTopKProb)
+	if len(c.DenseLayers) > 0 {
+		fmt.Fprintf(w, "dense layers:  %v (FFN %d)\n", c.DenseLayers, c.FFN)
+	}
+	if c.Tied {
+		fmt.Fprintln(w, "output:        tied to the token embedding")
+	}
 }
 
 // describeValue prints a metadata value briefly: arrays show their length
