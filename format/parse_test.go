@@ -209,7 +209,7 @@ func TestParseRejectsCorruption(t *testing.T) {
 		{"no dimensions", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 0, 0) }), "dimensions"},
 		{"five dimensions", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 0, 0, 1, 1, 1, 1, 8) }), "dimensions"},
 		{"zero dimension", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 0, 0, 8, 0) }), "is 0"},
-		{"unknown tensor type", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 3, 0, 8) }), "unknown type id 3"},
+		{"unknown tensor type", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 99, 0, 8) }), "unknown type id 99"},
 		{"partial block", tensors(1, 32, 64, func(r *raw) { r.tensor("w", 8, 0, 16, 2) }), "whole number"},
 		{"element count overflow", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 0, 0, 1<<32, 1<<32) }), "overflows"},
 		{"byte size overflow", tensors(1, 32, 32, func(r *raw) { r.tensor("w", 0, 0, 1<<62) }), "overflows"},

@@ -13,17 +13,26 @@ import (
 // Type is a ggml tensor element type; its value is the GGUF type id.
 type Type uint32
 
-// Types with a known layout. Only F32, F16, BF16, Q8_0 and Q4_0 can be
-// quantized and dequantized here; the K-quants are known by size so that
-// files holding them can be validated and described.
+// Types with a known layout. Those whose Convertible reports false are known
+// by size only, so that files holding them can be validated and described.
 const (
-	F32  Type = 0
-	F16  Type = 1
-	Q4_0 Type = 2
-	Q8_0 Type = 8
-	Q4_K Type = 12
-	Q6_K Type = 14
-	BF16 Type = 30
+	F32    Type = 0
+	F16    Type = 1
+	Q4_0   Type = 2
+	Q4_1   Type = 3
+	Q5_0   Type = 6
+	Q5_1   Type = 7
+	Q8_0   Type = 8
+	Q8_1   Type = 9
+	Q2_K   Type = 10
+	Q3_K   Type = 11
+	Q4_K   Type = 12
+	Q5_K   Type = 13
+	Q6_K   Type = 14
+	Q8_K   Type = 15
+	IQ4_NL Type = 20
+	IQ4_XS Type = 23
+	BF16   Type = 30
 )
 
 type layout struct {
@@ -34,13 +43,23 @@ type layout struct {
 }
 
 var layouts = map[Type]layout{
-	F32:  {"F32", 1, 4, true},
-	F16:  {"F16", 1, 2, true},
-	BF16: {"BF16", 1, 2, true},
-	Q8_0: {"Q8_0", 32, 34, true},
-	Q4_0: {"Q4_0", 32, 18, true},
-	Q4_K: {"Q4_K", 256, 144, false},
-	Q6_K: {"Q6_K", 256, 210, false},
+	F32:    {"F32", 1, 4, true},
+	F16:    {"F16", 1, 2, true},
+	BF16:   {"BF16", 1, 2, true},
+	Q8_0:   {"Q8_0", 32, 34, true},
+	Q4_0:   {"Q4_0", 32, 18, true},
+	Q4_1:   {"Q4_1", 32, 20, false},
+	Q5_0:   {"Q5_0", 32, 22, false},
+	Q5_1:   {"Q5_1", 32, 24, false},
+	Q8_1:   {"Q8_1", 32, 36, false},
+	Q2_K:   {"Q2_K", 256, 84, false},
+	Q3_K:   {"Q3_K", 256, 110, false},
+	Q4_K:   {"Q4_K", 256, 144, false},
+	Q5_K:   {"Q5_K", 256, 176, false},
+	Q6_K:   {"Q6_K", 256, 210, false},
+	Q8_K:   {"Q8_K", 256, 292, false},
+	IQ4_NL: {"IQ4_NL", 32, 18, false},
+	IQ4_XS: {"IQ4_XS", 256, 136, false},
 }
 
 // Known reports whether t's layout is known.
