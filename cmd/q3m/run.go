@@ -58,7 +58,7 @@ func samplingFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold, 1 for off", DefaultText: "0.95 thinking, 0.8 not"},
 		&cli.Float64Flag{Name: "min-p", Usage: "drop tokens less likely than this times the likeliest", DefaultText: "0"},
 		&cli.Float64Flag{Name: "presence-penalty", Usage: "subtract from the logits of tokens already present, up to 1.5 helps against repetition", DefaultText: "0"},
-		&cli.Float64Flag{Name: "repeat-penalty", Usage: "divide the logits of repeated tokens", DefaultText: "1, off"},
+		&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "divide the logits of repeated tokens", DefaultText: "1, off"},
 		&cli.Uint64Flag{Name: "seed", Usage: "sampling seed", DefaultText: "random"},
 	}
 }
