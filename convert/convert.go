@@ -21,7 +21,7 @@ const Alignment = 4096
 // Options controls a conversion.
 type Options struct {
 	Type     quant.Type     // weight matrices' type: F32, F16, BF16, Q8_0 or Q4_0
-	Threads  int            // 0 = runtime.NumCPU()
+	Threads  int            // 0 = runtime.NumCPU(); at most 512
 	Progress func(Progress) // optional; see Progress
 }
 

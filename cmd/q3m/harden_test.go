@@ -515,3 +515,68 @@ func TestCLIRefusesNonRegularConvertInputs(t *testing.T) {
 		t.Fatal("convert waited on the FIFO")
 	}
 }
+
+// TestRunREPLStopsOnSIGTERMAndSIGHUP: at the prompt (the line editor
+// waiting), SIGTERM and SIGHUP end q3m as SIGINT ends other commands,
+// with 128+signal; the REPL's own Ctrl-C handling is unchanged.
+func TestRunREPLStopsOnSIGTERMAndSIGHUP(t *testing.T) {
+	path, _ := chatTestModel(t, 256)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(signalName(sig), func(t *testing.T) {
+			cmd := q3mCommand("run", "-m", path, "--history", "", "--threads", "1")
+			tm := startTerminal(t, cmd)
+			tm.expect(`>>> `)
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- cmd.Wait() }()
+			select {
+			case err := <-errc:
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
+					t.Errorf("exit %v, want status %d", err, 128+int(sig))
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("q3m did not exit after %s", signalName(sig))
+			}
+		})
+	}
+}
+
+// TestHistoryFileIsCheckedLikeAnOutput: the REPL appends to its history
+// file, so the model, a FIFO or a directory are refused; a link to a
+// regular file is followed.
+func TestHistoryFileIsCheckedLikeAnOutput(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.gguf")
+	hist := filepath.Join(dir, "hist")
+	for _, p := range []string{model, hist} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link")
+	fifo := filepath.Join(dir, "fifo")
+	modelLink := filepath.Join(dir, "model-link")
+	if os.Symlink(hist, link) != nil || syscall.Mkfifo(fifo, 0o644) != nil || os.Symlink(model, modelLink) != nil {
+		t.Skip("cannot make links or FIFOs here")
+	}
+	for _, tt := range []struct {
+		path, want string
+	}{
+		{model, "is the input file"},
+		{modelLink, "is the input file"},
+		{fifo, "named pipe"},
+		{dir, "directory"},
+		{hist, ""},
+		{link, ""},
+		{filepath.Join(dir, "new"), ""},
+		{"", ""},
+	} {
+		err := checkHistoryFile(tt.path, model)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--history")) {
+			t.Errorf("%s: %v, want %q", tt.path, err, tt.want)
+		}
+	}
+}

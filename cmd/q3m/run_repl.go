@@ -61,6 +61,9 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 	interrupts := 0
 	for {
 		line, err := rl.Readline()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			if j.pending() || line != "" {
@@ -78,9 +81,6 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 			return nil
 		case err != nil:
 			return fmt.Errorf("run: terminal: %w", err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 		interrupts = 0
 		msg, ok := j.add(line)
