@@ -134,3 +134,24 @@ func TestCLIRefusesNonRegularConvertInputs(t *testing.T) {
 		t.Fatal("convert waited on the FIFO")
 	}
 }
+
+// TestCLIRunPipedSkipsALineAboveTheLimit: piped `run` reports a message
+// line above the limit on stderr and answers the lines around it.
+func TestCLIRunPipedSkipsALineAboveTheLimit(t *testing.T) {
+	model, _ := chatTestModel(t, 256)
+	cmd := q3mCommand("run", "-m", model, "--max-tokens", "2", "--threads", "1", "--seed", "1", "--hide-thinking")
+	cmd.Stdin = strings.NewReader("hi\n" + strings.Repeat("x", maxLineBytes+1) + "\nthere\n")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	skipIfNotExecutable(t, err)
+	if err != nil {
+		t.Fatalf("%v\n%.500s", err, stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 2 {
+		t.Errorf("%d answers, want 2 (one per short line): %q", n, stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "line 2: longer than the limit of 16777216 bytes") {
+		t.Errorf("stderr %.300q does not report the long line", stderr.String())
+	}
+}
