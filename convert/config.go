@@ -69,11 +69,30 @@ func (c *HFConfig) DenseLayers() []int {
 // maxDim bounds every size so that products of a few of them cannot overflow.
 const maxDim = 1 << 31
 
-// Bounds on counts that loops run over (real models: 94 layers, 128 experts).
+// Limits on the sizes of config.json, far above real models (Qwen3-235B:
+// vocabulary 151936, hidden 4096, 94 layers of 128 experts, 64 heads,
+// context 40960; the largest vocabularies are about 256k), and low enough
+// that the loops and tables they drive stay bounded before the tensors
+// confirm them.
 const (
-	maxLayers  = 1 << 12
-	maxExperts = 1 << 16
+	maxVocab        = 1 << 24
+	maxWidth        = 1 << 20 // hidden_size, intermediate sizes, head_dim
+	maxHeads        = 1 << 12
+	maxLayers       = 1 << 12
+	maxExperts      = 1 << 16
+	maxLayerExperts = 1 << 20 // layers × experts
+	maxContext      = 1 << 24 // max_position_embeddings, sliding_window
 )
+
+// positive32 checks that v stays positive and finite once stored as a
+// float32, as GGUF stores hyperparameters: 1e39 would become +Inf, 1e-46
+// would become 0.
+func positive32(key string, v float64) error {
+	if f := float32(v); !(f > 0) || math.IsInf(float64(f), 0) {
+		return fmt.Errorf("config.json: %s %g is not a positive finite float32 (GGUF stores it in 32 bits)", key, v)
+	}
+	return nil
+}
 
 // ParseConfig parses config.json. It refuses other model types, fields of the
 // wrong JSON type, unsupported RoPE scaling and inconsistent sizes.
@@ -168,11 +187,28 @@ func (c *HFConfig) validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("config.json: "+format, a...)
 	}
-	if c.NumLayers > maxLayers {
-		return bad("num_hidden_layers %d above %d", c.NumLayers, maxLayers)
+	limits := []struct {
+		key    string
+		v, max int
+	}{
+		{"vocab_size", c.VocabSize, maxVocab},
+		{"hidden_size", c.HiddenSize, maxWidth},
+		{"intermediate_size", c.IntermediateSize, maxWidth},
+		{"moe_intermediate_size", c.MoEIntermediateSize, maxWidth},
+		{"head_dim", c.HeadDim, maxWidth},
+		{"num_attention_heads", c.NumHeads, maxHeads},
+		{"num_key_value_heads", c.NumKVHeads, maxHeads},
+		{"num_hidden_layers", c.NumLayers, maxLayers},
+		{"num_experts", c.NumExperts, maxExperts},
+		{"num_hidden_layers × num_experts", c.NumLayers * c.NumExperts, maxLayerExperts},
+		{"max_position_embeddings", c.MaxPositionEmbeddings, maxContext},
+		{"rope original_max_position_embeddings", c.Rope.OriginalMaxPositionEmbeddings, maxContext},
+		{"sliding_window", c.SlidingWindow, maxContext},
 	}
-	if c.NumExperts > maxExperts {
-		return bad("%d experts, above %d", c.NumExperts, maxExperts)
+	for _, l := range limits {
+		if l.v > l.max {
+			return bad("%s %d above the limit of %d", l.key, l.v, l.max)
+		}
 	}
 	c.MLPOnlyLayers = slices.Compact(slices.Sorted(slices.Values(c.MLPOnlyLayers)))
 	if c.NumHeads%c.NumKVHeads != 0 {
@@ -181,10 +217,13 @@ func (c *HFConfig) validate() error {
 	if c.HeadDim%2 != 0 {
 		return bad("head_dim %d is odd (RoPE pairs values)", c.HeadDim)
 	}
-	if c.RMSNormEps <= 0 || math.IsInf(c.RMSNormEps, 0) {
-		return bad("rms_norm_eps %g must be positive", c.RMSNormEps)
+	if err := positive32("rms_norm_eps", c.RMSNormEps); err != nil {
+		return err
 	}
-	if !(c.RopeTheta > 1) || math.IsInf(c.RopeTheta, 0) {
+	if err := positive32("rope_theta", c.RopeTheta); err != nil {
+		return err
+	}
+	if !(c.RopeTheta > 1) {
 		return bad("rope_theta %g must be greater than 1", c.RopeTheta)
 	}
 	for _, l := range c.MLPOnlyLayers {
@@ -274,8 +313,8 @@ func parseRope(f fields, c *HFConfig) error {
 	if r.Factor, err = p.floatOr("factor", float64(c.MaxPositionEmbeddings)/float64(r.OriginalMaxPositionEmbeddings)); err != nil {
 		return err
 	}
-	if !(r.Factor > 0) || math.IsInf(r.Factor, 0) {
-		return fmt.Errorf("config.json: %s: factor %g must be positive", key, r.Factor)
+	if err := positive32(key+".factor", r.Factor); err != nil {
+		return err
 	}
 	// transformers uses `or`, so 0 also means the default.
 	if r.BetaFast, err = p.floatOr("beta_fast", 32); err == nil && r.BetaFast == 0 {
@@ -290,8 +329,11 @@ func parseRope(f fields, c *HFConfig) error {
 	if err != nil {
 		return err
 	}
-	if r.BetaFast < 0 || r.BetaSlow < 0 {
-		return fmt.Errorf("config.json: %s: beta_fast and beta_slow must be positive", key)
+	if err := positive32(key+".beta_fast", r.BetaFast); err != nil {
+		return err
+	}
+	if err := positive32(key+".beta_slow", r.BetaSlow); err != nil {
+		return err
 	}
 	var def bool
 	if r.Truncate, def, err = p.boolean("truncate"); err != nil {
@@ -320,7 +362,7 @@ func parseRope(f fields, c *HFConfig) error {
 	if r.AttentionFactor, err = p.floatOr("attention_factor", attn); err != nil {
 		return err
 	}
-	return nil
+	return positive32(key+".attention_factor", r.AttentionFactor)
 }
 
 // fields is a JSON object whose values are decoded on demand, so that a
@@ -339,6 +381,9 @@ func (f *fields) UnmarshalJSON(b []byte) error {
 
 func parseFields(data []byte) (fields, error) {
 	var f fields
+	if err := CheckJSONText(data); err != nil {
+		return f, fmt.Errorf("config.json: %w", err)
+	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		return f, fmt.Errorf("config.json: %w", err)
 	}

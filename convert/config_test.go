@@ -113,6 +113,8 @@ func TestParseConfigRejects(t *testing.T) {
 		{"yarn factor not a number", cfgJSON(map[string]any{"rope_scaling": map[string]any{"type": "yarn", "factor": "4"}}), "rope_scaling.factor"},
 		{"yarn negative factor", cfgJSON(map[string]any{"rope_scaling": map[string]any{"type": "yarn", "factor": -4}}), "factor"},
 		{"sliding window of 0", cfgJSON(map[string]any{"use_sliding_window": true, "sliding_window": 0}), "sliding_window"},
+		{"invalid UTF-8", []byte("{\"model_type\": \"qwen3_moe\", \"x\": \"\xff\"}"), "invalid UTF-8 at byte 34"},
+		{"lone surrogate", []byte(`{"model_type": "qwen3_moe", "x": "\ud800"}`), "lone high surrogate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +140,21 @@ func FuzzParseConfig(f *testing.F) {
 		if c.NumHeads <= 0 || c.NumKVHeads <= 0 || c.NumHeads%c.NumKVHeads != 0 || c.HeadDim <= 0 || c.HeadDim%2 != 0 ||
 			c.DecoderSparseStep <= 0 || c.VocabSize <= 0 || c.HiddenSize <= 0 {
 			t.Fatalf("accepted invalid config %+v", c)
+		}
+		for _, v := range []float64{c.RMSNormEps, c.RopeTheta} {
+			if f := float32(v); !(f > 0) || math.IsInf(float64(f), 0) {
+				t.Fatalf("accepted a hyperparameter %g that is not a positive finite float32: %+v", v, c)
+			}
+		}
+		if c.Rope.Type == "yarn" {
+			for _, v := range []float64{c.Rope.Factor, c.Rope.BetaFast, c.Rope.BetaSlow, c.Rope.AttentionFactor} {
+				if f := float32(v); !(f > 0) || math.IsInf(float64(f), 0) {
+					t.Fatalf("accepted a YaRN value %g that is not a positive finite float32: %+v", v, c.Rope)
+				}
+			}
+		}
+		if c.VocabSize > maxVocab || c.HiddenSize > maxWidth || c.NumLayers*c.NumExperts > maxLayerExperts || c.MaxPositionEmbeddings > maxContext {
+			t.Fatalf("accepted sizes above the limits: %+v", c)
 		}
 		for i := range c.NumLayers {
 			if c.Sparse(i) && (c.NumExpertsPerTok < 1 || c.NumExpertsPerTok > c.NumExperts || c.MoEIntermediateSize <= 0) {

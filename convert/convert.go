@@ -21,7 +21,7 @@ const Alignment = 4096
 // Options controls a conversion.
 type Options struct {
 	Type     quant.Type     // weight matrices' type: F32, F16, BF16, Q8_0 or Q4_0
-	Threads  int            // 0 = runtime.NumCPU()
+	Threads  int            // 0 = runtime.NumCPU(); at most 512
 	Progress func(Progress) // optional; see Progress
 }
 
@@ -65,14 +65,24 @@ func modelName(dir string) string {
 }
 
 // Convert writes the checkpoint in hfDir as one GGUF file at outPath. On any
-// error, including cancellation of ctx, no file is left at outPath.
+// error, including cancellation of ctx, no file is left at outPath. It
+// refuses, before any work, an outPath that CheckOutput refuses (one of the
+// checkpoint's files, a directory, a device, a link…), inputs that are not
+// regular files, and config.json sizes that the checkpoint's tensors do not
+// confirm.
 func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error) {
 	ftype, ok := fileType(opt.Type)
 	if !ok {
 		return fmt.Errorf("convert: type %s not supported (want F32, F16, BF16, Q8_0 or Q4_0)", opt.Type)
 	}
-	cfgPath := filepath.Join(hfDir, "config.json")
-	data, err := os.ReadFile(cfgPath)
+	inputs, err := InputFiles(hfDir)
+	if err != nil {
+		return err
+	}
+	if err := CheckOutput(outPath, inputs...); err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	data, err := readRegular(filepath.Join(hfDir, "config.json"), maxConfigBytes)
 	if err != nil {
 		return fmt.Errorf("convert: %w", err)
 	}
@@ -80,20 +90,19 @@ func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error
 	if err != nil {
 		return fmt.Errorf("convert: %s: %w", hfDir, err)
 	}
-	voc, err := readVocab(hfDir, cfg.VocabSize)
-	if err != nil {
-		return err
-	}
 	ck, err := openCheckpoint(hfDir)
 	if err != nil {
 		return err
 	}
 	defer ck.Close()
+	// The plan checks every size of config.json against the tensors, so
+	// vocab_size is confirmed by the embedding before readVocab allocates.
 	p, err := makePlan(cfg, ck, opt.Type)
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(outPath, hfDir, ck); err != nil {
+	voc, err := readVocab(hfDir, cfg.VocabSize)
+	if err != nil {
 		return err
 	}
 	w, err := format.Create(outPath, Alignment)
@@ -129,24 +138,22 @@ func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error
 	return nil
 }
 
-// checkOutput refuses an output path that is one of the input files.
-func checkOutput(out, dir string, ck *checkpoint) error {
-	st, err := os.Stat(out)
+// InputFiles returns the paths of the files of hfDir that Convert reads and
+// that exist: config.json, the tokenizer files, the index and the shards.
+func InputFiles(hfDir string) ([]string, error) {
+	shards, _, err := shardFiles(hfDir)
 	if err != nil {
-		return nil // absent: nothing to clobber
+		return nil, err
 	}
-	if st.IsDir() {
-		return fmt.Errorf("convert: output %s is a directory", out)
-	}
-	inputs := append(ck.paths(), filepath.Join(dir, "config.json"), filepath.Join(dir, "tokenizer.json"),
-		filepath.Join(dir, "tokenizer_config.json"), filepath.Join(dir, "model.safetensors.index.json"),
-		filepath.Join(dir, "chat_template.jinja"))
-	for _, in := range inputs {
-		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
-			return fmt.Errorf("convert: output %s is the input file %s", out, in)
+	var out []string
+	for _, name := range append([]string{"config.json", "tokenizer.json", "tokenizer_config.json",
+		"chat_template.jinja", "model.safetensors.index.json"}, shards...) {
+		p := filepath.Join(hfDir, name)
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, p)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // metadata returns the general.*, qwen3moe.* and q3m.* pairs.

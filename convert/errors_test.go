@@ -78,7 +78,11 @@ func TestConvertErrorsLeaveNoFile(t *testing.T) {
 			want: []string{"tokenizer.json is required"}},
 		{name: "bad tokenizer JSON", after: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "tokenizer.json"), []byte("{]")) },
 			want: []string{"tokenizer.json"}},
-		{name: "token id beyond vocab_size", edit: func(m *hfModel) { m.Config["vocab_size"] = 42 },
+		{name: "token id beyond vocab_size", edit: func(m *hfModel) {
+			c := tinyConfig()
+			c["vocab_size"] = 42
+			*m = buildModel(c, false, "", "BF16", 1)
+		},
 			want: []string{"tokenizer.json", "outside the vocabulary"}},
 		{name: "unknown eos token", after: func(t *testing.T, dir string) {
 			writeJSON(t, filepath.Join(dir, "tokenizer_config.json"), map[string]any{"eos_token": "</s>"})

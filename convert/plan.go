@@ -49,7 +49,7 @@ func makePlan(cfg *HFConfig, ck *checkpoint, typ quant.Type) (*plan, error) {
 	p := &plan{cfg: cfg, ck: ck, typ: typ}
 	H, V := int64(cfg.HiddenSize), int64(cfg.VocabSize)
 	p.matrix("token_embd.weight", "model.embed_tokens.weight", V, H)
-	for i := range cfg.NumLayers {
+	for i := 0; i < cfg.NumLayers && p.err == nil; i++ {
 		p.layer(i)
 	}
 	p.vector("output_norm.weight", "model.norm.weight", H)
@@ -104,7 +104,7 @@ func (p *plan) layer(i int) {
 	down := outTensor{Name: gg + "ffn_down_exps.weight", Dims: []uint64{uint64(I), uint64(H), uint64(E)}}
 	fusedGateUp := p.fusedName(hf + "mlp.experts.gate_up_proj")
 	if p.ck.has(hf+"mlp.experts.0.gate_proj.weight") || !p.ck.has(fusedGateUp) {
-		for e := range E {
+		for e := int64(0); e < E && p.err == nil; e++ {
 			ex := fmt.Sprintf("%smlp.experts.%d.", hf, e)
 			if t := p.src(ex+"gate_proj.weight", I, H); t != nil {
 				gate.Segs = append(gate.Segs, segment{t, 0, I * H, H})

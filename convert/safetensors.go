@@ -38,13 +38,8 @@ type shard struct {
 
 // openShard opens path and validates its header against the file size.
 func openShard(path string) (*shard, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	s := &shard{path: path, f: f}
@@ -109,6 +104,9 @@ func parseSafetensors(r io.ReaderAt, size int64) (map[string]*srcTensor, error) 
 		return nil, fmt.Errorf("safetensors: reading header: %w", err)
 	}
 	var raw map[string]json.RawMessage
+	if err := CheckJSONText(hdr); err != nil {
+		return nil, fmt.Errorf("safetensors: header JSON: %w", err)
+	}
 	if err := json.Unmarshal(hdr, &raw); err != nil {
 		return nil, fmt.Errorf("safetensors: header JSON: %w", err)
 	}
@@ -227,10 +225,13 @@ func openCheckpoint(dir string) (*checkpoint, error) {
 // its weight_map.
 func shardFiles(dir string) ([]string, map[string]string, error) {
 	idxPath := filepath.Join(dir, "model.safetensors.index.json")
-	data, err := os.ReadFile(idxPath)
+	data, err := readRegular(idxPath, maxIndexBytes)
 	if err == nil {
 		var idx struct {
 			WeightMap map[string]string `json:"weight_map"`
+		}
+		if err := CheckJSONText(data); err != nil {
+			return nil, nil, fmt.Errorf("convert: %s: %w", idxPath, err)
 		}
 		if err := json.Unmarshal(data, &idx); err != nil {
 			return nil, nil, fmt.Errorf("convert: %s: %w", idxPath, err)

@@ -15,6 +15,10 @@ import (
 // chunkBytes bounds the source bytes read and converted at once.
 const chunkBytes = 4 << 20
 
+// maxThreads caps Options.Threads as llama.cpp caps its threads (ggml's
+// GGML_MAX_N_THREADS): each thread holds a row of scratch.
+const maxThreads = 512
+
 // inFlight is the number of chunks in the pipeline: one being read, one
 // converted, one written.
 const inFlight = 3
@@ -51,6 +55,7 @@ func newStreamer(w *format.Writer, opt Options, tensors []outTensor) *streamer {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
+	n = min(n, maxThreads)
 	s := &streamer{w: w, tensors: tensors, threads: n, progress: opt.Progress, start: time.Now(), scratch: make([][]float32, n)}
 	for i := range tensors {
 		s.total += tensors[i].srcBytes()

@@ -69,7 +69,7 @@ type tokenizerJSON struct {
 // (optional) from dir and pads the vocabulary to size entries.
 func readVocab(dir string, size int) (*vocab, error) {
 	path := filepath.Join(dir, "tokenizer.json")
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxTokenizerBytes)
 	if err != nil {
 		return nil, fmt.Errorf("convert: tokenizer.json is required: %w", err)
 	}
@@ -78,7 +78,7 @@ func readVocab(dir string, size int) (*vocab, error) {
 		return nil, fmt.Errorf("convert: %s: %w", path, err)
 	}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
-	data, err = os.ReadFile(cfgPath)
+	data, err = readRegular(cfgPath, maxConfigBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		data = []byte("{}")
 	} else if err != nil {
@@ -89,8 +89,11 @@ func readVocab(dir string, size int) (*vocab, error) {
 	}
 	if v.ChatTemplate == "" {
 		// transformers v5 saves the template beside the config.
-		if t, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
+		t, err := readRegular(filepath.Join(dir, "chat_template.jinja"), maxConfigBytes)
+		if err == nil {
 			v.ChatTemplate = string(t)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("convert: %w", err)
 		}
 	}
 	return v, nil
@@ -100,6 +103,9 @@ func readVocab(dir string, size int) (*vocab, error) {
 // special ids are provisional until applyConfig.
 func parseTokenizer(data []byte, size int) (*vocab, error) {
 	var tj tokenizerJSON
+	if err := CheckJSONText(data); err != nil {
+		return nil, err
+	}
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return nil, err
 	}
@@ -144,7 +150,31 @@ func parseTokenizer(data []byte, size int) (*vocab, error) {
 		}
 		v.Merges[i] = s
 	}
+	if err := v.checkMerges(); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkMerges refuses a merge whose halves or result are not tokens of the
+// vocabulary, as the runtime's tokenizer does when it loads the file: what
+// convert writes, run can read.
+func (v *vocab) checkMerges() error {
+	known := make(map[string]bool, len(v.Tokens))
+	for id, t := range v.Tokens {
+		if v.Types[id] != tokenUnused {
+			known[t] = true
+		}
+	}
+	for i, m := range v.Merges {
+		a, b, _ := strings.Cut(m, " ")
+		for _, t := range []string{a, b, a + b} {
+			if t == "" || !known[t] {
+				return fmt.Errorf("model.merges[%d] %q: %q is not a token of the vocabulary", i, m, t)
+			}
+		}
+	}
+	return nil
 }
 
 // mergeString accepts a merge as "a b" or as ["a", "b"].
@@ -171,6 +201,9 @@ func mergeString(m json.RawMessage) (string, error) {
 // llama.cpp does for Qwen; EOS to <|endoftext|> when the config names none.
 func (v *vocab) applyConfig(data []byte) error {
 	var f fields
+	if err := CheckJSONText(data); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		return err
 	}

@@ -34,9 +34,18 @@ func convertCommand() *cli.Command {
 			if out == "" {
 				out = convert.DefaultOutput(dir, typ)
 			}
+			inputs, err := convert.InputFiles(dir)
+			if err != nil {
+				return err
+			}
+			o, err := createOutput(c.Context, "output", out, inputs...)
+			if err != nil {
+				return err
+			}
+			defer o.discard()
 			start := time.Now()
 			bar := newProgressBar(os.Stderr, "converting")
-			err = convert.Convert(c.Context, dir, out, convert.Options{
+			err = convert.Convert(c.Context, dir, o.temp, convert.Options{
 				Type:    typ,
 				Threads: c.Int("threads"),
 				Progress: func(p convert.Progress) {
@@ -45,6 +54,9 @@ func convertCommand() *cli.Command {
 			})
 			bar.finish()
 			if err != nil {
+				return err
+			}
+			if err := o.commit(); err != nil {
 				return err
 			}
 			st, err := os.Stat(out)

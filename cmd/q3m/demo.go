@@ -34,6 +34,7 @@ func demoCommand() *cli.Command {
 					return err
 				}
 				defer os.RemoveAll(dir)
+				defer atExit(c.Context, func() { os.RemoveAll(dir) })()
 			}
 			return runDemo(c, dir, typ)
 		},
@@ -56,7 +57,19 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 
 	out := filepath.Join(dir, "qwen3-moe-demo-random-"+typ.String()+".gguf")
 	start = time.Now()
-	if err := convert.Convert(c.Context, hf, out, convert.Options{Type: typ}); err != nil {
+	inputs, err := convert.InputFiles(hf)
+	if err != nil {
+		return err
+	}
+	gguf, err := createOutput(c.Context, "dir", out, inputs...)
+	if err != nil {
+		return err
+	}
+	defer gguf.discard()
+	if err := convert.Convert(c.Context, hf, gguf.temp, convert.Options{Type: typ}); err != nil {
+		return err
+	}
+	if err := gguf.commit(); err != nil {
 		return err
 	}
 	fmt.Printf("2. converted it to %s (%s)\n", out, time.Since(start).Round(time.Millisecond))

@@ -3,10 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,12 +31,22 @@ func logitsCommand() *cli.Command {
 		Name:  "logits",
 		Usage: "run one prefill over token ids and print the top-5 logits per position (or write them all)",
 		Flags: append(modelFlags(true),
-			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file"},
+			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout)"},
 		),
 		Action: func(c *cli.Context) error {
 			ids, err := parseIDs(c.String("ids"))
 			if err != nil {
 				return err
+			}
+			var o *output
+			switch out := c.String("out"); {
+			case out == "-" && isTerminal(os.Stdout):
+				return errors.New("--out -: stdout is a terminal; redirect it to a file or a pipe")
+			case out != "" && out != "-":
+				if o, err = createOutput(c.Context, "out", out, c.String("model")); err != nil {
+					return err
+				}
+				defer o.discard()
 			}
 			m, s, err := openSession(c)
 			if err != nil {
@@ -46,9 +57,22 @@ func logitsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := c.Context.Err(); err != nil {
+				return err
+			}
 			vocab := m.Config().Vocab
-			if out := c.String("out"); out != "" {
-				return writeFloats(out, logits)
+			if o != nil {
+				if err := writeFloatsFile(o.temp, logits); err != nil {
+					return fmt.Errorf("--out %s: %w", o.path, err)
+				}
+				return o.commit()
+			}
+			if c.String("out") == "-" {
+				w := bufio.NewWriter(os.Stdout)
+				if err := writeFloats(w, logits); err != nil {
+					return fmt.Errorf("--out -: %w", err)
+				}
+				return w.Flush()
 			}
 			w := bufio.NewWriter(os.Stdout)
 			defer w.Flush()
@@ -178,6 +202,10 @@ func openSession(c *cli.Context) (*runtime.Model, *runtime.Session, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkContextFlag(c, m); err != nil {
+		m.Close()
+		return nil, nil, err
+	}
 	s, err := m.NewSession(runtime.SessionOptions{ContextLen: c.Int("ctx"), Threads: c.Int("threads")})
 	if err != nil {
 		m.Close()
@@ -222,28 +250,36 @@ func topN(row []float32, n int) []int {
 	return idx[:min(n, len(idx))]
 }
 
-// writeFloats writes v as float32 little-endian to path, atomically.
-func writeFloats(path string, v []float32) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
+// writeFloats writes v as float32 little-endian.
+func writeFloats(w io.Writer, v []float32) error {
 	var b [4]byte
 	for _, x := range v {
 		binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
-		w.Write(b[:])
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
+		if _, err := w.Write(b[:]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// writeFloatsFile writes v as float32 little-endian to a new file at path.
+func writeFloatsFile(path string, v []float32) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := writeFloats(w, v); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -37,14 +37,18 @@ func infoCommand() *cli.Command {
 }
 
 func printInfo(w io.Writer, f *format.File, layer int) error {
+	cfg, cfgErr := runtime.ConfigFromFile(f)
+	if cfgErr == nil && layer >= cfg.Layers {
+		return fmt.Errorf("--layer %d: the model has %d layers (0 to %d)", layer, cfg.Layers, cfg.Layers-1)
+	}
 	arch, _, _ := f.String("general.architecture")
 	fmt.Fprintf(w, "file:          %s\n", f.Path)
 	fmt.Fprintf(w, "gguf version:  %d, alignment %d, data at %d\n", f.Version, f.Alignment, f.DataOffset)
 	fmt.Fprintf(w, "architecture:  %s\n", arch)
-	if c, err := runtime.ConfigFromFile(f); err != nil {
-		fmt.Fprintf(w, "model:         q3m cannot run this file: %v\n", err)
+	if cfgErr != nil {
+		fmt.Fprintf(w, "model:         q3m cannot run this file: %v\n", cfgErr)
 	} else {
-		printConfig(w, c)
+		printConfig(w, cfg)
 	}
 
 	fmt.Fprintln(w, "\nmetadata:")

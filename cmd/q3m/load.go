@@ -50,7 +50,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || v*mult > 1<<62 {
+	if err != nil || !(v >= 0) || v*mult > 1<<62 { // !(v >= 0) refuses NaN
 		return 0, fmt.Errorf("%q is not a size such as 8GiB or 512MiB", s)
 	}
 	return int64(v * mult), nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/urfave/cli/v2"
 )
@@ -15,20 +14,24 @@ import (
 const version = "0.1.0"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := newApp().RunContext(ctx, os.Args); err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(os.Stderr, "q3m: interrupted")
-			os.Exit(130)
-		}
-		fmt.Fprintln(os.Stderr, "q3m:", err)
-		os.Exit(1)
+	ctx, in := watchSignals()
+	err := newApp().RunContext(ctx, os.Args)
+	if err == nil {
+		return
 	}
+	if s := in.received(); s != nil {
+		if !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "q3m:", err)
+		}
+		fmt.Fprintf(os.Stderr, "q3m: interrupted (%s)\n", signalName(s))
+		os.Exit(exitCode(s))
+	}
+	fmt.Fprintln(os.Stderr, "q3m:", err)
+	os.Exit(1)
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "q3m",
 		Usage:   "run Qwen3-MoE models on the CPU",
 		Version: version,
@@ -43,4 +46,8 @@ func newApp() *cli.App {
 		},
 		HideHelpCommand: true,
 	}
+	for _, cmd := range app.Commands {
+		cmd.Before = checkFlags
+	}
+	return app
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/q3m/q3m/convert"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/tokenizer"
 )
@@ -58,7 +58,7 @@ func samplingFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold, 1 for off", DefaultText: "0.95 thinking, 0.8 not"},
 		&cli.Float64Flag{Name: "min-p", Usage: "drop tokens less likely than this times the likeliest", DefaultText: "0"},
 		&cli.Float64Flag{Name: "presence-penalty", Usage: "subtract from the logits of tokens already present, up to 1.5 helps against repetition", DefaultText: "0"},
-		&cli.Float64Flag{Name: "repeat-penalty", Usage: "divide the logits of repeated tokens", DefaultText: "1, off"},
+		&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "divide the logits of repeated tokens", DefaultText: "1, off"},
 		&cli.Uint64Flag{Name: "seed", Usage: "sampling seed", DefaultText: "random"},
 	}
 }
@@ -80,9 +80,6 @@ func chatOptions(c *cli.Context) (runtime.ChatOptions, error) {
 		Threads:    c.Int("threads"),
 		MaxTokens:  c.Int("max-tokens"),
 		Seed:       uint64(time.Now().UnixNano()),
-	}
-	if o.ContextLen < 0 || o.Threads < 0 || o.MaxTokens < 0 {
-		return o, errors.New("--ctx, --threads and --max-tokens must not be negative")
 	}
 	if c.IsSet("seed") {
 		o.Seed = c.Uint64("seed")
@@ -131,6 +128,9 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	defer m.Close()
+	if err := checkContextFlag(c, m); err != nil {
+		return err
+	}
 	return chatWith(c, m, o)
 }
 
@@ -157,21 +157,52 @@ func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions) error {
 		if !c.IsSet("history") {
 			hist = defaultHistoryFile()
 		}
-		return r.loop(hist)
+		if err := checkHistoryFile(hist, m.File().Path); err != nil {
+			return err
+		}
+		return r.loop(c.Context, hist)
 	}
 	return runPiped(c.Context, chat, p, os.Stdin, c.Bool("verbose"))
+}
+
+// checkHistoryFile refuses a REPL history file that appending lines would
+// damage: the model, or anything but a regular file. Links are followed
+// (lines are appended to the file they lead to).
+func checkHistoryFile(path string, model string) error {
+	if path == "" {
+		return nil
+	}
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	if err := convert.CheckOutput(path, model); err != nil {
+		return fmt.Errorf("--history: %w", err)
+	}
+	return nil
 }
 
 // runPiped answers each message read from in: one per line, or several
 // lines joined with a trailing backslash or between """ lines. Lines
 // starting with / are REPL commands.
 func runPiped(ctx context.Context, chat *runtime.Chat, p *printer, in io.Reader, verbose bool) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	lines := newLineReader(ctx, in, maxLineBytes)
 	var j lineJoiner
 	r := &repl{chat: chat, out: p.thinkOut, errw: p.thinkOut, dim: p.dim, p: p}
-	for sc.Scan() {
-		msg, ok := j.add(sc.Text())
+	for {
+		line, err := lines.next(ctx)
+		var tooLong *lineTooLongError
+		if errors.As(err, &tooLong) {
+			fmt.Fprintf(p.thinkOut, "q3m: stdin %v\n", err)
+			j = lineJoiner{}
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("run: reading stdin: %w", err)
+		}
+		msg, ok := j.add(string(line))
 		if !ok || strings.TrimSpace(msg) == "" {
 			continue
 		}
@@ -184,9 +215,6 @@ func runPiped(ctx context.Context, chat *runtime.Chat, p *printer, in io.Reader,
 		if err := answerPlain(ctx, chat, p, msg, verbose); err != nil {
 			return err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("run: reading stdin: %w", err)
 	}
 	if msg := j.flush(); strings.TrimSpace(msg) != "" {
 		return answerPlain(ctx, chat, p, msg, verbose)

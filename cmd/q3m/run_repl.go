@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/chzyer/readline"
@@ -43,7 +41,7 @@ type repl struct {
 
 // loop reads messages with line editing until /exit, Ctrl-D or a second
 // Ctrl-C at an empty prompt.
-func (r *repl) loop(historyFile string) error {
+func (r *repl) loop(ctx context.Context, historyFile string) error {
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            promptMain,
 		HistoryFile:       historyFile,
@@ -55,11 +53,17 @@ func (r *repl) loop(historyFile string) error {
 		return fmt.Errorf("run: terminal: %w", err)
 	}
 	defer rl.Close()
+	// SIGTERM or SIGHUP: leave, even while waiting for a line.
+	stop := context.AfterFunc(ctx, func() { rl.Close() })
+	defer stop()
 	fmt.Fprintln(r.errw, faint(r.dim, "Send a message (/? for help, Ctrl-D to leave)"))
 	var j lineJoiner
 	interrupts := 0
 	for {
 		line, err := rl.Readline()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			if j.pending() || line != "" {
@@ -94,24 +98,16 @@ func (r *repl) loop(historyFile string) error {
 			}
 			continue
 		}
-		r.answer(msg)
+		r.answer(ctx, msg)
 	}
 }
 
-// answer streams the answer to msg; Ctrl-C (SIGINT) stops it.
-func (r *repl) answer(msg string) {
-	ctx, cancel := context.WithCancel(context.Background())
+// answer streams the answer to msg; Ctrl-C (SIGINT) stops it and keeps
+// the REPL, SIGTERM and SIGHUP (parent's cancellation) stop it too.
+func (r *repl) answer(parent context.Context, msg string) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	defer onInterrupt(parent, cancel)()
 
 	r.p.start()
 	reply, err := r.chat.Send(ctx, msg, r.p.chunk)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/q3m/q3m/convert"
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/tokenizer"
@@ -31,7 +33,8 @@ recognised). With --jsonl, reads JSON lines on stdin and writes one answer line 
                                    transformers' apply_chat_template(tokenize=True) does
 Messages hold role, content, reasoning_content and tool_calls (OpenAI's
 {"function": {"name", "arguments"}} or {"name", "arguments"}). A bad line gets
-{"error": "..."} and the next lines go on.`,
+{"error": "..."} and the next lines go on; so does a line that is not UTF-8 or
+longer than 16 MiB.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
 			&cli.BoolFlag{Name: "jsonl", Usage: "read JSON requests on stdin, one per line"},
@@ -60,7 +63,7 @@ Messages hold role, content, reasoning_content and tool_calls (OpenAI's
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
 			}
-			return tokenizeJSONL(os.Stdin, os.Stdout, tok, tmpl)
+			return tokenizeJSONL(c.Context, os.Stdin, os.Stdout, tok, tmpl, maxLineBytes)
 		},
 	}
 }
@@ -97,21 +100,31 @@ type jsonFunction struct {
 // tokenizeAnswer is one output line: "ids", "text", both, or "error".
 type tokenizeAnswer map[string]any
 
-// tokenizeJSONL answers each request line of in with one line on out.
-func tokenizeJSONL(in io.Reader, out io.Writer, tok *tokenizer.Tokenizer, tmpl *tokenizer.Template) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
+// tokenizeJSONL answers each request line of in with one line on out. A
+// line longer than limit bytes is answered with an error naming the limit.
+func tokenizeJSONL(ctx context.Context, in io.Reader, out io.Writer, tok *tokenizer.Tokenizer, tmpl *tokenizer.Template, limit int) error {
+	lines := newLineReader(ctx, in, limit)
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		ans, err := tokenizeLine(line, tok, tmpl)
-		if err != nil {
-			ans = tokenizeAnswer{"error": fmt.Sprintf("line %d: %v", n, err)}
+	for n := 1; ; n++ {
+		line, err := lines.next(ctx)
+		var tooLong *lineTooLongError
+		var ans tokenizeAnswer
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &tooLong):
+			ans = tokenizeAnswer{"error": tooLong.Error()}
+		case err != nil:
+			return fmt.Errorf("tokenize: reading stdin: %w", err)
+		default:
+			if line = bytes.TrimSpace(line); len(line) == 0 {
+				continue
+			}
+			if ans, err = tokenizeLine(line, tok, tmpl); err != nil {
+				ans = tokenizeAnswer{"error": fmt.Sprintf("line %d: %v", n, err)}
+			}
 		}
 		if err := enc.Encode(ans); err != nil {
 			return fmt.Errorf("tokenize: %w", err)
@@ -120,14 +133,13 @@ func tokenizeJSONL(in io.Reader, out io.Writer, tok *tokenizer.Tokenizer, tmpl *
 			return fmt.Errorf("tokenize: %w", err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("tokenize: reading stdin: %w", err)
-	}
-	return nil
 }
 
 func tokenizeLine(line []byte, tok *tokenizer.Tokenizer, tmpl *tokenizer.Template) (tokenizeAnswer, error) {
 	var req tokenizeRequest
+	if err := convert.CheckJSONText(line); err != nil {
+		return nil, fmt.Errorf("bad JSON: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

@@ -83,7 +83,7 @@ func TestTokenizeJSONLAnswersEachLine(t *testing.T) {
 		in.WriteString(tc.in + "\n\n") // blank lines are skipped
 	}
 	var out bytes.Buffer
-	if err := tokenizeJSONL(strings.NewReader(in.String()), &out, tok, tmpl); err != nil {
+	if err := tokenizeJSONL(context.Background(), strings.NewReader(in.String()), &out, tok, tmpl, maxLineBytes); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
