@@ -9,7 +9,9 @@
 // importance matrix (ggml_quantize_chunk with no weights), and
 // dequantization to ggml's dequantize_row functions, on every platform:
 // products that C rounds to float are rounded explicitly, so Go never fuses
-// them into an FMA.
+// them into an FMA. Rows holding NaNs are the exception: which NaN an
+// operation propagates depends on the compiler's operand order, in C as in
+// Go, and ggml's rounding helpers read the NaN's payload.
 package quant
 
 import (
@@ -61,11 +63,11 @@ var table = [...]traits{
 	F16:    {"F16", 1, 2, putF16, getF16, F32, false},
 	BF16:   {"BF16", 1, 2, putBF16, getBF16, F32, false},
 	Q4_0:   {"Q4_0", 32, 18, quantizeQ4_0, dequantizeQ4_0, Q8_0, false},
-	Q4_1:   {"Q4_1", 32, 20, nil, nil, Q8_1, false},
-	Q5_0:   {"Q5_0", 32, 22, nil, nil, Q8_0, false},
-	Q5_1:   {"Q5_1", 32, 24, nil, nil, Q8_1, false},
+	Q4_1:   {"Q4_1", 32, 20, quantizeQ4_1, dequantizeQ4_1, Q8_1, false},
+	Q5_0:   {"Q5_0", 32, 22, quantizeQ5_0, dequantizeQ5_0, Q8_0, false},
+	Q5_1:   {"Q5_1", 32, 24, quantizeQ5_1, dequantizeQ5_1, Q8_1, false},
 	Q8_0:   {"Q8_0", 32, 34, quantizeQ8_0, dequantizeQ8_0, Q8_0, false},
-	Q8_1:   {"Q8_1", 32, 36, nil, nil, Q8_1, true},
+	Q8_1:   {"Q8_1", 32, 36, quantizeQ8_1, dequantizeQ8_1, Q8_1, true},
 	Q2_K:   {"Q2_K", 256, 84, nil, nil, Q8_K, false},
 	Q3_K:   {"Q3_K", 256, 110, nil, nil, Q8_K, false},
 	Q4_K:   {"Q4_K", 256, 144, nil, nil, Q8_K, false},
