@@ -20,6 +20,12 @@ var roundTripBound = map[Type]float64{
 	Q5_0: 0.065,  // amax/16 at the clamped end, observed 0.0627
 	Q5_1: 0.034,  // ≤ amax/31, observed 0.0329
 	Q8_1: 0.0045, // amax/254 + amax·2⁻¹¹ (fp16 d), observed 0.0044
+	Q2_K: 0.80,   // observed 0.585
+	Q3_K: 0.35,   // observed 0.229
+	Q4_K: 0.14,   // observed 0.091
+	Q5_K: 0.08,   // observed 0.054
+	Q6_K: 0.03,   // observed 0.0193
+	Q8_K: 0.004,  // amax/254, observed 0.0039
 }
 
 // checkRoundTrip quantizes x (any values, NaN included) as typ and checks
@@ -145,3 +151,4 @@ func fuzzFamily(f *testing.F, types ...Type) {
 }
 
 func FuzzLegacyRoundTrip(f *testing.F) { fuzzFamily(f, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1) }
+func FuzzKQuantRoundTrip(f *testing.F) { fuzzFamily(f, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K) }
