@@ -74,8 +74,8 @@ var table = [...]traits{
 	Q5_K:   {"Q5_K", 256, 176, quantizeQ5_K, dequantizeQ5_K, Q8_K, false},
 	Q6_K:   {"Q6_K", 256, 210, quantizeQ6_K, dequantizeQ6_K, Q8_K, false},
 	Q8_K:   {"Q8_K", 256, 292, quantizeQ8_K, dequantizeQ8_K, F32, true},
-	IQ4_NL: {"IQ4_NL", 32, 18, nil, nil, Q8_0, false},
-	IQ4_XS: {"IQ4_XS", 256, 136, nil, nil, Q8_K, false},
+	IQ4_NL: {"IQ4_NL", 32, 18, quantizeIQ4_NL, dequantizeIQ4_NL, Q8_0, false},
+	IQ4_XS: {"IQ4_XS", 256, 136, quantizeIQ4_XS, dequantizeIQ4_XS, Q8_K, false},
 }
 
 // lookup returns t's traits, or nil when t is unknown.

@@ -14,18 +14,20 @@ import (
 // bound; the others the worst seen over 20000 random blocks of six kinds
 // (randomRow's kinds) times about 1.5. The figure seen is beside each.
 var roundTripBound = map[Type]float64{
-	Q4_0: 0.127,  // amax/8 at the clamped end, observed 0.1252
-	Q8_0: 0.0045, // amax/254 + amax·2⁻¹¹ (fp16 d), observed 0.0044
-	Q4_1: 0.070,  // (max-min)/15/2 ≤ amax/15, observed 0.0672
-	Q5_0: 0.065,  // amax/16 at the clamped end, observed 0.0627
-	Q5_1: 0.034,  // ≤ amax/31, observed 0.0329
-	Q8_1: 0.0045, // amax/254 + amax·2⁻¹¹ (fp16 d), observed 0.0044
-	Q2_K: 0.80,   // observed 0.585
-	Q3_K: 0.35,   // observed 0.229
-	Q4_K: 0.14,   // observed 0.091
-	Q5_K: 0.08,   // observed 0.054
-	Q6_K: 0.03,   // observed 0.0193
-	Q8_K: 0.004,  // amax/254, observed 0.0039
+	Q4_0:   0.127,  // amax/8 at the clamped end, observed 0.1252
+	Q8_0:   0.0045, // amax/254 + amax·2⁻¹¹ (fp16 d), observed 0.0044
+	Q4_1:   0.070,  // (max-min)/15/2 ≤ amax/15, observed 0.0672
+	Q5_0:   0.065,  // amax/16 at the clamped end, observed 0.0627
+	Q5_1:   0.034,  // ≤ amax/31, observed 0.0329
+	Q8_1:   0.0045, // amax/254 + amax·2⁻¹¹ (fp16 d), observed 0.0044
+	Q2_K:   0.80,   // observed 0.585
+	Q3_K:   0.35,   // observed 0.229
+	Q4_K:   0.14,   // observed 0.091
+	Q5_K:   0.08,   // observed 0.054
+	Q6_K:   0.03,   // observed 0.0193
+	Q8_K:   0.004,  // amax/254, observed 0.0039
+	IQ4_NL: 0.18,   // observed 0.120
+	IQ4_XS: 0.16,   // observed 0.102
 }
 
 // checkRoundTrip quantizes x (any values, NaN included) as typ and checks
@@ -152,3 +154,4 @@ func fuzzFamily(f *testing.F, types ...Type) {
 
 func FuzzLegacyRoundTrip(f *testing.F) { fuzzFamily(f, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1) }
 func FuzzKQuantRoundTrip(f *testing.F) { fuzzFamily(f, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K) }
+func FuzzIQ4RoundTrip(f *testing.F)    { fuzzFamily(f, IQ4_NL, IQ4_XS) }
