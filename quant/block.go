@@ -25,7 +25,7 @@ func quantizeQ8_0(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		for j, v := range x {
 			out[2+j] = byte(int8(roundAway(float32(v * id))))
 		}
@@ -59,7 +59,7 @@ func quantizeQ4_0(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		for j := range QK / 2 {
 			x0 := float32(x[j]*id) + 8.5
 			x1 := float32(x[j+QK/2]*id) + 8.5

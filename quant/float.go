@@ -67,3 +67,14 @@ func getBF16(dst []float32, src []byte) {
 		dst[i] = FromBF16(binary.LittleEndian.Uint16(src[2*i:]))
 	}
 }
+
+// scaleF16 rounds a block scale to fp16 as ToF16 does, except that every
+// NaN becomes 0xfe00. On rows without NaNs a NaN scale can only come from
+// arithmetic on infinities, and on x86, where llama-quantize's output is the
+// reference, such a NaN is the negative default NaN (ARM's is positive).
+func scaleF16(v float32) uint16 {
+	if v != v {
+		return 0xfe00
+	}
+	return ToF16(v)
+}

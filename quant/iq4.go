@@ -90,7 +90,7 @@ func quantizeIQ4_NL(dst []byte, src []float32) {
 		xb := src[b*QK : (b+1)*QK]
 		out := dst[b*18 : (b+1)*18]
 		d := iq4Scale(xb)
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		var id float32
 		if d != 0 {
 			id = 1 / d
@@ -127,7 +127,7 @@ func quantizeIQ4_XS(dst []byte, src []float32) {
 			}
 		}
 		d := -maxScl / 32
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		var id float32
 		if d != 0 {
 			id = 1 / d

@@ -48,7 +48,7 @@ func kScalesMins(out []byte, x []float32, L []uint8, nmax int32, rmin float32, n
 		lm := min(63, uint8(nearestInt(float32(invMin*mins[j]))))
 		packScaleMinK4(j, sc, ls, lm)
 	}
-	d, dmin := ToF16(maxScl/63), ToF16(maxM/63)
+	d, dmin := scaleF16(maxScl/63), scaleF16(maxM/63)
 	binary.LittleEndian.PutUint16(out, d)
 	binary.LittleEndian.PutUint16(out[2:], dmin)
 	fd, fmin := FromF16(d), FromF16(dmin)
@@ -181,7 +181,7 @@ func quantizeQ6_K(dst []byte, src []float32) {
 			continue
 		}
 		iscale := -128 / maxScl
-		d := ToF16(1 / iscale)
+		d := scaleF16(1 / iscale)
 		binary.LittleEndian.PutUint16(out[208:], d)
 		sc := out[192:208]
 		for j := range sc {

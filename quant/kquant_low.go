@@ -41,14 +41,14 @@ func quantizeQ2_K(dst []byte, src []float32) {
 			for j := range sc {
 				sc[j] = byte(nearestInt(float32(iscale * scales[j])))
 			}
-			d = ToF16(maxScl / q4scale)
+			d = scaleF16(maxScl / q4scale)
 		}
 		if maxMin > 0 {
 			iscale := q4scale / maxMin
 			for j := range sc {
 				sc[j] |= byte(nearestInt(float32(iscale*mins[j])) << 4)
 			}
-			dmin = ToF16(maxMin / q4scale)
+			dmin = scaleF16(maxMin / q4scale)
 		}
 		binary.LittleEndian.PutUint16(out[80:], d)
 		binary.LittleEndian.PutUint16(out[82:], dmin)
@@ -125,7 +125,7 @@ func quantizeQ3_K(dst []byte, src []float32) {
 				}
 				sc[j%4+8] |= byte(l>>4) << (2 * (j / 4))
 			}
-			d = ToF16(1 / iscale)
+			d = scaleF16(1 / iscale)
 		}
 		binary.LittleEndian.PutUint16(out[108:], d)
 		fd := FromF16(d)

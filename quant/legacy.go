@@ -48,8 +48,8 @@ func quantizeQ4_1(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
-		binary.LittleEndian.PutUint16(out[2:], ToF16(lo))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
+		binary.LittleEndian.PutUint16(out[2:], scaleF16(lo))
 		for j := range QK / 2 {
 			q0 := min(15, int8(cvtt(float32((x[j]-lo)*id)+0.5)))
 			q1 := min(15, int8(cvtt(float32((x[j+QK/2]-lo)*id)+0.5)))
@@ -83,7 +83,7 @@ func quantizeQ5_0(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		var qh uint32
 		for j := range QK / 2 {
 			q0 := uint8(min(31, int8(cvtt(float32(x[j]*id)+16.5))))
@@ -122,8 +122,8 @@ func quantizeQ5_1(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
-		binary.LittleEndian.PutUint16(out[2:], ToF16(lo))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
+		binary.LittleEndian.PutUint16(out[2:], scaleF16(lo))
 		var qh uint32
 		for j := range QK / 2 {
 			q0 := uint8(cvtt(float32((x[j]-lo)*id) + 0.5))
@@ -174,8 +174,8 @@ func quantizeQ8_1(dst []byte, src []float32) {
 			out[4+j] = byte(q)
 			sum += int32(q)
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
-		binary.LittleEndian.PutUint16(out[2:], ToF16(float32(sum)*d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
+		binary.LittleEndian.PutUint16(out[2:], scaleF16(float32(sum)*d))
 	}
 }
 
