@@ -1,6 +1,9 @@
 package quant
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // IQ4_NL and IQ4_XS: 4-bit indices into a fixed non-linear table of 16
 // levels. IQ4_NL has one fp16 scale per 32 values; IQ4_XS has a fp16 scale
@@ -10,29 +13,40 @@ import "encoding/binary"
 var kvaluesIQ4NL = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
 // bestIndexIQ4 returns the index of the level nearest x, the higher one on
-// ties (ggml's best_index_int8).
+// ties, as ggml's best_index_int8 does: it counts the thresholds at or
+// below x (a NaN gives 15, as in ggml's search).
 func bestIndexIQ4(x float32) uint8 {
-	v := &kvaluesIQ4NL
-	if x <= float32(v[0]) {
-		return 0
-	}
-	if x >= float32(v[15]) {
+	if x != x {
 		return 15
 	}
-	lo, hi := 0, 15
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if x < float32(v[mid]) {
-			hi = mid
-		} else {
-			lo = mid
+	var i uint8
+	for _, t := range iq4Thresholds {
+		if x >= t {
+			i++
 		}
 	}
-	if x-float32(v[hi-1]) < float32(v[hi])-x {
-		return uint8(hi - 1)
-	}
-	return uint8(hi)
+	return i
 }
+
+// iq4Thresholds[k] is the least float32 x in (v[k], v[k+1]] for which
+// best_index_int8 picks k+1 over k, that is for which
+// x - v[k] < v[k+1] - x is false in float32 arithmetic. The comparison is
+// monotone in x, so the thresholds reproduce ggml's binary search.
+var iq4Thresholds = func() (t [15]float32) {
+	for k := range t {
+		a, b := float32(kvaluesIQ4NL[k]), float32(kvaluesIQ4NL[k+1])
+		picksLow := func(x float32) bool { return float32(x-a) < float32(b-x) }
+		x := (a + b) / 2
+		for picksLow(x) {
+			x = math.Nextafter32(x, b)
+		}
+		for !picksLow(math.Nextafter32(x, a)) {
+			x = math.Nextafter32(x, a)
+		}
+		t[k] = x
+	}
+	return t
+}()
 
 // iq4Scale returns the scale of the 32 values xb as ggml's
 // quantize_row_iq4_nl_impl finds it with no importance weights and

@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -71,5 +73,56 @@ func TestUnknownTypes(t *testing.T) {
 		if _, err := ParseType(s); err == nil {
 			t.Errorf("ParseType(%q) accepted", s)
 		}
+	}
+}
+
+// bestIndexInt8 is ggml's best_index_int8 transcribed: a binary search
+// then a float32 comparison of the distances to the two neighbours.
+func bestIndexInt8(val []int8, x float32) uint8 {
+	n := len(val)
+	if x <= float32(val[0]) {
+		return 0
+	}
+	if x >= float32(val[n-1]) {
+		return uint8(n - 1)
+	}
+	ml, mu := 0, n-1
+	for mu-ml > 1 {
+		mav := (ml + mu) / 2
+		if x < float32(val[mav]) {
+			mu = mav
+		} else {
+			ml = mav
+		}
+	}
+	if float32(x-float32(val[mu-1])) < float32(float32(val[mu])-x) {
+		return uint8(mu - 1)
+	}
+	return uint8(mu)
+}
+
+func TestBestIndexIQ4MatchesGGMLSearch(t *testing.T) {
+	check := func(x float32) {
+		if got, want := bestIndexIQ4(x), bestIndexInt8(kvaluesIQ4NL[:], x); got != want {
+			t.Fatalf("bestIndexIQ4(%v) = %d, ggml's search %d", x, got, want)
+		}
+	}
+	for _, th := range iq4Thresholds {
+		x := th
+		for range 64 {
+			x = math.Nextafter32(x, -200)
+		}
+		for range 128 {
+			check(x)
+			x = math.Nextafter32(x, 200)
+		}
+	}
+	for _, x := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0.0, -127, 113, -200, 200} {
+		check(x)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 1 << 20 {
+		check(float32(r.Float64()*260 - 130))
+		check(math.Float32frombits(r.Uint32()))
 	}
 }
