@@ -7,11 +7,13 @@
 //
 // Quantization is bit-identical to what llama-quantize writes without an
 // importance matrix (ggml_quantize_chunk with no weights), and
-// dequantization to ggml's dequantize_row functions, on every platform:
-// products that C rounds to float are rounded explicitly, so Go never fuses
-// them into an FMA. Rows holding NaNs are the exception: which NaN an
-// operation propagates depends on the compiler's operand order, in C as in
-// Go, and ggml's rounding helpers read the NaN's payload.
+// dequantization to ggml's dequantize_row functions (Q8_1, which ggml
+// cannot dequantize, reads as q·d), on every platform: products that C
+// rounds to float are rounded explicitly, so Go never fuses them into an
+// FMA, and a NaN scale made from infinities is written as on x86. Rows
+// holding NaNs are the exception: which NaN an operation propagates
+// depends on the compiler's operand order, in C as in Go, and ggml's
+// rounding helpers read the NaN's payload.
 package quant
 
 import (
