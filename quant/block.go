@@ -25,7 +25,7 @@ func quantizeQ8_0(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		for j, v := range x {
 			out[2+j] = byte(int8(roundAway(float32(v * id))))
 		}
@@ -59,12 +59,12 @@ func quantizeQ4_0(dst []byte, src []float32) {
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint16(out, ToF16(d))
+		binary.LittleEndian.PutUint16(out, scaleF16(d))
 		for j := range QK / 2 {
 			x0 := float32(x[j]*id) + 8.5
 			x1 := float32(x[j+QK/2]*id) + 8.5
-			q0 := min(15, int8(x0))
-			q1 := min(15, int8(x1))
+			q0 := min(15, int8(cvtt(x0)))
+			q1 := min(15, int8(cvtt(x1)))
 			out[2+j] = byte(q0) | byte(q1)<<4
 		}
 	}
@@ -83,10 +83,14 @@ func dequantizeQ4_0(dst []float32, src []byte) {
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// roundAway rounds half away from zero, as C's roundf. Adding ±0.5 in
-// float64 is exact for every float32 that can reach here, so truncation
+// roundAway rounds half away from zero, as C's roundf, and converts the
+// result as cvtt does (NaN and values outside int32 give math.MinInt32).
+// Adding ±0.5 in float64 is exact for every float32 in range, so truncation
 // gives roundf's result without math.Round's bit fiddling.
 func roundAway(v float32) int32 {
+	if !(v > -2147483904 && v < 2147483648) {
+		return math.MinInt32
+	}
 	d := float64(v)
 	if d < 0 {
 		return int32(d - 0.5)

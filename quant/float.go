@@ -21,7 +21,7 @@ func getF32(dst []float32, src []byte) {
 
 func putF16(dst []byte, src []float32) {
 	for i, v := range src {
-		binary.LittleEndian.PutUint16(dst[2*i:], uint16(float16.Fromfloat32(v)))
+		binary.LittleEndian.PutUint16(dst[2*i:], ToF16(v))
 	}
 }
 
@@ -47,8 +47,14 @@ func FromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 // FromF16 widens an IEEE half to float32.
 func FromF16(h uint16) float32 { return float16.Frombits(h).Float32() }
 
-// ToF16 rounds v to an IEEE half (nearest even).
-func ToF16(v float32) uint16 { return uint16(float16.Fromfloat32(v)) }
+// ToF16 rounds v to an IEEE half (nearest even). NaNs become 0x7e00 with
+// v's sign, as ggml_compute_fp32_to_fp16 makes them.
+func ToF16(v float32) uint16 {
+	if v != v {
+		return 0x7e00 | uint16(math.Float32bits(v)>>16)&0x8000
+	}
+	return uint16(float16.Fromfloat32(v))
+}
 
 func putBF16(dst []byte, src []float32) {
 	for i, v := range src {
@@ -60,4 +66,15 @@ func getBF16(dst []float32, src []byte) {
 	for i := range dst {
 		dst[i] = FromBF16(binary.LittleEndian.Uint16(src[2*i:]))
 	}
+}
+
+// scaleF16 rounds a block scale to fp16 as ToF16 does, except that every
+// NaN becomes 0xfe00. On rows without NaNs a NaN scale can only come from
+// arithmetic on infinities, and on x86, where llama-quantize's output is the
+// reference, such a NaN is the negative default NaN (ARM's is positive).
+func scaleF16(v float32) uint16 {
+	if v != v {
+		return 0xfe00
+	}
+	return ToF16(v)
 }

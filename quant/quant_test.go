@@ -142,8 +142,11 @@ func TestSizesAndErrors(t *testing.T) {
 	if err := Quantize(Q8_0, make([]byte, 33), make([]float32, 32)); err == nil {
 		t.Error("wrong dst size accepted")
 	}
-	if err := Dequantize(Q6_K, make([]float32, 256), make([]byte, 210)); err == nil {
-		t.Error("Q6_K dequantize should be refused")
+	if err := Dequantize(Q6_K, make([]float32, 256), make([]byte, 209)); err == nil {
+		t.Error("Q6_K dequantize of a short block accepted")
+	}
+	if err := Quantize(Q4_K, make([]byte, 144), make([]float32, 128)); err == nil {
+		t.Error("Q4_K quantize of half a block accepted")
 	}
 	if typ, err := ParseType("q4_0"); err != nil || typ != Q4_0 {
 		t.Errorf("ParseType(q4_0) = %v, %v", typ, err)
