@@ -8,14 +8,27 @@ import (
 )
 
 // LoadOptions configures LoadWith. The zero value is what Load uses: the
-// pager on, no budget, prefetch on.
+// pager on, its budget sized by the memory plan, prefetch on.
 type LoadOptions struct {
 	// ExpertBudget caps the bytes of routed-expert weights the pager keeps
 	// in the process's resident set; least recently used experts beyond it
 	// are dropped (they are read again from the page cache or disk when next
-	// chosen). 0 means no cap: the pager only tracks use and prefetches.
-	// The experts one batch needs stay resident even when they exceed it.
+	// chosen). The experts one batch needs stay resident even when they
+	// exceed it. 0 means the budget of the memory plan (MemoryPlan.Budget:
+	// no cap when all experts fit the memory available), or no cap at all
+	// with NoAutoBudget.
 	ExpertBudget int64
+	// MemoryLimit is the bytes the process may use, which the memory plan
+	// divides; 0 means detected (sysmem.Detect: the cgroup's limit less its
+	// usage, or MemAvailable).
+	MemoryLimit int64
+	// ContextLen is the context the memory plan reserves a KV cache for;
+	// 0 means the default a session takes (DefaultContextLen, at most the
+	// model's).
+	ContextLen int
+	// NoAutoBudget leaves the experts uncapped when ExpertBudget is 0: the
+	// pager only tracks use and prefetches.
+	NoAutoBudget bool
 	// NoPager leaves residency wholly to the operating system: no advice,
 	// no tracking, no prediction of the next layer's experts.
 	NoPager bool
@@ -27,8 +40,8 @@ type LoadOptions struct {
 // LoadWith opens the model file at path and prepares its weights and its
 // expert pager as opt says.
 func LoadWith(path string, opt LoadOptions) (*Model, error) {
-	if opt.ExpertBudget < 0 {
-		return nil, fmt.Errorf("runtime: %s: negative expert budget %d", path, opt.ExpertBudget)
+	if opt.ExpertBudget < 0 || opt.MemoryLimit < 0 || opt.ContextLen < 0 {
+		return nil, fmt.Errorf("runtime: %s: negative expert budget %d, memory limit %d or context length %d", path, opt.ExpertBudget, opt.MemoryLimit, opt.ContextLen)
 	}
 	f, err := format.Open(path)
 	if err != nil {
@@ -36,7 +49,14 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	}
 	m, err := newModel(f)
 	if err == nil && !opt.NoPager {
+		plan, planErr := planMemory(f, m.cfg, opt.ContextLen, opt.MemoryLimit)
+		if opt.ExpertBudget == 0 && !opt.NoAutoBudget && planErr == nil {
+			opt.ExpertBudget = plan.Budget()
+		}
 		m.pager, err = newPager(m, opt)
+		if err == nil {
+			m.pager.plan, m.pager.planErr = plan, planErr
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -54,10 +74,29 @@ type PagerStats struct {
 	BytesIn         uint64 // bytes advised WillNeed (on demand and prefetched)
 	BytesPrefetched uint64 // of BytesIn, read ahead on a prediction
 	BytesOut        uint64 // bytes of evicted experts, advised DontNeed
-	Resident        int    // experts resident now
+	Resident        int    // experts the pager holds within its budget now (its books)
 	ResidentBytes   int64  // their bytes
-	Budget          int64  // ExpertBudget (0: none)
-	Errors          uint64 // failed madvise calls (advice is only a hint)
+	// InMemory and InMemoryBytes are what is really in memory now, asked
+	// of the kernel (mincore) expert by expert when the stats are taken:
+	// the experts whose pages are all in the page cache and the expert
+	// bytes that are, whoever touched them. What a memory cgroup charges;
+	// it can be below ResidentBytes under a cap, and above it when the
+	// kernel keeps pages the pager dropped. -1 where the system cannot
+	// tell (not Linux).
+	InMemory      int
+	InMemoryBytes int64
+	Budget        int64  // ExpertBudget (0: none)
+	Errors        uint64 // failed madvise calls (advice is only a hint)
+}
+
+// MemoryPlan returns the plan of the model's memory: the one its pager's
+// budget was sized from, or (without a pager) one made now for the
+// default context and the memory detected.
+func (m *Model) MemoryPlan() (MemoryPlan, error) {
+	if m.pager != nil {
+		return m.pager.plan, m.pager.planErr
+	}
+	return planMemory(m.file, m.cfg, 0, 0)
 }
 
 // PagerStats returns the counters of the model's expert pager (all zero
@@ -86,6 +125,8 @@ type Pager struct {
 	size     []int64        // per id: bytes of the three ranges
 	budget   int64          // 0: no cap
 	prefetch bool
+	plan     MemoryPlan // what the budget was sized from
+	planErr  error
 
 	mu            sync.Mutex
 	resident      []bool
@@ -279,9 +320,31 @@ func (p *Pager) pushNewest(id int) {
 	p.next[id], p.prev[s] = s, int32(id)
 }
 
-// Stats returns the pager's counters.
+// Stats returns the pager's counters, with what is in memory measured now.
 func (p *Pager) Stats() PagerStats {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stats
+	st := p.stats
+	p.mu.Unlock()
+	if p.f == nil { // a pager without a file (tests) has nothing to measure
+		return st
+	}
+	for id, rs := range p.ranges {
+		if p.size[id] == 0 {
+			continue
+		}
+		var in uint64
+		for _, r := range rs {
+			n, err := p.f.Resident(r.off, r.n)
+			if err != nil {
+				st.InMemory, st.InMemoryBytes = -1, -1
+				return st
+			}
+			in += n
+		}
+		st.InMemoryBytes += int64(in)
+		if int64(in) == p.size[id] {
+			st.InMemory++
+		}
+	}
+	return st
 }
