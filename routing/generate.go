@@ -53,7 +53,7 @@ const maxGenerated = MaxRecords * 8
 // so that the targets hold for any geometry.
 func Generate(g GenSpec) (*Trace, error) {
 	if g.Layers <= 0 || g.Experts <= 0 || g.K <= 0 || g.K > g.Experts || g.Tokens <= 0 ||
-		g.Experts > maxExperts || g.Layers > maxExperts || g.Tokens*g.Layers*g.K > maxGenerated {
+		g.Experts > maxExperts || g.Layers > maxExperts || g.Tokens > MaxRecords || g.Tokens*g.Layers*g.K > maxGenerated {
 		return nil, fmt.Errorf("routing: cannot generate %d tokens of %d layers of %d experts, %d per token", g.Tokens, g.Layers, g.Experts, g.K)
 	}
 	switch g.Pattern {

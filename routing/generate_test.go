@@ -63,6 +63,7 @@ func TestGenerateRejectsImpossibleSpecs(t *testing.T) {
 		{Layers: 1, Experts: 8, K: 2, Tokens: 0, Pattern: Uniform},
 		{Layers: 1, Experts: 1 << 20, K: 2, Tokens: 1, Pattern: Uniform},
 		{Layers: 1000, Experts: 128, K: 8, Tokens: 1 << 20, Pattern: Uniform},
+		{Layers: 1 << 16, Experts: 1 << 16, K: 1 << 16, Tokens: 1 << 62, Pattern: Uniform},
 		{Layers: 1, Experts: 8, K: 2, Tokens: 1, Pattern: "zipf"},
 	} {
 		if _, err := Generate(g); err == nil {

@@ -113,7 +113,6 @@ func (p *lru2) Victim(pinned func(id int) bool) int { return p.h.minUnpinned(pin
 type lfu struct {
 	h      *heap
 	count  []float64
-	last   []int64
 	aging  int64
 	agedAt int64
 }
@@ -123,7 +122,7 @@ type lfu struct {
 func NewLFU(n int, aging int64) Policy { return newLFU(n, aging) }
 
 func newLFU(n int, aging int64) *lfu {
-	return &lfu{h: newHeap(n), count: make([]float64, n), last: make([]int64, n), aging: aging}
+	return &lfu{h: newHeap(n), count: make([]float64, n), aging: aging}
 }
 
 func (p *lfu) Name() string { return "lfu" }
@@ -140,7 +139,6 @@ func (p *lfu) Access(id int, now int64) {
 		p.h.rebuild()
 	}
 	p.count[id]++
-	p.last[id] = now
 	p.h.set(id, [2]float64{p.count[id], float64(now)})
 }
 

@@ -169,3 +169,11 @@ func (h *routeHook) endBatch() {
 		h.recErr = fmt.Errorf("runtime: recording the routing: %w", err)
 	}
 }
+
+// RecordRouting has the chat's session record its routing to w
+// (Session.RecordRouting): every token evaluated from now on, prompts and
+// answers, counted from the chat's first.
+func (c *Chat) RecordRouting(w io.Writer) { c.sess.RecordRouting(w) }
+
+// RecordingError returns the error that stopped the chat's recording.
+func (c *Chat) RecordingError() error { return c.sess.RecordingError() }
