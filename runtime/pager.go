@@ -12,7 +12,7 @@ import (
 // pager on, its budget sized by the memory plan, prefetch on.
 type LoadOptions struct {
 	// ExpertBudget caps the bytes of routed-expert weights the pager keeps
-	// in the process's resident set; least recently used experts beyond it
+	// in the process's resident set; beyond it, experts the policy picks
 	// are dropped (they are read again from the page cache or disk when next
 	// chosen). The experts one batch needs stay resident even when they
 	// exceed it. 0 means the budget of the memory plan (MemoryPlan.Budget:

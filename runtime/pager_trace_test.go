@@ -238,3 +238,44 @@ func TestRecordingStopsAtTheFirstWriteError(t *testing.T) {
 		t.Errorf("recording error %v after %d writes", err, w.n)
 	}
 }
+
+// TestReplayedTraceHitsAsSimulated decodes a generated trace token by token
+// under a budget of a whole number of experts: the pager's hits and misses
+// must be the simulator's for the same trace, cache size and policy.
+func TestReplayedTraceHitsAsSimulated(t *testing.T) {
+	spec := synth.Variants()["base"] // 3 layers of 8 experts, k 2, all MoE
+	path := convertSpec(t, spec)
+	each := int64(3 * spec.Hidden * spec.ExpertFFN / 32 * 34) // Q8_0
+	tr, err := routes.Generate(routes.GenSpec{Layers: spec.Layers, Experts: spec.Experts, K: spec.ExpertsUsed, Tokens: 60, Pattern: routes.Qwen3, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"lru", routes.DefaultPolicy} {
+		for _, capacity := range []int{5, 7, 10} {
+			pol, _ := routes.NewPolicy(name, spec.Layers, spec.Experts)
+			want, err := routes.Simulate(tr, spec.Experts, capacity, pol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: int64(capacity) * each, Policy: name, NoPrefetch: true})
+			s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ReplayRouting(tr); err != nil {
+				t.Fatal(err)
+			}
+			for i := range tr.Tokens() {
+				if _, err := s.Eval([]int32{int32(i)}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want.Hits == 0 || want.Misses <= int64(spec.Layers*spec.Experts) { // more misses than the experts: some were evicted
+				t.Errorf("%s, room for %d: %d hits, %d misses: no evictions to compare", name, capacity, want.Hits, want.Misses)
+			}
+			if st := m.PagerStats(); int64(st.Hits) != want.Hits || int64(st.Misses) != want.Misses {
+				t.Errorf("%s, room for %d: pager %d hits %d misses, simulator %d, %d", name, capacity, st.Hits, st.Misses, want.Hits, want.Misses)
+			}
+		}
+	}
+}
