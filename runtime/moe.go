@@ -23,15 +23,25 @@ func (s *Session) moe(li int, l *layer, n int) {
 	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
 	s.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
 	clear(b.count)
+	h := s.route // routing recorded or replayed (pager_trace.go)
+	if h != nil && li == h.moeLayers[0] {
+		h.startBatch(n)
+	}
 	for t := range n {
 		chosen, w := b.chosen[t*k:(t+1)*k], b.weights[t*k:(t+1)*k]
 		route(b.router[t*E:(t+1)*E], chosen, w, c.NormTopKProb)
+		if h != nil {
+			h.apply(li, t, chosen, w)
+		}
 		for _, e := range chosen {
 			b.count[e]++
 		}
 		if s.Trace != nil {
 			s.Trace(li, s.pos+t, chosen, w)
 		}
+	}
+	if h != nil && li == h.moeLayers[len(h.moeLayers)-1] {
+		h.endBatch()
 	}
 	// The chosen experts of the whole batch are known here, before any of
 	// their weights are read: this is where the expert pager makes them

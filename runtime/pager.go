@@ -5,30 +5,47 @@ import (
 	"sync"
 
 	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/routing"
 )
 
 // LoadOptions configures LoadWith. The zero value is what Load uses: the
-// pager on, no budget, prefetch on.
+// pager on, its budget sized by the memory plan, prefetch on.
 type LoadOptions struct {
 	// ExpertBudget caps the bytes of routed-expert weights the pager keeps
-	// in the process's resident set; least recently used experts beyond it
+	// in the process's resident set; beyond it, experts the policy picks
 	// are dropped (they are read again from the page cache or disk when next
-	// chosen). 0 means no cap: the pager only tracks use and prefetches.
-	// The experts one batch needs stay resident even when they exceed it.
+	// chosen). The experts one batch needs stay resident even when they
+	// exceed it. 0 means the budget of the memory plan (MemoryPlan.Budget:
+	// no cap when all experts fit the memory available), or no cap at all
+	// with NoAutoBudget.
 	ExpertBudget int64
+	// MemoryLimit is the bytes the process may use, which the memory plan
+	// divides; 0 means detected (sysmem.Detect: the cgroup's limit less its
+	// usage, or MemAvailable).
+	MemoryLimit int64
+	// ContextLen is the context the memory plan reserves a KV cache for;
+	// 0 means the default a session takes (DefaultContextLen, at most the
+	// model's).
+	ContextLen int
+	// NoAutoBudget leaves the experts uncapped when ExpertBudget is 0: the
+	// pager only tracks use and prefetches.
+	NoAutoBudget bool
 	// NoPager leaves residency wholly to the operating system: no advice,
 	// no tracking, no prediction of the next layer's experts.
 	NoPager bool
 	// NoPrefetch turns off predicting and reading ahead the next layer's
 	// experts.
 	NoPrefetch bool
+	// Policy names the rule that picks the experts to drop when over
+	// budget, one of routing.Policies; "" means routing.DefaultPolicy.
+	Policy string
 }
 
 // LoadWith opens the model file at path and prepares its weights and its
 // expert pager as opt says.
 func LoadWith(path string, opt LoadOptions) (*Model, error) {
-	if opt.ExpertBudget < 0 {
-		return nil, fmt.Errorf("runtime: %s: negative expert budget %d", path, opt.ExpertBudget)
+	if opt.ExpertBudget < 0 || opt.MemoryLimit < 0 || opt.ContextLen < 0 {
+		return nil, fmt.Errorf("runtime: %s: negative expert budget %d, memory limit %d or context length %d", path, opt.ExpertBudget, opt.MemoryLimit, opt.ContextLen)
 	}
 	f, err := format.Open(path)
 	if err != nil {
@@ -36,7 +53,14 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	}
 	m, err := newModel(f)
 	if err == nil && !opt.NoPager {
+		plan, planErr := planMemory(f, m.cfg, opt.ContextLen, opt.MemoryLimit)
+		if opt.ExpertBudget == 0 && !opt.NoAutoBudget && planErr == nil {
+			opt.ExpertBudget = plan.Budget()
+		}
 		m.pager, err = newPager(m, opt)
+		if err == nil {
+			m.pager.plan, m.pager.planErr = plan, planErr
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -54,10 +78,29 @@ type PagerStats struct {
 	BytesIn         uint64 // bytes advised WillNeed (on demand and prefetched)
 	BytesPrefetched uint64 // of BytesIn, read ahead on a prediction
 	BytesOut        uint64 // bytes of evicted experts, advised DontNeed
-	Resident        int    // experts resident now
+	Resident        int    // experts the pager holds within its budget now (its books)
 	ResidentBytes   int64  // their bytes
-	Budget          int64  // ExpertBudget (0: none)
-	Errors          uint64 // failed madvise calls (advice is only a hint)
+	// InMemory and InMemoryBytes are what is really in memory now, asked
+	// of the kernel (mincore) expert by expert when the stats are taken:
+	// the experts whose pages are all in the page cache and the expert
+	// bytes that are, whoever touched them. What a memory cgroup charges;
+	// it can be below ResidentBytes under a cap, and above it when the
+	// kernel keeps pages the pager dropped. -1 where the system cannot
+	// tell (not Linux).
+	InMemory      int
+	InMemoryBytes int64
+	Budget        int64  // ExpertBudget (0: none)
+	Errors        uint64 // failed madvise calls (advice is only a hint)
+}
+
+// MemoryPlan returns the plan of the model's memory: the one its pager's
+// budget was sized from, or (without a pager) one made now for the
+// default context and the memory detected.
+func (m *Model) MemoryPlan() (MemoryPlan, error) {
+	if m.pager != nil {
+		return m.pager.plan, m.pager.planErr
+	}
+	return planMemory(m.file, m.cfg, 0, 0)
 }
 
 // PagerStats returns the counters of the model's expert pager (all zero
@@ -70,11 +113,12 @@ func (m *Model) PagerStats() PagerStats {
 }
 
 // Pager decides which routed experts' weights stay in RAM. It tracks each
-// (layer, expert) that a batch has chosen, most recently used first; makes
-// a chosen expert resident by advising the kernel to read its gate, up and
-// down ranges before the matrix products touch them; drops least recently
-// used experts with DontNeed when their bytes exceed the budget; and reads
-// ahead the experts predicted for the next layer. Advice never changes
+// (layer, expert) that a batch has chosen; makes a chosen expert resident
+// by advising the kernel to read its gate, up and down ranges before the
+// matrix products touch them; drops the experts its policy picks
+// (routing.Policy; by default routing.DefaultPolicy) with DontNeed when
+// their bytes exceed the budget; and reads ahead the experts predicted for
+// the next layer. Advice never changes
 // data, so the model computes the same logits under any budget. A Pager is
 // shared by all Sessions of a Model and safe for concurrent use; one
 // session may evict experts another is reading, which costs time, never
@@ -86,6 +130,8 @@ type Pager struct {
 	size     []int64        // per id: bytes of the three ranges
 	budget   int64          // 0: no cap
 	prefetch bool
+	plan     MemoryPlan // what the budget was sized from
+	planErr  error
 
 	mu            sync.Mutex
 	resident      []bool
@@ -93,8 +139,11 @@ type Pager struct {
 	predicted     []bool
 	stamp         []uint64 // per id: the Ensure call that last chose it
 	gen           uint64
-	prev          []int32 // LRU ring through ids, sentinel len(size): next is newer
-	next          []int32
+	policy        routing.Policy
+	pinned        func(id int) bool // chosen by the current Ensure call
+	layers        int
+	clock         int64 // passes through the layers so far (a policy's tokens)
+	lastLayer     int   // of the last Ensure call
 	stats         PagerStats
 }
 
@@ -103,7 +152,10 @@ type byteRange struct{ off, n uint64 }
 
 func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 	c, f := m.cfg, m.file
-	p := makePager(f, len(m.layers), max(c.Experts, 1), opt)
+	p, err := makePager(f, len(m.layers), max(c.Experts, 1), opt)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %s: %w", f.Path, err)
+	}
 	E := p.experts
 	for li := range m.layers {
 		if !m.layers[li].moe {
@@ -130,27 +182,43 @@ func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 }
 
 // makePager returns a pager of layers·experts experts without byte ranges.
-func makePager(f *format.File, layers, experts int, opt LoadOptions) *Pager {
+func makePager(f *format.File, layers, experts int, opt LoadOptions) (*Pager, error) {
+	name := opt.Policy
+	if name == "" {
+		name = routing.DefaultPolicy
+	}
+	policy, err := routing.NewPolicy(name, layers, experts)
+	if err != nil {
+		return nil, err
+	}
 	ids := layers * experts
 	p := &Pager{
 		f: f, experts: experts, budget: opt.ExpertBudget, prefetch: !opt.NoPrefetch,
 		ranges: make([][3]byteRange, ids), size: make([]int64, ids),
 		resident: make([]bool, ids), layerResident: make([]int, layers), predicted: make([]bool, ids), stamp: make([]uint64, ids),
-		prev: make([]int32, ids+1), next: make([]int32, ids+1),
+		policy: policy, layers: layers, clock: -1, lastLayer: layers,
 	}
-	p.prev[ids], p.next[ids] = int32(ids), int32(ids)
+	p.pinned = func(id int) bool { return p.stamp[id] == p.gen }
 	p.stats.Budget = p.budget
-	return p
+	return p, nil
 }
 
 // Ensure makes the experts of a layer resident before a batch reads them:
-// experts not resident are advised WillNeed; all become the most recently
-// used; then, over budget, the least recently used experts not in experts
-// are dropped. experts may repeat (one entry per token and rank).
+// experts not resident are advised WillNeed; the policy records the use of
+// all; then, over budget, experts not in experts are dropped as the policy
+// picks them. experts may repeat (one entry per token and rank).
 func (p *Pager) Ensure(layer int, experts []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if layer < 0 || layer >= p.layers {
+		return
+	}
 	p.gen++
+	if layer <= p.lastLayer { // a new pass through the layers: the next token
+		p.clock++
+	}
+	p.lastLayer = layer
+	now := p.clock*int64(p.layers) + int64(layer)
 	base := layer * p.experts
 	for _, e := range experts {
 		id := base + e
@@ -163,7 +231,6 @@ func (p *Pager) Ensure(layer int, experts []int) {
 		}
 		if p.resident[id] {
 			p.stats.Hits++
-			p.unlink(id)
 		} else {
 			p.stats.Misses++
 			if !p.predicted[id] { // predicted experts were advised already
@@ -175,7 +242,7 @@ func (p *Pager) Ensure(layer int, experts []int) {
 			p.stats.Resident++
 			p.stats.ResidentBytes += p.size[id]
 		}
-		p.pushNewest(id)
+		p.policy.Access(id, now)
 	}
 	if base >= 0 && base+p.experts <= len(p.predicted) {
 		clear(p.predicted[base : base+p.experts])
@@ -185,7 +252,7 @@ func (p *Pager) Ensure(layer int, experts []int) {
 
 // Prefetch reads ahead the experts predicted for a layer, so that the
 // reading overlaps the computation until Ensure. It changes neither the
-// resident set nor the LRU order: read-ahead pages enter the page cache,
+// resident set nor the policy's records: read-ahead pages enter the page cache,
 // not the process, until touched.
 func (p *Pager) Prefetch(layer int, experts []int) {
 	p.mu.Lock()
@@ -206,16 +273,15 @@ func (p *Pager) Prefetch(layer int, experts []int) {
 	}
 }
 
-// evict drops least recently used experts until the resident bytes fit the
-// budget or only the current batch's experts are left.
+// evict drops the experts the policy picks until the resident bytes fit
+// the budget or only the current batch's experts are left.
 func (p *Pager) evict() {
-	sentinel := int32(len(p.size))
 	for p.budget > 0 && p.stats.ResidentBytes > p.budget {
-		id := int(p.next[sentinel]) // the oldest
-		if id == int(sentinel) || p.stamp[id] == p.gen {
+		id := p.policy.Victim(p.pinned)
+		if id < 0 || !p.resident[id] {
 			return // everything left is in use by this batch
 		}
-		p.unlink(id)
+		p.policy.Evict(id)
 		p.resident[id] = false
 		p.layerResident[id/p.experts]--
 		p.dropNeighbourhood(id)
@@ -265,23 +331,31 @@ func (p *Pager) advise(id int, a format.Advice) {
 	}
 }
 
-// unlink takes id out of the LRU ring.
-func (p *Pager) unlink(id int) {
-	pr, nx := p.prev[id], p.next[id]
-	p.next[pr], p.prev[nx] = nx, pr
-}
-
-// pushNewest puts id at the most recently used end of the ring.
-func (p *Pager) pushNewest(id int) {
-	s := int32(len(p.size))
-	last := p.prev[s]
-	p.next[last], p.prev[id] = int32(id), last
-	p.next[id], p.prev[s] = s, int32(id)
-}
-
-// Stats returns the pager's counters.
+// Stats returns the pager's counters, with what is in memory measured now.
 func (p *Pager) Stats() PagerStats {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stats
+	st := p.stats
+	p.mu.Unlock()
+	if p.f == nil { // a pager without a file (tests) has nothing to measure
+		return st
+	}
+	for id, rs := range p.ranges {
+		if p.size[id] == 0 {
+			continue
+		}
+		var in uint64
+		for _, r := range rs {
+			n, err := p.f.Resident(r.off, r.n)
+			if err != nil {
+				st.InMemory, st.InMemoryBytes = -1, -1
+				return st
+			}
+			in += n
+		}
+		st.InMemoryBytes += int64(in)
+		if int64(in) == p.size[id] {
+			st.InMemory++
+		}
+	}
+	return st
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/q3m/q3m/routing"
 )
 
 // residentSet lists the pager's resident experts as "layer:expert".
@@ -18,9 +20,17 @@ func residentSet(p *Pager) []string {
 }
 
 // fakePager is a pager of 2 layers of 4 experts of 10 bytes each, without
-// a file: it keeps the books but advises nothing.
-func fakePager(budget int64) *Pager {
-	p := makePager(nil, 2, 4, LoadOptions{ExpertBudget: budget})
+// a file, evicting least recently used experts: it keeps the books but
+// advises nothing.
+func fakePager(budget int64) *Pager { return policyPager(2, 4, budget, "lru") }
+
+// policyPager is a pager of layers·experts experts of 10 bytes each
+// without a file, evicting as the policy says.
+func policyPager(layers, experts int, budget int64, policy string) *Pager {
+	p, err := makePager(nil, layers, experts, LoadOptions{ExpertBudget: budget, Policy: policy})
+	if err != nil {
+		panic(err)
+	}
 	for id := range p.size {
 		p.size[id] = 10
 	}
@@ -108,5 +118,47 @@ func TestPagerPredictsOnlyWhereItCanHelp(t *testing.T) {
 	}
 	if q := fakePager(30); !q.wantsPrediction(0) {
 		t.Error("a pager with a budget does not ask for prediction")
+	}
+}
+
+// TestPagerEvictsAsTheSimulatorDoes runs generated traces through the
+// pager and through routing.Simulate, two implementations of the same
+// cache, under every policy: their hits and misses must agree.
+func TestPagerEvictsAsTheSimulatorDoes(t *testing.T) {
+	const layers, experts, k = 4, 16, 2
+	for _, pattern := range []routing.Pattern{routing.Qwen3, routing.Uniform} {
+		tr, err := routing.Generate(routing.GenSpec{Layers: layers, Experts: experts, K: k, Tokens: 300, Pattern: pattern, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range routing.Policies {
+			for _, capacity := range []int{k, 10, 25, 50} {
+				pol, _ := routing.NewPolicy(name, layers, experts)
+				want, err := routing.Simulate(tr, experts, capacity, pol)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := policyPager(layers, experts, int64(10*capacity), name)
+				chosen := make([]int, k)
+				for tok := range tr.Tokens() {
+					for l := range layers {
+						e, _ := tr.At(tok, l)
+						for r := range chosen {
+							chosen[r] = int(e[r])
+						}
+						p.Ensure(l, chosen)
+					}
+				}
+				if st := p.Stats(); int64(st.Hits) != want.Hits || int64(st.Misses) != want.Misses {
+					t.Errorf("%s trace, %s, room for %d: pager %d hits %d misses, simulator %d, %d", pattern, name, capacity, st.Hits, st.Misses, want.Hits, want.Misses)
+				}
+			}
+		}
+	}
+}
+
+func TestMakePagerRejectsAnUnknownPolicy(t *testing.T) {
+	if _, err := makePager(nil, 1, 4, LoadOptions{Policy: "fifo"}); err == nil {
+		t.Error("an unknown policy accepted")
 	}
 }

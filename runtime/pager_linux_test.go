@@ -109,3 +109,43 @@ func TestExpertBudgetBoundsTheResidentSet(t *testing.T) {
 		}
 	}
 }
+
+// TestPagerStatsReportWhatIsInMemory drops the file's unmapped pages
+// after a budgeted run: the pager's books still count its budget's worth
+// of experts, and the measured bytes in memory must fall to about those
+// (the pages the process still maps), where without a budget they stay.
+func TestPagerStatsReportWhatIsInMemory(t *testing.T) {
+	path := convertSpec(t, pagerSpec())
+	exps, _ := expertBytes(t, path)
+	const budget = 4 << 20
+	for _, c := range []struct {
+		name   string
+		budget int64
+	}{{"budget", budget}, {"no budget", 0}} {
+		dropPageCache(t, path)
+		m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: c.budget, NoAutoBudget: true})
+		// Loading reads around the weights it faults in: observed 12 MiB
+		// of the 51 MiB of experts in memory before any token.
+		before := m.PagerStats()
+		pagerLogits(t, m)
+		run := m.PagerStats()
+		if before.InMemoryBytes >= run.InMemoryBytes {
+			t.Errorf("%s: %d expert bytes in memory before any token, %d after", c.name, before.InMemoryBytes, run.InMemoryBytes)
+		}
+		dropPageCache(t, path)
+		after := m.PagerStats()
+		t.Logf("%s: books %d experts %d KiB; in memory after the run %d experts %d KiB, after dropping the unmapped pages %d experts %d KiB",
+			c.name, after.Resident, after.ResidentBytes>>10, run.InMemory, run.InMemoryBytes>>10, after.InMemory, after.InMemoryBytes>>10)
+		if run.InMemoryBytes < run.ResidentBytes || run.InMemoryBytes > exps || after.InMemory > after.Resident {
+			t.Errorf("%s: %d bytes in memory after the run for %d in the books, %d in all", c.name, run.InMemoryBytes, run.ResidentBytes, exps)
+		}
+		// Slack: a resident expert's neighbours share its 64 KiB fault-around windows.
+		slack := int64(after.Resident) * 3 * 2 * 64 << 10
+		if c.budget > 0 && after.InMemoryBytes > after.ResidentBytes+slack {
+			t.Errorf("%s: %d bytes in memory after dropping the unmapped pages, above the %d the pager holds (+%d)", c.name, after.InMemoryBytes, after.ResidentBytes, slack)
+		}
+		if c.budget == 0 && after.InMemoryBytes < after.ResidentBytes {
+			t.Errorf("%s: %d bytes in memory after the drop, below the %d mapped", c.name, after.InMemoryBytes, after.ResidentBytes)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import "github.com/q3m/q3m/ops"
 // It uses the batch scratch that the next layer overwrites before reading.
 func (s *Session) prefetchNext(next, n int) {
 	p := s.m.pager
-	if p == nil || !p.prefetch || next >= len(s.m.layers) || !s.m.layers[next].moe || !p.wantsPrediction(next) {
+	if p == nil || !p.prefetch || (s.route != nil && s.route.replayOn) || next >= len(s.m.layers) || !s.m.layers[next].moe || !p.wantsPrediction(next) {
 		return
 	}
 	c, b, l := s.cfg, &s.buf, &s.m.layers[next]

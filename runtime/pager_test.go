@@ -9,6 +9,7 @@ import (
 
 	"github.com/q3m/q3m/convert"
 	"github.com/q3m/q3m/quant"
+	routes "github.com/q3m/q3m/routing"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/synth"
 )
@@ -169,5 +170,25 @@ func TestDecodeWithABudgetAllocatesNothing(t *testing.T) {
 	}
 	if st := m.PagerStats(); st.Evictions == 0 {
 		t.Errorf("no evictions: %+v", st)
+	}
+}
+
+func TestEveryPolicyKeepsTheLogits(t *testing.T) {
+	path := convertSpec(t, synth.Variants()["base"])
+	want := pagerLogits(t, loadWith(t, path, runtime.LoadOptions{NoPager: true}))
+	for _, name := range routes.Policies {
+		// 20 KiB: about three of the base model's 6.4 KiB experts.
+		for _, budget := range []int64{1, 20 << 10} {
+			m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: budget, Policy: name})
+			if i := sameBits(pagerLogits(t, m), want); i >= 0 {
+				t.Errorf("%s, budget %d: logits differ from the run without a pager at value %d", name, budget, i)
+			}
+			if st := m.PagerStats(); st.Evictions == 0 {
+				t.Errorf("%s, budget %d: no evictions", name, budget)
+			}
+		}
+	}
+	if _, err := runtime.LoadWith(path, runtime.LoadOptions{Policy: "fifo"}); err == nil {
+		t.Error("an unknown policy accepted")
 	}
 }

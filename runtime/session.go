@@ -51,6 +51,7 @@ type Session struct {
 	cos, sin []float32   // ctx rows of HeadDim/2
 	logits   []float32
 	buf      scratch
+	route    *routeHook // routing recorded or replayed (pager_trace.go)
 }
 
 // scratch holds the activations of one batch of up to maxBatch tokens.
