@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
 			benchCommand(),
+			serveCommand(),
 		},
 		HideHelpCommand: true,
 	}
