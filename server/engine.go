@@ -102,7 +102,7 @@ type Engine struct {
 	slots int
 
 	// pick, when set, replaces sampling (tests script outputs with it).
-	pick func(logits []float32, generated []int32) int32
+	pick func(prompt []int32, logits []float32, generated []int32) int32
 }
 
 // slot is one Session and the tokens its KV cache holds.
@@ -263,7 +263,7 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		}
 		var id int32
 		if e.pick != nil {
-			id = e.pick(logits, gen)
+			id = e.pick(req.Prompt, logits, gen)
 		} else {
 			id = sampler.Sample(logits, gen)
 		}

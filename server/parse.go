@@ -60,10 +60,15 @@ type outputParser struct {
 	seen     bool   // content other than whitespace was emitted
 	stopped  bool   // a stop string was found
 	calls    int    // tool calls parsed
-	// part state: newline trimming of the current part
+	partState
+	before partState // of the content before the current tool call
+	out    []event
+}
+
+// partState is the newline trimming of the current part.
+type partState struct {
 	started   bool
 	pendingNL string
-	out       []event
 }
 
 // newOutputParser returns a parser; with reasoning set it starts inside the
@@ -104,10 +109,8 @@ func (p *outputParser) finish() []event {
 		p.content(p.hold)
 	case modeReasoning:
 		p.emit(evReasoning, p.hold)
-	case modeTool: // an unfinished call is shown as the text it is
-		p.mode = modeContent
-		p.started = true
-		p.content(tagCallOpen + p.hold)
+	case modeTool:
+		p.unfinishedCall(p.hold)
 	}
 	p.hold = ""
 	if !p.stopped && p.stopHold != "" {
@@ -133,6 +136,12 @@ func (p *outputParser) scan(final bool) {
 				p.hold = p.hold[len(p.hold)-keep:]
 				return
 			}
+			if tag == tagThinkOpen && strings.TrimSpace(p.hold[:i]) != "" {
+				// Thinking only opens the answer; later it is text.
+				p.content(p.hold[:i+len(tag)])
+				p.hold = p.hold[i+len(tag):]
+				continue
+			}
 			p.content(p.hold[:i])
 			p.hold = p.hold[i+len(tag):]
 			if p.stopped {
@@ -142,6 +151,7 @@ func (p *outputParser) scan(final bool) {
 			if tag == tagThinkOpen {
 				p.setMode(modeReasoning)
 			} else {
+				p.before = p.partState
 				p.setMode(modeTool)
 			}
 		case modeReasoning:
@@ -170,11 +180,17 @@ func (p *outputParser) scan(final bool) {
 				p.out = append(p.out, event{kind: evToolCall, call: &call})
 				p.setMode(modeContent)
 			} else {
-				p.mode = modeContent // shown as the text it is, in the current part
-				p.content(tagCallOpen + body + tagCallClose)
+				p.unfinishedCall(body + tagCallClose)
 			}
 		}
 	}
+}
+
+// unfinishedCall shows a tool call that does not parse as the text it is,
+// in the content it interrupted.
+func (p *outputParser) unfinishedCall(rest string) {
+	p.mode, p.partState = modeContent, p.before
+	p.content(tagCallOpen + rest)
 }
 
 // contentTags are the tags recognised in content.
