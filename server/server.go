@@ -172,7 +172,11 @@ func (s *Server) generate(ctx context.Context, req Request, yield func(int32) bo
 		return res, &apiError{Status: http.StatusGatewayTimeout, Type: "timeout_error",
 			Message: fmt.Sprintf("the request took longer than %s", s.opt.Timeout), Code: strPtr("timeout")}
 	case errors.Is(err, context.Canceled):
-		return res, &apiError{Status: 499, Type: "server_error", Message: "request cancelled", Code: strPtr("cancelled")}
+		msg := "request cancelled"
+		if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+			msg = c.Error() // the server's reason, such as a shutdown
+		}
+		return res, &apiError{Status: 499, Type: "server_error", Message: msg, Code: strPtr("cancelled")}
 	}
 	return res, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
 }

@@ -145,8 +145,8 @@ func serveAction(c *cli.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	// Request contexts derive from base: cancelling it ends every stream.
-	base, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	base, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	hs := &http.Server{Handler: srv, BaseContext: func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 30 * time.Second}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, os.Interrupt)
@@ -161,7 +161,7 @@ func serveAction(c *cli.Context) error {
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(os.Stderr, "q3m serve: shutting down")
-	cancel()
+	cancel(errors.New("the server is shutting down"))
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()
 	if err := hs.Shutdown(sctx); err != nil {
