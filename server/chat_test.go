@@ -286,3 +286,31 @@ func TestChatPromptLongerThanContextIs400(t *testing.T) {
 		t.Errorf("status %d, error %+v", resp.StatusCode, e)
 	}
 }
+
+func TestSlotsKeepTheirOwnConversations(t *testing.T) {
+	s, hs := testServer(t, EngineOptions{ContextLen: 512, Parallel: 2}, Options{})
+	answer := script(t, s, "fine")
+	thinking := false
+	opt := tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking}
+	off := map[string]any{"enable_thinking": false}
+	first := map[string]string{"A": "hello there", "B": "what is the time"}
+	for _, name := range []string{"A", "B"} {
+		_, body := post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": userMsg(first[name]), "chat_template_kwargs": off})
+		if r := decodeResponse[chatResponse](t, body); r.Usage.PromptDetails.CachedTokens != 0 {
+			t.Errorf("conversation %s started with %d cached tokens, want a fresh slot", name, r.Usage.PromptDetails.CachedTokens)
+		}
+	}
+	// Each conversation goes on in the slot that holds it.
+	for _, name := range []string{"A", "B"} {
+		msgs := []tokenizer.Message{{Role: "user", Content: first[name]}, {Role: "assistant", Content: "fine"}, {Role: "user", Content: "and?"}}
+		_, body := post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": []map[string]any{
+			{"role": "user", "content": first[name]}, {"role": "assistant", "content": "fine"}, {"role": "user", "content": "and?"}},
+			"chat_template_kwargs": off})
+		ids1, _, _ := s.enc.Encode(msgs[:1], opt)
+		ids2, _, _ := s.enc.Encode(msgs, opt)
+		want := commonPrefix(append(ids1, answer...), ids2)
+		if got := decodeResponse[chatResponse](t, body).Usage.PromptDetails.CachedTokens; got != want {
+			t.Errorf("conversation %s: %d cached tokens, want %d", name, got, want)
+		}
+	}
+}

@@ -88,9 +88,10 @@ type Engine struct {
 	ctx   int // positions per slot
 	queue int
 
-	free chan struct{} // one token per free slot
-	mu   sync.Mutex
-	idle []*slot // free slots
+	free  chan struct{} // one token per free slot
+	mu    sync.Mutex
+	idle  []*slot // free slots
+	clock uint64  // counts acquisitions
 
 	queued atomic.Int64
 	busy   atomic.Int64
@@ -109,6 +110,7 @@ type Engine struct {
 type slot struct {
 	sess   *runtime.Session
 	cached []int32
+	used   uint64 // when last acquired, on the engine's clock
 }
 
 // NewEngine makes the slots of an engine on m.
@@ -176,16 +178,36 @@ func (e *Engine) acquire(ctx context.Context, prompt []int32) (*slot, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	best, bestLen := 0, -1
-	for i, s := range e.idle {
-		if n := commonPrefix(s.cached, prompt); n > bestLen {
-			best, bestLen = i, n
-		}
-	}
+	e.clock++
+	best := e.pickSlot(prompt)
 	s := e.idle[best]
+	s.used = e.clock
 	e.idle = append(e.idle[:best], e.idle[best+1:]...)
 	e.busy.Add(1)
 	return s, nil
+}
+
+// pickSlot returns the index in e.idle of the slot for prompt: the one
+// whose cache it extends furthest, if that reuses at least half of the
+// cache, else the least recently used one, so that a new conversation does
+// not wipe another's cache for the sake of a shared header.
+func (e *Engine) pickSlot(prompt []int32) int {
+	best, bestLen := -1, 0
+	for i, s := range e.idle {
+		if n := commonPrefix(s.cached, prompt); n > bestLen && 2*n >= len(s.cached) {
+			best, bestLen = i, n
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	best = 0
+	for i, s := range e.idle {
+		if s.used < e.idle[best].used {
+			best = i
+		}
+	}
+	return best
 }
 
 func (e *Engine) release(s *slot) {
