@@ -198,6 +198,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, body []byte)
 				content.WriteString(ev.text)
 			case evReasoning:
 				reasoning.WriteString(ev.text)
+			case evCallStart:
+				calls = append(calls, newRespToolCall(&toolCall{Name: ev.text}))
+			case evCallArgs:
+				calls[len(calls)-1].Function.Arguments += ev.text
 			case evToolCall:
 				calls = append(calls, newRespToolCall(ev.call))
 			}
@@ -227,6 +231,20 @@ func newRespToolCall(c *toolCall) respToolCall {
 	return t
 }
 
+// callHead is the delta that begins tool call i.
+func callHead(i int, name string) chatDelta {
+	d := toolCallDelta{Index: i, ID: "call_" + randomID(), Type: "function"}
+	d.Function.Name = name
+	return chatDelta{ToolCalls: []toolCallDelta{d}}
+}
+
+// callArgs is a delta adding to the arguments of tool call i.
+func callArgs(i int, args string) chatDelta {
+	d := toolCallDelta{Index: i}
+	d.Function.Arguments = args
+	return chatDelta{ToolCalls: []toolCallDelta{d}}
+}
+
 // streamChat answers j as server-sent events.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, j *job) {
 	sse := newSSE(w)
@@ -248,15 +266,16 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, j *job) {
 				sse.send(chunk(chatDelta{Content: &text}, nil))
 			case evReasoning:
 				sse.send(chunk(chatDelta{ReasoningContent: &text}, nil))
+			// OpenAI's incremental form: a call's id and name, then pieces
+			// of its arguments.
+			case evCallStart:
+				sse.send(chunk(callHead(ncalls, ev.text), nil))
+				ncalls++
+			case evCallArgs:
+				sse.send(chunk(callArgs(ncalls-1, ev.text), nil))
 			case evToolCall:
-				// OpenAI's incremental form: the call's id and name, then its arguments.
-				c := newRespToolCall(ev.call)
-				head := toolCallDelta{Index: ncalls, ID: c.ID, Type: "function"}
-				head.Function.Name = c.Function.Name
-				args := toolCallDelta{Index: ncalls}
-				args.Function.Arguments = c.Function.Arguments
-				sse.send(chunk(chatDelta{ToolCalls: []toolCallDelta{head}}, nil))
-				sse.send(chunk(chatDelta{ToolCalls: []toolCallDelta{args}}, nil))
+				sse.send(chunk(callHead(ncalls, ev.call.Name), nil))
+				sse.send(chunk(callArgs(ncalls, ev.call.Arguments), nil))
 				ncalls++
 			}
 		}

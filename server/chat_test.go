@@ -150,6 +150,10 @@ func TestChatSeparatesReasoningAndParsesToolCalls(t *testing.T) {
 	if strings.Contains(string(body), "<think>") || strings.Contains(string(body), "<tool_call>") {
 		t.Errorf("markup leaked into the stream: %s", body)
 	}
+	// The arguments stream as they are generated, in several deltas.
+	if n := strings.Count(string(body), `"tool_calls":[{"index":0,"function":{"arguments":`); n < 3 {
+		t.Errorf("arguments came in %d deltas, want them as generated", n)
+	}
 
 	// tool_choice none: the same output is plain text.
 	req["stream"], req["tool_choice"] = false, "none"

@@ -55,7 +55,7 @@ func (s *Server) completionPrompt(raw json.RawMessage) ([]int32, *apiError) {
 
 // checkIDs converts ids, which must lie in the vocabulary.
 func (s *Server) checkIDs(param string, ids []int64) ([]int32, *apiError) {
-	n := s.tok.VocabSize()
+	n := min(s.tok.VocabSize(), s.eng.Model().Config().Vocab)
 	out := make([]int32, len(ids))
 	for i, id := range ids {
 		if id < 0 || id >= int64(n) {

@@ -18,15 +18,17 @@ const (
 type eventKind int
 
 const (
-	evContent eventKind = iota
-	evReasoning
-	evToolCall
+	evContent   eventKind = iota
+	evReasoning           // text of the thinking
+	evCallStart           // a tool call begins; text is its name
+	evCallArgs            // text continues the arguments of the call begun last
+	evToolCall            // a whole tool call, parsed at its end
 )
 
 // event is a piece of parsed output.
 type event struct {
 	kind eventKind
-	text string    // evContent, evReasoning
+	text string    // evContent, evReasoning, evCallStart, evCallArgs
 	call *toolCall // evToolCall
 }
 
@@ -59,7 +61,12 @@ type outputParser struct {
 	stopHold string // content held back as a possible stop-string start
 	seen     bool   // content other than whitespace was emitted
 	stopped  bool   // a stop string was found
-	calls    int    // tool calls parsed
+	calls    int    // tool calls begun
+	// A call whose header ({"name": "…", "arguments": ) has been read and
+	// whose object arguments stream as they are generated.
+	streaming bool
+	argsAt    int    // where the arguments start in the call's text
+	argsSent  string // the arguments emitted so far
 	partState
 	before partState // of the content before the current tool call
 	out    []event
@@ -110,7 +117,11 @@ func (p *outputParser) finish() []event {
 	case modeReasoning:
 		p.emit(evReasoning, p.hold)
 	case modeTool:
-		p.unfinishedCall(p.hold)
+		if p.streaming || p.streamCall(p.hold, true) {
+			p.endCall(p.hold) // cut short: the call is what was generated
+		} else {
+			p.unfinishedCall(p.hold)
+		}
 	}
 	p.hold = ""
 	if !p.stopped && p.stopHold != "" {
@@ -171,11 +182,15 @@ func (p *outputParser) scan(final bool) {
 		case modeTool:
 			i := strings.Index(p.hold, tagCallClose)
 			if i < 0 {
+				p.streamCall(p.hold, final)
 				return
 			}
 			body := p.hold[:i]
 			p.hold = p.hold[i+len(tagCallClose):]
-			if call, ok := parseToolCall(body); ok {
+			if p.streaming || p.streamCall(body, true) {
+				p.endCall(body)
+				p.setMode(modeContent)
+			} else if call, ok := parseToolCall(body); ok {
 				p.calls++
 				p.out = append(p.out, event{kind: evToolCall, call: &call})
 				p.setMode(modeContent)
@@ -184,6 +199,79 @@ func (p *outputParser) scan(final bool) {
 			}
 		}
 	}
+}
+
+// streamCall emits what can be told of the tool call in body so far: its
+// start once the header is read, then the arguments, holding back the
+// closing brace, whitespace and a partial </tool_call> that may follow
+// them. It reports whether the call is streaming; a call whose arguments
+// are not an object, or whose keys come in another order, is parsed whole
+// at its end instead.
+func (p *outputParser) streamCall(body string, final bool) bool {
+	if !p.streaming {
+		name, at, ok := callHeader(body)
+		if !ok || at == len(body) || body[at] != '{' {
+			return false
+		}
+		p.streaming, p.argsAt, p.argsSent = true, at, ""
+		p.calls++
+		p.out = append(p.out, event{kind: evCallStart, text: name})
+	}
+	args := body[p.argsAt:]
+	if !final {
+		args = args[:len(args)-partialSuffix(args, []string{tagCallClose})]
+	}
+	whole := strings.TrimRight(args, " \t\r\n")
+	args = whole
+	if a, ok := strings.CutSuffix(args, "}"); ok {
+		args = strings.TrimRight(a, " \t\r\n")
+	}
+	if final && !json.Valid([]byte(args)) && json.Valid([]byte(whole)) {
+		args = whole // cut short right after the arguments
+	}
+	if len(args) > len(p.argsSent) && strings.HasPrefix(args, p.argsSent) {
+		p.out = append(p.out, event{kind: evCallArgs, text: args[len(p.argsSent):]})
+		p.argsSent = args
+	}
+	return true
+}
+
+// endCall finishes the streaming call whose text is body.
+func (p *outputParser) endCall(body string) {
+	p.streamCall(body, true)
+	p.streaming, p.argsSent = false, ""
+}
+
+// callHeader reads the start of a Qwen3 tool call, {"name": "…",
+// "arguments": , returning the name and where the arguments begin.
+func callHeader(s string) (name string, at int, ok bool) {
+	i := 0
+	ws := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+			i++
+		}
+	}
+	lit := func(l string) bool {
+		ws()
+		if !strings.HasPrefix(s[i:], l) {
+			return false
+		}
+		i += len(l)
+		return true
+	}
+	if !lit("{") || !lit(`"name"`) || !lit(":") || !lit(`"`) {
+		return "", 0, false
+	}
+	j := strings.IndexAny(s[i:], `"\`)
+	if j <= 0 || s[i+j] == '\\' {
+		return "", 0, false
+	}
+	name, i = s[i:i+j], i+j+1
+	if !lit(",") || !lit(`"arguments"`) || !lit(":") {
+		return "", 0, false
+	}
+	ws()
+	return name, i, true
 }
 
 // unfinishedCall shows a tool call that does not parse as the text it is,

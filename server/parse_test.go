@@ -23,6 +23,10 @@ func parseAll(p *outputParser, pieces []string) parsed {
 				out.content += ev.text
 			case evReasoning:
 				out.reasoning += ev.text
+			case evCallStart:
+				out.calls = append(out.calls, toolCall{Name: ev.text})
+			case evCallArgs:
+				out.calls[len(out.calls)-1].Arguments += ev.text
 			case evToolCall:
 				out.calls = append(out.calls, *ev.call)
 			}
@@ -75,8 +79,15 @@ func TestParserSeparatesReasoningContentAndToolCalls(t *testing.T) {
 			want: parsed{content: "Checking.", calls: []toolCall{{"a", "{}"}, {"b", `{"x": 1}`}}}},
 		{name: "tool call without tools is text", text: "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>",
 			want: parsed{content: "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>"}},
-		{name: "malformed tool call is text", tools: true, text: "<tool_call>\n{\"name\": \"a\", \"arguments\": {\n</tool_call>",
-			want: parsed{content: "<tool_call>\n{\"name\": \"a\", \"arguments\": {\n</tool_call>"}},
+		{name: "malformed arguments are passed on as generated", tools: true, text: "<tool_call>\n{\"name\": \"a\", \"arguments\": {\n</tool_call>",
+			want: parsed{calls: []toolCall{{"a", "{"}}}},
+		{name: "a call without its header is text", tools: true, text: "<tool_call>\n{\"arguments\": {}, \"name\": \"a\"\n</tool_call>",
+			want: parsed{content: "<tool_call>\n{\"arguments\": {}, \"name\": \"a\"\n</tool_call>"}},
+		{name: "call cut short keeps its arguments so far", tools: true, text: "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": [1, {}]}",
+			want: parsed{calls: []toolCall{{"f", `{"a": [1, {}]}`}}}},
+		{name: "nested braces and a partial close tag in a string", tools: true,
+			text: "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"s\": \"}</tool\", \"o\": {\"p\": {}}}}\n</tool_call>\nafter",
+			want: parsed{calls: []toolCall{{"f", `{"s": "}</tool", "o": {"p": {}}}`}}, content: "after"}},
 		{name: "unfinished tool call is text", tools: true, text: "<tool_call>\n{\"name\": \"a\"",
 			want: parsed{content: "<tool_call>\n{\"name\": \"a\""}},
 		{name: "unfinished tool call keeps the newline before it", tools: true, text: "Look.\n<tool_call>\n{\"na",

@@ -110,14 +110,17 @@ for (const tool_choice of ["required", { type: "function", function: { name: "ge
     try { args = JSON.parse(call.function.arguments); } catch {}
     check(call.type === "function" && args !== null && (name !== "named" || call.function.name === "get_weather"), `tools ${name}: parsed call`, JSON.stringify(call.function));
   } else {
-    check(c.finish_reason === "length" && !c.message.reasoning_content, `tools ${name}: no call closed within 24 tokens (random weights)`, JSON.stringify((c.message.content ?? "").slice(0, 40)));
+    check(c.finish_reason === "length" && !c.message.reasoning_content, `tools ${name}: no call closed within 24 tokens (random weights)`,
+      JSON.stringify(c.message.tool_calls?.[0]?.function ?? (c.message.content ?? "").slice(0, 40)));
   }
   const ts = await collect(await client.chat.completions.create({ model, messages: user("Weather in Oslo?"), tools, tool_choice, max_tokens: 24, stream: true }));
   check(ts.finish === c.finish_reason || ts.finish === "length" || ts.finish === "tool_calls", `tools ${name} stream: finish_reason`, ts.finish);
   for (const call of ts.calls) {
     let ok = true;
     try { JSON.parse(call.arguments); } catch { ok = false; }
-    check(ok && call.id.startsWith("call_"), `tools ${name} stream: call arguments parse`, call.arguments);
+    // A call cut at max_tokens keeps the arguments generated so far, as OpenAI's do.
+    check(call.id.startsWith("call_") && (ok || ts.finish === "length"), `tools ${name} stream: call ${ts.finish === "length" ? "cut short" : "arguments parse"}`,
+      JSON.stringify(call));
   }
 }
 
