@@ -155,8 +155,8 @@ func (e *Engine) Stats() EngineStats {
 	}
 }
 
-// acquire waits for a free slot and takes the one sharing the longest
-// prefix with prompt.
+// acquire waits for a free slot and takes the best one for prompt (see
+// pickSlot).
 func (e *Engine) acquire(ctx context.Context, prompt []int32) (*slot, error) {
 	select {
 	case <-e.free:
@@ -257,8 +257,8 @@ func (e *Engine) Generate(ctx context.Context, req Request, yield func(id int32)
 }
 
 // run generates req on slot s.
-func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32) bool) (Result, error) {
-	res := Result{PromptTokens: len(req.Prompt)}
+func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32) bool) (res Result, err error) {
+	res.PromptTokens = len(req.Prompt)
 	start := time.Now()
 	logits, err := s.prefill(ctx, req.Prompt, &res)
 	res.Prefill = time.Since(start)

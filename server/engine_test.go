@@ -67,4 +67,7 @@ func TestGenerateRefusesPromptsThatFillTheContext(t *testing.T) {
 	if err != nil || res.Finish != FinishLength || res.GenTokens != 2 {
 		t.Errorf("15 tokens in a context of 16: %+v, %v; want two tokens, then length", res, err)
 	}
+	if res.Prefill <= 0 || res.Decode <= 0 {
+		t.Errorf("timings %+v, want both positive", res)
+	}
 }
