@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,8 +145,8 @@ func (s *Server) run(r *http.Request, j *job, emit func([]event) bool) (Result, 
 	if e != nil {
 		return res, p, e
 	}
-	evs := p.feed(dec.Flush())
-	evs = append(evs[:len(evs):len(evs)], p.finish()...)
+	evs := slices.Clone(p.feed(dec.Flush())) // finish reuses the parser's buffer
+	evs = append(evs, p.finish()...)
 	if len(evs) > 0 && ok {
 		emit(evs)
 	}
