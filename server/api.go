@@ -184,7 +184,7 @@ func decodeJSON(body []byte, v any) *apiError {
 	return nil
 }
 
-// DecodeChatRequest parses and validates a chat completion request body.
+// decodeChatRequest parses and validates a chat completion request body.
 func decodeChatRequest(body []byte) (*chatRequest, *apiError) {
 	var r chatRequest
 	if e := decodeJSON(body, &r); e != nil {

@@ -148,7 +148,7 @@ func serveAction(c *cli.Context) error {
 	base, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	hs := &http.Server{Handler: srv, BaseContext: func(net.Listener) context.Context { return base },
-		ReadHeaderTimeout: 30 * time.Second}
+		ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)
