@@ -167,6 +167,16 @@ func TestBadRequestsAre400WithOpenAIErrors(t *testing.T) {
 			t.Errorf("%s: status %d, %s", body, resp.StatusCode, out)
 		}
 	}
+	resp, err := http.Get(hs.URL + "/v1/chat/completions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if e := errorOf(t, buf.Bytes()); resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || e.Type != "invalid_request_error" {
+		t.Errorf("GET /v1/chat/completions: %d %s", resp.StatusCode, buf.Bytes())
+	}
 	resp, out := post(t, hs.URL+"/v1/completions", `{"prompt": [1, 2, 99999]}`)
 	if e := errorOf(t, out); resp.StatusCode != 400 || e.Param == nil || *e.Param != "prompt" {
 		t.Errorf("completion with an id outside the vocabulary: %d %s", resp.StatusCode, out)

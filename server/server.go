@@ -117,7 +117,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // route registers an authenticated endpoint that reads its body whole
 // (bounded by MaxBodyBytes).
 func (s *Server) route(pattern string, h func(http.ResponseWriter, *http.Request, []byte)) {
-	name := pattern[strings.IndexByte(pattern, ' ')+1:]
+	method, name, _ := strings.Cut(pattern, " ")
+	s.mux.HandleFunc(name, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", method)
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error",
+			Message: fmt.Sprintf("%s takes %s, not %s", name, method, r.Method), Code: strPtr("method_not_allowed")})
+	})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.request(name)
 		if !s.authorized(r) {
