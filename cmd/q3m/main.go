@@ -43,6 +43,7 @@ func newApp() *cli.App {
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
 			benchCommand(),
+			serveCommand(),
 		},
 		HideHelpCommand: true,
 	}

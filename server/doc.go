@@ -1,0 +1,17 @@
+// Package server serves a runtime.Model over OpenAI's HTTP API:
+// /v1/chat/completions (streamed as server-sent events or not, with Qwen3's
+// thinking returned as reasoning_content and its <tool_call> blocks as
+// tool_calls), /v1/completions, /v1/models, and llama-server's /health,
+// /tokenize, /detokenize and /metrics.
+//
+// An Engine owns the generation slots: a fixed number of runtime.Sessions
+// sharing one Model, each keeping the tokens of its KV cache so that a
+// request extending an earlier one reuses it. Requests beyond the slots wait
+// in a bounded queue; beyond that they are refused (503). A Server wraps an
+// Engine as an http.Handler. Every request's generation runs under its HTTP
+// context, so a client that goes away frees its slot at the next token.
+//
+// Not yet here: response_format (JSON-schema constrained decoding) and
+// batched decoding of the slots in one forward pass; Engine.Generate is the
+// seam where a batched scheduler would replace the per-slot loop.
+package server
