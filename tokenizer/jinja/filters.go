@@ -83,10 +83,14 @@ func init() {
 				return nil, errorf("You can only sort by either \"key\" or \"value\"")
 			}
 			items := dictItems(d).Items
-			err := sortValues(items, func(x Value) Value { return x.(*List).Items[0] })
+			err := sortValues(items, func(x Value) Value { return foldCase(x.(*List).Items[0]) })
 			return &List{Items: items}, err
 		},
 		"indent": fIndent,
+		"sum":    fSum,
+		"format": fFormat,
+		"min":    func(_ *renderer, v Value, _ []Value, kw *Dict) (Value, error) { return minMax(v, kw, -1) },
+		"max":    func(_ *renderer, v Value, _ []Value, kw *Dict) (Value, error) { return minMax(v, kw, 1) },
 	}
 	tests = map[string]func(v Value, args []Value) (bool, error){
 		"defined":   func(v Value, _ []Value) (bool, error) { _, u := v.(Undefined); return !u, nil },
@@ -473,7 +477,7 @@ func fUnique(_ *renderer, v Value, _ []Value, _ *Dict) (Value, error) {
 	for _, it := range items {
 		dup := false
 		for _, seen := range out.Items {
-			if equal(seen, it) {
+			if equal(foldCase(seen), foldCase(it)) {
 				dup = true
 				break
 			}
@@ -491,10 +495,7 @@ func fSort(_ *renderer, v Value, args []Value, kwargs *Dict) (Value, error) {
 		return nil, err
 	}
 	items = append([]Value(nil), items...)
-	var key func(Value) Value
-	if a, ok := kwargs.Get("attribute"); ok {
-		key = func(x Value) Value { v, _ := getItem(x, a); return v }
-	}
+	key := caseKey(kwargs, len(args) > 1 && truth(args[1]))
 	if err := sortValues(items, key); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}

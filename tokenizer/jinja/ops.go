@@ -74,6 +74,13 @@ func binary(op string, l, r Value) (Value, error) {
 			}
 			return nil, errorf("can only concatenate %s (not \"%s\") to %s", typeName(l), typeName(r), typeName(l))
 		}
+	case "%":
+		if f, ok := l.(string); ok {
+			if t, ok := r.(*List); ok && t.Tuple {
+				return pyFormat(f, t.Items)
+			}
+			return pyFormat(f, []Value{r})
+		}
 	case "*":
 		if s, n, ok := repetition(l, r); ok {
 			return repeat(s, n)
