@@ -2,7 +2,7 @@
 """Render the chat-template goldens for tokenizer/template_golden_test.go.
 
 Renders every conversation in testdata/templates/conversations.json with every
-template in testdata/templates/*.jinja, in an environment configured as
+template in testdata/templates/*.jinja and testdata/templates/other/*.jinja, in an environment configured as
 transformers' apply_chat_template configures it
 (transformers/utils/chat_template_utils.py, _compile_jinja_template and
 render_jinja_template):
@@ -111,8 +111,9 @@ def main():
 
     env = environment()
     results = {}
-    for path in sorted(glob.glob(os.path.join(tdir, "*.jinja"))):
-        name = os.path.basename(path)
+    paths = glob.glob(os.path.join(tdir, "*.jinja")) + glob.glob(os.path.join(tdir, "other", "*.jinja"))
+    for path in sorted(paths):
+        name = os.path.relpath(path, tdir)
         with open(path, encoding="utf-8", newline="") as f:
             template = env.from_string(f.read())
         results[name] = {case["name"]: render(template, case) for case in cases}
