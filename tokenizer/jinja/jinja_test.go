@@ -116,6 +116,31 @@ func TestRenderIsBounded(t *testing.T) {
 	}
 }
 
+func TestParseRejectsDeepNesting(t *testing.T) {
+	for name, src := range map[string]string{
+		"parentheses": "{{ " + strings.Repeat("(", 20000) + "1" + strings.Repeat(")", 20000) + " }}",
+		"lists":       "{{ " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + " }}",
+		"negations":   "{{ " + strings.Repeat("not ", 20000) + "1 }}",
+		"minus signs": "{{ " + strings.Repeat("-", 20000) + "1 }}",
+		"blocks":      strings.Repeat("{% if 1 %}", 20000),
+	} {
+		if _, err := Parse(src); err == nil || !strings.Contains(err.Error(), "nested") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestSelfContainingNamespacePrints(t *testing.T) {
+	tmpl, err := Parse("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tmpl.Render(nil)
+	if err != nil || !strings.HasPrefix(out, "<Namespace {'a': 1, 'me': <Namespace {'a': 1, 'me': ") || !strings.Contains(out, "...") {
+		t.Errorf("%.200q, %v", out, err)
+	}
+}
+
 func TestFromGoMatchesPython(t *testing.T) {
 	// Expected strings are Python 3's json.dumps(x, ensure_ascii=False) of
 	// the value Python would hold.

@@ -3,9 +3,24 @@ package jinja
 import "fmt"
 
 type parser struct {
-	toks []token
-	pos  int
+	toks  []token
+	pos   int
+	depth int // nesting of blocks and expressions being parsed
 }
+
+// maxParseDepth bounds the nesting of blocks and expressions, so that a
+// hostile template cannot exhaust the stack.
+const maxParseDepth = 256
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxParseDepth {
+		return p.errorf("template nested more than %d deep", maxParseDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
 func (p *parser) next() token {
@@ -58,6 +73,10 @@ func (p *parser) expectBlockEnd() error {
 // parseBody parses nodes until a block tag whose keyword is in ends (left
 // unconsumed, just after "{%") or the end of the template.
 func (p *parser) parseBody(ends ...string) ([]node, string, error) {
+	if err := p.enter(); err != nil {
+		return nil, "", err
+	}
+	defer p.leave()
 	var out []node
 	for {
 		t := p.peek()

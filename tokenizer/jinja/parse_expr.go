@@ -34,6 +34,10 @@ func (p *parser) parseTuple(withCond bool) (expr, error) {
 func (p *parser) parseTupleNoCond() (expr, error) { return p.parseTuple(false) }
 
 func (p *parser) parseExpr(withCond bool) (expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	x, err := p.parseOr()
 	if err != nil || !withCond {
 		return x, err
@@ -81,6 +85,10 @@ func (p *parser) parseAnd() (expr, error) {
 func (p *parser) parseNot() (expr, error) {
 	if p.isName("not") {
 		p.next()
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		x, err := p.parseNot()
 		return &unaryExpr{op: "not", x: x}, err
 	}
@@ -173,6 +181,10 @@ func (p *parser) parseUnary(withFilter bool) (expr, error) {
 	var err error
 	if p.isOp("-") || p.isOp("+") {
 		op := p.next().val
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		inner, err := p.parseUnary(false)
 		if err != nil {
 			return nil, err

@@ -175,8 +175,6 @@ func str(v Value) string {
 		return x
 	case Undefined:
 		return ""
-	case *Namespace:
-		return "<Namespace " + repr(x.attrs) + ">"
 	}
 	return repr(v)
 }
@@ -240,7 +238,9 @@ func writeRepr(b *strings.Builder, v Value, depth int) {
 		}
 		b.WriteByte('}')
 	case *Namespace:
-		b.WriteString("<Namespace " + repr(x.attrs) + ">")
+		b.WriteString("<Namespace ")
+		writeRepr(b, x.attrs, depth+1)
+		b.WriteByte('>')
 	case *Macro:
 		b.WriteString("<Macro '" + x.name + "'>")
 	case Func:
