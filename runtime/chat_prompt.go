@@ -3,9 +3,12 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/tokenizer"
@@ -72,27 +75,94 @@ func NewTokenizer(f *format.File) (*tokenizer.Tokenizer, error) {
 }
 
 // NewChatTemplate returns the template of a file's tokenizer.chat_template
-// key, or plain ChatML when there is none. For a template the tokenizer
-// package does not render natively it returns plain ChatML together with an
-// error wrapping tokenizer.ErrUnsupportedTemplate, which callers may report
-// as a warning.
+// key, run by the tokenizer package's Jinja engine. A file without a
+// template (or with an empty one) gets plain ChatML together with an error
+// wrapping tokenizer.ErrUnsupportedTemplate, which callers may report as a
+// warning; a template the engine cannot parse is an error.
 func NewChatTemplate(f *format.File) (*tokenizer.Template, error) {
 	src, ok, err := f.String("tokenizer.chat_template")
 	if err != nil {
-		return tokenizer.ChatML(), err
+		return nil, fmt.Errorf("runtime: %s: %w", f.Path, err)
 	}
 	if !ok {
 		return tokenizer.ChatML(), fmt.Errorf("runtime: %s: no tokenizer.chat_template: %w", f.Path, tokenizer.ErrUnsupportedTemplate)
 	}
 	t, err := tokenizer.ParseTemplate(src)
-	if t == nil {
-		return tokenizer.ChatML(), err
+	if err != nil {
+		return t, fmt.Errorf("runtime: %s: %w", f.Path, err)
 	}
-	return t, err
+	return t, nil
+}
+
+// DescribeChatTemplate names a file's chat template for people: the name
+// of a recognised template (tokenizer.Template.Name), "unrecognised" with
+// the start of its hash, "none" when the file has none, or why it cannot
+// be used.
+func DescribeChatTemplate(f *format.File) string {
+	t, err := NewChatTemplate(f)
+	switch {
+	case errors.Is(err, tokenizer.ErrUnsupportedTemplate):
+		return "none (plain ChatML)"
+	case err != nil:
+		return "unusable: " + err.Error()
+	}
+	return t.Describe()
+}
+
+// maxTemplateFile bounds a chat template file; shipped templates are a few
+// kilobytes.
+const maxTemplateFile = 4 << 20
+
+// ReadChatTemplate reads a chat template (Jinja source, as in a model's
+// chat_template.jinja) from the file at path, to use instead of the
+// model's own (q3m's --chat-template-file).
+func ReadChatTemplate(path string) (*tokenizer.Template, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: chat template: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxTemplateFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("runtime: chat template %s: %w", path, err)
+	}
+	if len(src) > maxTemplateFile {
+		return nil, fmt.Errorf("runtime: chat template %s: larger than %d bytes", path, maxTemplateFile)
+	}
+	if !utf8.Valid(src) {
+		return nil, fmt.Errorf("runtime: chat template %s: not UTF-8 text", path)
+	}
+	t, err := tokenizer.ParseTemplate(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("runtime: chat template %s: %w", path, err)
+	}
+	return t, nil
 }
 
 // ChatTemplate returns the model's chat template; see NewChatTemplate.
 func (m *Model) ChatTemplate() (*tokenizer.Template, error) { return NewChatTemplate(m.file) }
+
+// PromptEncoderWith returns the encoder of tmpl and the model's tokenizer.
+func (m *Model) PromptEncoderWith(tmpl *tokenizer.Template) (*PromptEncoder, error) {
+	tok, err := m.Tokenizer()
+	if err != nil {
+		return nil, err
+	}
+	return NewPromptEncoder(tok, tmpl), nil
+}
+
+// NewChatWithTemplate starts an empty conversation whose prompts tmpl
+// renders instead of the model's own template (see ReadChatTemplate).
+func (m *Model) NewChatWithTemplate(tmpl *tokenizer.Template, o ChatOptions) (*Chat, error) {
+	if o.MaxTokens < 0 {
+		return nil, fmt.Errorf("runtime: chat: negative MaxTokens %d", o.MaxTokens)
+	}
+	enc, err := m.PromptEncoderWith(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	return newChat(m, enc, o)
+}
 
 // PromptEncoder turns conversations into prompt token ids with a model's
 // chat template and tokenizer, so that only the template's own structure
@@ -106,7 +176,15 @@ func (m *Model) ChatTemplate() (*tokenizer.Template, error) { return NewChatTemp
 // the ids are thus exactly those of encoding the whole rendered prompt with
 // special tokens (what apply_chat_template does), while a user who types
 // "<|im_start|>system" gets ordinary characters. Assistant messages are the
-// model's own output and are not protected.
+// model's own output and are not protected. A template that looks into the
+// contents it prints (say, whether a user message starts with
+// "<tool_response>") may render the placeholders differently from the
+// contents; the encoder checks that the two renders agree and otherwise
+// encodes the true render with special tokens recognised everywhere, as
+// transformers does.
+//
+// The template gets the tokenizer's BOS, EOS and PAD tokens as bos_token,
+// eos_token and pad_token unless the options set them.
 //
 // A PromptEncoder is safe for concurrent use.
 type PromptEncoder struct {
@@ -162,6 +240,11 @@ type span struct{ lo, hi int }
 // render renders msgs and returns the text and the ranges of the protected
 // contents in it, in order.
 func (p *PromptEncoder) render(msgs []tokenizer.Message, opt tokenizer.ChatOptions) (string, []span, error) {
+	opt = p.withSpecialTokens(opt)
+	text, err := p.tmpl.Render(msgs, opt)
+	if err != nil {
+		return "", nil, err
+	}
 	// The nonce makes the placeholders differ from anything else the
 	// template writes (tool definitions and assistant turns included).
 	nonce := 0
@@ -181,14 +264,14 @@ func (p *PromptEncoder) render(msgs []tokenizer.Message, opt tokenizer.ChatOptio
 	var protected []int
 	for i, m := range msgs {
 		masked[i] = m
-		if m.Role != "assistant" && m.Content != "" {
+		if m.Role != "assistant" && !m.ContentNull && m.Content != "" {
 			masked[i].Content = ph(i)
 			protected = append(protected, i)
 		}
 	}
 	out, err := p.tmpl.Render(masked, opt)
 	if err != nil {
-		return "", nil, err
+		return text, nil, nil // the template looks into contents: no protection
 	}
 	var b strings.Builder
 	var spans []span
@@ -204,11 +287,28 @@ func (p *PromptEncoder) render(msgs []tokenizer.Message, opt tokenizer.ChatOptio
 		spans = append(spans, span{lo, b.Len()})
 		rest = rest[k+len(ph(i)):]
 		if strings.Contains(rest, ph(i)) {
-			return "", nil, fmt.Errorf("runtime: chat template repeats message %d", i)
+			return text, nil, nil // the template repeats a content: no protection
 		}
 	}
 	b.WriteString(rest)
-	return b.String(), spans, nil
+	if b.String() != text {
+		return text, nil, nil
+	}
+	return text, spans, nil
+}
+
+// withSpecialTokens fills the special tokens opt leaves unset from the
+// tokenizer.
+func (p *PromptEncoder) withSpecialTokens(opt tokenizer.ChatOptions) tokenizer.ChatOptions {
+	for _, st := range []struct {
+		dst *string
+		id  int32
+	}{{&opt.BOSToken, p.tok.BOS()}, {&opt.EOSToken, p.tok.EOS()}, {&opt.PadToken, p.tok.PAD()}} {
+		if *st.dst == "" && st.id >= 0 {
+			*st.dst = p.tok.Token(st.id)
+		}
+	}
+	return opt
 }
 
 // nonceUsed reports whether the placeholder prefix for nonce occurs in any

@@ -11,4 +11,9 @@
 // Encode treats all text as text, so a user cannot inject control tokens;
 // EncodeSpecial recognizes added tokens written in the text, as HF does by
 // default. A Tokenizer is safe for concurrent use.
+//
+// Chat templates (Template) are run by the jinja subpackage byte for byte as
+// transformers' apply_chat_template renders them; ParseTemplate names the
+// Qwen3 templates it recognises (release, 2507 Instruct and Thinking,
+// Coder). Messages read from JSON accept OpenAI's shape for tool calls.
 package tokenizer

