@@ -168,11 +168,13 @@ func ConfigFromFile(f *format.File) (Config, error) {
 	if r.err != nil {
 		return Config{}, r.err
 	}
-	if err := c.validate(vd); err != nil {
-		return Config{}, fmt.Errorf("runtime: %s: %w", f.Path, err)
-	}
+	// Each layer has several tensors: a block count beyond the tensors is
+	// refused before anything loops over the layers.
 	if c.Layers > len(f.Tensors) {
 		return Config{}, fmt.Errorf("runtime: %s: block_count %d but only %d tensors: %w", f.Path, c.Layers, len(f.Tensors), format.ErrCorrupt)
+	}
+	if err := c.validate(vd); err != nil {
+		return Config{}, fmt.Errorf("runtime: %s: %w", f.Path, err)
 	}
 	_, hasOut := f.Tensor("output.weight")
 	c.Tied = !hasOut
