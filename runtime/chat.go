@@ -336,14 +336,15 @@ func (c *Chat) prefill(ctx context.Context, ids []int32, st *Stats) ([]float32, 
 func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st *Stats) (StopReason, error) {
 	var one [1]int32
 	for {
-		if err := ctx.Err(); err != nil {
+		err := ctx.Err()
+		if err != nil {
 			return StopCancelled, err
 		}
 		var id int32
 		if c.pick != nil {
 			id = c.pick(logits, c.cached)
-		} else {
-			id = c.sampler.Sample(logits, c.cached)
+		} else if id, err = c.sampler.Next(logits, c.cached); err != nil {
+			return StopCancelled, fmt.Errorf("runtime: chat: after %d tokens of the answer: %w", st.GenTokens, err)
 		}
 		if containsID(c.stops, id) {
 			return StopEnd, nil
@@ -356,7 +357,6 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 			return StopLength, nil
 		}
 		one[0] = id
-		var err error
 		if logits, err = c.sess.Eval(one[:], false); err != nil {
 			if errors.Is(err, ErrContextFull) {
 				return StopContextFull, fmt.Errorf("runtime: chat: the answer filled the context of %d tokens; reset the conversation: %w",

@@ -81,3 +81,33 @@ func TestLoadingATruncatedMappingIsAnError(t *testing.T) {
 		t.Errorf("reading the weights of a truncated mapping: %v, want ErrModelFault", err)
 	}
 }
+
+// TestChatRefusesLogitsThatAreNotNumbers writes a NaN scale into the first
+// block of the output matrix's row 0 (read in place from the mapping): the
+// logit of token 0 becomes NaN, and the answer must end with an error
+// wrapping ErrBadLogits rather than go on sampling around it.
+func TestChatRefusesLogitsThatAreNotNumbers(t *testing.T) {
+	model, _ := chatModel(t)
+	f := model.File()
+	out, ok := f.Tensor("output.weight")
+	if !ok {
+		out, _ = f.Tensor("token_embd.weight")
+	}
+	if out.Type != quant.Q8_0 {
+		t.Fatalf("output matrix is %s, want Q8_0", out.Type)
+	}
+	w, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.WriteAt([]byte{0x00, 0x7e}, int64(f.DataOffset+out.Offset)) // float16 NaN
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := newTestChat(t, model, ChatOptions{MaxTokens: 4})
+	reply, err := chat.Send(context.Background(), "hello", nil)
+	if !errors.Is(err, ErrBadLogits) {
+		t.Errorf("answer %q ended with %v, want ErrBadLogits", reply.Content, err)
+	}
+}
