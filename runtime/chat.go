@@ -259,8 +259,12 @@ func (c *Chat) Stream(ctx context.Context, text string) iter.Seq2[Chunk, error] 
 // filling up — is kept in the conversation as far as it got, as llama.cpp's
 // CLI does, and the Reply says why it stopped; the error is ctx's, fn's or
 // one wrapping ErrContextFull, and nil for MaxTokens. If the answer is
-// cancelled before its first token, the message is dropped instead.
+// cancelled before its first token, the message is dropped instead. Once
+// the model is closing, Send fails with an error wrapping ErrClosed.
 func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Reply, error) {
+	if m := c.sess.m; m.closing.Load() {
+		return Reply{}, fmt.Errorf("runtime: chat: %w", m.closedError())
+	}
 	msgs := append(c.conversation(), tokenizer.Message{Role: "user", Content: text})
 	thinking := c.thinking
 	ids, prompt, err := c.enc.Encode(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking})

@@ -41,7 +41,8 @@ type SessionOptions struct {
 type Session struct {
 	// Trace, when set, is called for every MoE routing decision with the
 	// chosen experts in rank order and their (possibly renormalized)
-	// weights. The slices are only valid during the call.
+	// weights. The slices are only valid during the call, which holds the
+	// model open: it must not call Model.Close.
 	Trace func(layer, pos int, experts []int, weights []float32)
 
 	m        *Model
