@@ -145,6 +145,7 @@ func TestResidentCountsPagesReadThroughTheMapping(t *testing.T) {
 // TestResidentShowsWhatWillNeedReadAhead fails if WillNeed does nothing:
 // the pages are dropped first, and nothing else reads them.
 func TestResidentShowsWhatWillNeedReadAhead(t *testing.T) {
+	skipUnderQEMU(t, "madvise(MADV_WILLNEED) is ignored")
 	f, ti := expertFile(t)
 	off, _, _ := f.ExpertRange(ti, 3)
 	end, n, _ := f.ExpertRange(ti, 6)

@@ -51,6 +51,7 @@ func TestOpenRefusesWhatIsNotARegularFile(t *testing.T) {
 // TestParseOfAMappingTruncatedUnderItIsAnError maps a file, truncates it
 // to nothing and parses the mapping: the fault (SIGBUS) becomes an error.
 func TestParseOfAMappingTruncatedUnderItIsAnError(t *testing.T) {
+	skipUnderQEMU(t, "SIGBUS arrives with address 0")
 	f, _ := expertFile(t)
 	path := f.Path
 	fd, err := os.Open(path)
