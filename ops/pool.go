@@ -119,9 +119,10 @@ func (b *batch) drainCatching() {
 // run executes t over [0, n) in chunks of at least minChunk indices, on the
 // calling goroutine and as many workers as useful, and returns when done.
 // If the task panicked on any goroutine, run panics on the caller's once
-// every goroutine has left the batch: with the original value when it is
-// a runtime.Error (a memory fault keeps its Addr method), else with the
-// value and the stack of the goroutine that panicked.
+// every goroutine has left the batch: with the original value for a memory
+// fault (a runtime.Error with an Addr method, which the caller may
+// recover), else with the value and the stack of the goroutine that
+// panicked.
 func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 	if n <= 0 {
 		return
@@ -147,8 +148,8 @@ func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 	b.task = nil
 	if f := b.failed; f != nil {
 		b.failed = nil
-		if _, ok := f.value.(interface{ RuntimeError() }); ok {
-			panic(f.value)
+		if _, ok := f.value.(interface{ Addr() uintptr }); ok {
+			panic(f.value) // a memory fault: the caller may recover it
 		}
 		panic(fmt.Sprintf("%v\n\ngoroutine running the batch:\n%s", f.value, f.stack))
 	}
