@@ -2,7 +2,12 @@ package format
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // mappingRss is f.MappedRSS, failing the test on error.
@@ -15,16 +20,79 @@ func mappingRss(t *testing.T, f *File) uint64 {
 	return n
 }
 
-func touch(b []byte) (sum byte) {
+// touch reads the first byte of every page of b and returns their sum.
+// Callers compare the sum with the bytes they wrote, so that the reads
+// are used and the compiler cannot drop them.
+func touch(b []byte) (sum int) {
 	for i := 0; i < len(b); i += 4096 {
-		sum += b[i]
+		sum += int(b[i])
 	}
 	return sum
 }
 
+// expertSum is what touch returns for the data of expertFile's experts
+// [lo, hi]: four pages each, each page starting with the expert number.
+func expertSum(lo, hi int) (sum int) {
+	for e := lo; e <= hi; e++ {
+		sum += 4 * e
+	}
+	return sum
+}
+
+// dropPages evicts the whole file from memory and checks that none of
+// [off, off+n) is left: DontNeed gives up the mapping's hold on the pages,
+// then the file is synced (dirty pages cannot be evicted) and
+// POSIX_FADV_DONTNEED drops the clean pages from the page cache. The whole
+// file, because the page cache may hold it in large folios that span the
+// header, which parsing touched, and the tensor data. The tests that follow
+// start from a known state.
+func dropPages(t *testing.T, f *File, off, n uint64) {
+	t.Helper()
+	var fs unix.Statfs_t
+	if err := unix.Statfs(filepath.Dir(f.Path), &fs); err == nil && fs.Type == unix.TMPFS_MAGIC {
+		t.Skipf("%s is on tmpfs, whose pages cannot leave memory; set TMPDIR to a disk", f.Path)
+	}
+	if err := f.Advise(0, uint64(len(f.Mapping())), DontNeed); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := os.Open(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	if err := fd.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.Resident(off, n); err != nil || got != 0 {
+		t.Fatalf("%d of %d bytes still resident after dropping them (%v)", got, n, err)
+	}
+}
+
+// waitResident polls Resident until want bytes of [off, off+n) are in
+// memory or the time runs out, and returns the last count.
+func waitResident(t *testing.T, f *File, off, n, want uint64, limit time.Duration) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		got, err := f.Resident(off, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestDontNeedDropsPagesFromTheResidentSet(t *testing.T) {
 	f, ti := expertFile(t)
-	touch(f.Mapping())
+	if sum := touch(f.Data(ti)); sum != expertSum(0, 7) {
+		t.Fatalf("the experts' pages sum to %d, want %d", sum, expertSum(0, 7))
+	}
 	before := mappingRss(t, f)
 	// Experts 2…5 (16 pages) are dropped; their neighbours stay.
 	off, _, _ := f.ExpertRange(ti, 2)
@@ -48,22 +116,62 @@ func TestDontNeedDropsPagesFromTheResidentSet(t *testing.T) {
 	}
 }
 
-func TestResidentCountsPagesInMemory(t *testing.T) {
+func TestResidentCountsPagesReadThroughTheMapping(t *testing.T) {
 	f, ti := expertFile(t)
 	off, n, _ := f.ExpertRange(ti, 1)
-	touch(f.Data(ti))
-	if err := f.Advise(off, n, WillNeed); err != nil {
+	dropPages(t, f, off, n)
+	d, _ := f.ExpertData(ti, 1)
+	if sum := touch(d); sum != expertSum(1, 1) {
+		t.Fatalf("expert 1's pages sum to %d, want %d", sum, expertSum(1, 1))
+	}
+	for _, c := range []struct {
+		name   string
+		off, n uint64
+	}{
+		{"the whole expert", off, n},
+		{"an unaligned part", off + 10, n - 20},
+		{"one byte", off + n - 1, 1},
+	} {
+		got, err := f.Resident(c.off, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.n {
+			t.Errorf("%s: resident %d of %d bytes just read", c.name, got, c.n)
+		}
+	}
+}
+
+// TestResidentShowsWhatWillNeedReadAhead fails if WillNeed does nothing:
+// the pages are dropped first, and nothing else reads them.
+func TestResidentShowsWhatWillNeedReadAhead(t *testing.T) {
+	skipUnderQEMU(t, "madvise(MADV_WILLNEED) is ignored")
+	f, ti := expertFile(t)
+	off, _, _ := f.ExpertRange(ti, 3)
+	end, n, _ := f.ExpertRange(ti, 6)
+	span := end + n - off // experts 3…6: 64 KiB
+	dropPages(t, f, off, span)
+	if err := f.Advise(off, span, WillNeed); err != nil {
 		t.Fatal(err)
 	}
-	// Pages just touched are in memory: all of the expert is resident.
-	got, err := f.Resident(off+10, n-20)
-	if err != nil {
-		t.Fatal(err)
+	if got := waitResident(t, f, off, span, span, 5*time.Second); got != span {
+		t.Errorf("%d of %d bytes resident 5 s after WillNeed", got, span)
 	}
-	if got != n-20 {
-		t.Errorf("resident %d of %d bytes just read", got, n-20)
-	}
-	if _, err := f.Resident(uint64(len(f.Mapping())), 1); err == nil {
-		t.Error("a range past the end was accepted")
+}
+
+func TestResidentRejectsRangesOutsideTheFile(t *testing.T) {
+	f, _ := expertFile(t)
+	size := uint64(len(f.Mapping()))
+	for _, c := range []struct {
+		name   string
+		off, n uint64
+	}{
+		{"starting at the end", size, 1},
+		{"running past the end", size - 1, 2},
+		{"overflowing", 1, ^uint64(0)},
+	} {
+		if _, err := f.Resident(c.off, c.n); err == nil {
+			t.Errorf("%s: [%d, +%d) accepted", c.name, c.off, c.n)
+		}
 	}
 }

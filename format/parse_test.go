@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -279,7 +280,18 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(image(3, 1, 1, oneTensor, 32, 32))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
 		file, err := Parse(data)
+		goruntime.ReadMemStats(&after)
+		// Every count, length and dimension is checked against the bytes
+		// left before it drives an allocation: what parsing allocates
+		// follows the file's size. The worst case is a header of minimal
+		// 13-byte metadata pairs, each costing a KV, a map entry and a
+		// boxed value: about 13 times its encoding.
+		if n := after.TotalAlloc - before.TotalAlloc; n > 32*uint64(len(data))+(1<<20) {
+			t.Fatalf("parsing %d bytes allocated %d", len(data), n)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)

@@ -1,9 +1,16 @@
 package ops
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
+
+// MaxThreads is the largest number of goroutines a Pool computes on;
+// NewPool caps its argument there, so that a thread count taken from a
+// user cannot start millions of goroutines.
+const MaxThreads = 1024
 
 // Task is work split into index ranges. Run handles [lo, hi); worker is a
 // number in [0, Pool.Threads()) unique among the goroutines running the
@@ -14,6 +21,12 @@ type Task interface {
 
 // Pool is a fixed set of worker goroutines. It is safe for concurrent use:
 // several Execs (sessions) may submit work at once; their batches queue.
+//
+// The workers run with debug.SetPanicOnFault on, so that a memory fault
+// reading a task's data (a mapped file truncated under it) becomes a
+// panic; a panic in a worker is carried to the goroutine that submitted
+// the batch and raised there once the batch is done, where the caller can
+// recover it.
 type Pool struct {
 	threads int
 	work    chan *batch
@@ -21,9 +34,10 @@ type Pool struct {
 }
 
 // NewPool starts a pool that computes on threads goroutines in total: the
-// caller of a batch plus threads-1 workers. threads < 1 means 1.
+// caller of a batch plus threads-1 workers. threads < 1 means 1; threads
+// above MaxThreads means MaxThreads.
 func NewPool(threads int) *Pool {
-	threads = max(threads, 1)
+	threads = min(max(threads, 1), MaxThreads)
 	p := &Pool{threads: threads, work: make(chan *batch, 4*threads)}
 	for range threads - 1 {
 		go p.worker()
@@ -47,8 +61,9 @@ func (p *Pool) Close() {
 }
 
 func (p *Pool) worker() {
+	debug.SetPanicOnFault(true)
 	for b := range p.work {
-		b.drain()
+		b.drainCatching()
 		b.wg.Done()
 	}
 }
@@ -62,6 +77,15 @@ type batch struct {
 	next   atomic.Int64
 	joined atomic.Int64
 	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	failed *workerPanic // the first panic of a goroutine running the batch
+}
+
+// workerPanic is a panic caught while running a batch.
+type workerPanic struct {
+	value any
+	stack []byte
 }
 
 func (b *batch) drain() {
@@ -76,8 +100,29 @@ func (b *batch) drain() {
 	}
 }
 
+// drainCatching is drain, recording a panic instead of letting it unwind:
+// the other goroutines finish the batch and its submitter raises it.
+func (b *batch) drainCatching() {
+	defer func() {
+		if r := recover(); r != nil {
+			b.mu.Lock()
+			if b.failed == nil {
+				b.failed = &workerPanic{value: r, stack: debug.Stack()}
+			}
+			b.mu.Unlock()
+			b.next.Store(int64(b.chunks)) // the batch is lost: skip its other chunks
+		}
+	}()
+	b.drain()
+}
+
 // run executes t over [0, n) in chunks of at least minChunk indices, on the
 // calling goroutine and as many workers as useful, and returns when done.
+// If the task panicked on any goroutine, run panics on the caller's once
+// every goroutine has left the batch: with the original value for a memory
+// fault (a runtime.Error with an Addr method, which the caller may
+// recover), else with the value and the stack of the goroutine that
+// panicked.
 func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 	if n <= 0 {
 		return
@@ -98,7 +143,14 @@ func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 	for range helpers {
 		p.work <- b
 	}
-	b.drain()
+	b.drainCatching()
 	b.wg.Wait()
 	b.task = nil
+	if f := b.failed; f != nil {
+		b.failed = nil
+		if _, ok := f.value.(interface{ Addr() uintptr }); ok {
+			panic(f.value) // a memory fault: the caller may recover it
+		}
+		panic(fmt.Sprintf("%v\n\ngoroutine running the batch:\n%s", f.value, f.stack))
+	}
 }

@@ -259,8 +259,12 @@ func (c *Chat) Stream(ctx context.Context, text string) iter.Seq2[Chunk, error] 
 // filling up — is kept in the conversation as far as it got, as llama.cpp's
 // CLI does, and the Reply says why it stopped; the error is ctx's, fn's or
 // one wrapping ErrContextFull, and nil for MaxTokens. If the answer is
-// cancelled before its first token, the message is dropped instead.
+// cancelled before its first token, the message is dropped instead. Once
+// the model is closing, Send fails with an error wrapping ErrClosed.
 func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Reply, error) {
+	if m := c.sess.m; m.closing.Load() {
+		return Reply{}, fmt.Errorf("runtime: chat: %w", m.closedError())
+	}
 	msgs := append(c.conversation(), tokenizer.Message{Role: "user", Content: text})
 	thinking := c.thinking
 	ids, prompt, err := c.enc.Encode(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking})
@@ -336,14 +340,15 @@ func (c *Chat) prefill(ctx context.Context, ids []int32, st *Stats) ([]float32, 
 func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st *Stats) (StopReason, error) {
 	var one [1]int32
 	for {
-		if err := ctx.Err(); err != nil {
+		err := ctx.Err()
+		if err != nil {
 			return StopCancelled, err
 		}
 		var id int32
 		if c.pick != nil {
 			id = c.pick(logits, c.cached)
-		} else {
-			id = c.sampler.Sample(logits, c.cached)
+		} else if id, err = c.sampler.Next(logits, c.cached); err != nil {
+			return StopCancelled, fmt.Errorf("runtime: chat: after %d tokens of the answer: %w", st.GenTokens, err)
 		}
 		if containsID(c.stops, id) {
 			return StopEnd, nil
@@ -356,7 +361,6 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 			return StopLength, nil
 		}
 		one[0] = id
-		var err error
 		if logits, err = c.sess.Eval(one[:], false); err != nil {
 			if errors.Is(err, ErrContextFull) {
 				return StopContextFull, fmt.Errorf("runtime: chat: the answer filled the context of %d tokens; reset the conversation: %w",

@@ -46,6 +46,10 @@ func NewTokenizer(f *format.File) (*tokenizer.Tokenizer, error) {
 			}
 			v.Types[i] = int32(t)
 		}
+	} else {
+		// Without types every token would count as text, <|im_start|>
+		// and <think> included: tell the added tokens from the merges.
+		v.Types = tokenizer.InferTypes(toks, v.Merges)
 	}
 	for _, id := range []struct {
 		key string

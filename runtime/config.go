@@ -168,11 +168,13 @@ func ConfigFromFile(f *format.File) (Config, error) {
 	if r.err != nil {
 		return Config{}, r.err
 	}
-	if err := c.validate(vd); err != nil {
-		return Config{}, fmt.Errorf("runtime: %s: %w", f.Path, err)
-	}
+	// Each layer has several tensors: a block count beyond the tensors is
+	// refused before anything loops over the layers.
 	if c.Layers > len(f.Tensors) {
 		return Config{}, fmt.Errorf("runtime: %s: block_count %d but only %d tensors: %w", f.Path, c.Layers, len(f.Tensors), format.ErrCorrupt)
+	}
+	if err := c.validate(vd); err != nil {
+		return Config{}, fmt.Errorf("runtime: %s: %w", f.Path, err)
 	}
 	_, hasOut := f.Tensor("output.weight")
 	c.Tied = !hasOut
@@ -236,14 +238,45 @@ func (c Config) validate(valueDim int) error {
 		return fmt.Errorf("expert_used_count %d outside [1, expert_count %d]", c.ExpertsUsed, c.Experts)
 	case c.Experts > 0 && c.ExpertFFN <= 0:
 		return fmt.Errorf("expert_feed_forward_length %d, want > 0", c.ExpertFFN)
-	case !(c.RMSEps >= 0) || !(c.RopeTheta > 1) || math.IsInf(c.RopeTheta, 0):
-		return fmt.Errorf("rms epsilon %g or rope base %g out of range", c.RMSEps, c.RopeTheta)
-	case c.RopeScaling == "yarn" && (!(c.RopeFactor > 0) || c.RopeOrigCtx <= 0 || math.IsInf(c.RopeFactor, 0)):
-		return fmt.Errorf("yarn factor %g with original context %d", c.RopeFactor, c.RopeOrigCtx)
+	case c.RopeScaling == "yarn" && c.RopeOrigCtx <= 0:
+		return fmt.Errorf("rope.scaling.original_context_length is %d, want > 0", c.RopeOrigCtx)
+	}
+	if err := c.checkFloats(); err != nil {
+		return err
 	}
 	for i := range c.Layers {
 		if !c.MoE(i) && c.FFN <= 0 {
 			return fmt.Errorf("layer %d has a dense MLP but feed_forward_length is %d", i, c.FFN)
+		}
+	}
+	return nil
+}
+
+// checkFloats refuses a hyperparameter that is NaN, infinite, outside the
+// float32 range the forward pass computes in, or outside its domain,
+// naming its key.
+func (c Config) checkFloats() error {
+	a := Architecture + "."
+	type check struct {
+		key  string
+		v    float64
+		ok   bool
+		want string
+	}
+	checks := []check{
+		{a + "attention.layer_norm_rms_epsilon", c.RMSEps, c.RMSEps >= 0, ">= 0"},
+		{a + "rope.freq_base", c.RopeTheta, c.RopeTheta > 1, "> 1"},
+	}
+	if c.RopeScaling == "yarn" {
+		checks = append(checks,
+			check{a + "rope.scaling.factor", c.RopeFactor, c.RopeFactor > 0, "> 0"},
+			check{"q3m.rope.yarn.beta_fast", c.YarnBetaFast, c.YarnBetaFast > 0, "> 0"},
+			check{"q3m.rope.yarn.beta_slow", c.YarnBetaSlow, c.YarnBetaSlow > 0, "> 0"},
+			check{"q3m.rope.yarn.attention_factor", c.YarnAttnFactor, c.YarnAttnFactor > 0, "> 0"})
+	}
+	for _, ch := range checks {
+		if !ch.ok || math.IsInf(ch.v, 0) || math.Abs(ch.v) > math.MaxFloat32 {
+			return fmt.Errorf("%s is %g, want a finite float32 %s", ch.key, ch.v, ch.want)
 		}
 	}
 	return nil

@@ -92,6 +92,36 @@ func TestConfigFromFileRejectsBadFiles(t *testing.T) {
 		{"wrong shape", base, buildOptions{extraKV: map[string]any{a + "expert_feed_forward_length": uint32(64)}}, []string{`"blk.0.ffn_gate_exps.weight"`, "dims"}, nil},
 		{"unsupported matrix type", big, buildOptions{override: map[string]quant.Type{"blk.0.attn_q.weight": quant.Q4_K}}, []string{`"blk.0.attn_q.weight"`, "Q4_K"}, ErrUnsupported},
 	}
+	yarn := withCfg(func(c *Config) {
+		c.RopeScaling, c.RopeFactor, c.RopeOrigCtx = "yarn", 4, 16
+		c.YarnBetaFast, c.YarnBetaSlow, c.YarnAttnFactor, c.YarnTruncate = 32, 1, 1.1, true
+	})
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, k := range []struct {
+		key  string
+		yarn bool
+	}{
+		{a + "attention.layer_norm_rms_epsilon", false},
+		{a + "rope.freq_base", false},
+		{a + "rope.scaling.factor", true},
+		{"q3m.rope.yarn.beta_fast", true},
+		{"q3m.rope.yarn.beta_slow", true},
+		{"q3m.rope.yarn.attention_factor", true},
+	} {
+		cfg := base
+		if k.yarn {
+			cfg = yarn
+		}
+		for _, v := range []any{float32(nan), float32(inf), float32(-inf), nan, inf, 1e39} {
+			cases = append(cases, struct {
+				name string
+				cfg  Config
+				o    buildOptions
+				want []string
+				is   error
+			}{fmt.Sprintf("%s %T %v", k.key, v, v), cfg, buildOptions{extraKV: map[string]any{k.key: v}}, []string{k.key}, nil})
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := buildTiny(t, c.cfg, c.o)

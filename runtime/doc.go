@@ -12,4 +12,13 @@
 // maxBatch tokens through each layer together, grouping them by expert in
 // MoE layers; its logits are bit-identical to decoding the same tokens one
 // at a time.
+//
+// Failure is an error, not a crash: a file truncated while mapped makes
+// Eval fail with ErrModelFault (the fault is recovered on the session's
+// goroutine and on the pool's workers); NaN or infinite hyperparameters are
+// refused at load, and NaN logits end a chat with ErrBadLogits. Model.Close
+// waits for evaluations in progress, which stop at their next batch, and
+// every use after it fails with ErrClosed. The KV cache and the RoPE
+// tables (shared by the Model's sessions) grow with the positions used, so
+// a long context costs nothing until it is filled.
 package runtime

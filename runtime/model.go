@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/ops"
@@ -13,10 +15,11 @@ import (
 // Model is a loaded Qwen3-MoE model: a configuration and views of the
 // weights of an open file (matrices are read in place from the mapping;
 // only norms and biases are copied). It is safe for concurrent use by many
-// Sessions.
+// Sessions, and Close may be called while they run (see Close).
 type Model struct {
 	file    *format.File
 	cfg     Config
+	rope    *ropeCache
 	embed   ops.Matrix
 	output  ops.Matrix // token_embd when tied
 	outNorm []float32
@@ -25,6 +28,12 @@ type Model struct {
 
 	mu    sync.Mutex
 	pools map[int]*ops.Pool // shared by sessions, by thread count
+
+	// Lifetime: evaluations hold life for reading, Close for writing.
+	closing atomic.Bool // Close has begun
+	life    sync.RWMutex
+	closed  bool // under life
+	mapping      // the file's memory, for telling its faults apart
 
 	tokOnce sync.Once // builds tok and tokErr on first use
 	tok     *tokenizer.Tokenizer
@@ -46,13 +55,18 @@ type layer struct {
 // with the zero LoadOptions.
 func Load(path string) (*Model, error) { return LoadWith(path, LoadOptions{}) }
 
-func newModel(f *format.File) (*Model, error) {
+// newModel reads the weights of f. A fault reading the mapping (the file
+// truncated meanwhile) is returned as an error wrapping ErrModelFault.
+func newModel(f *format.File) (_ *Model, err error) {
+	mp := newMapping(f.Path, f.Mapping())
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer mp.recover(&err)
 	c, err := ConfigFromFile(f)
 	if err != nil {
 		return nil, err
 	}
 	ld := &loader{f: f}
-	m := &Model{file: f, cfg: c, pools: map[int]*ops.Pool{}}
+	m := &Model{file: f, cfg: c, rope: newRopeCache(c), pools: map[int]*ops.Pool{}, mapping: mp}
 	H, V := c.Hidden, c.Vocab
 	m.embed = ld.matrix("token_embd.weight", H, V)
 	m.output = m.embed
@@ -164,18 +178,6 @@ func (m *Model) Config() Config { return m.cfg }
 
 // File returns the model's open file.
 func (m *Model) File() *format.File { return m.file }
-
-// Close stops the model's worker pools and unmaps the file. Sessions of the
-// model must not be used afterwards.
-func (m *Model) Close() error {
-	m.mu.Lock()
-	for k, p := range m.pools {
-		p.Close()
-		delete(m.pools, k)
-	}
-	m.mu.Unlock()
-	return m.file.Close()
-}
 
 // pool returns the model's worker pool of the given size, starting it on
 // first use. Sessions with the same thread count share one pool.

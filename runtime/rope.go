@@ -1,6 +1,9 @@
 package runtime
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // ropeInvFreq returns the hd/2 rotation frequencies of RoPE and the factor
 // that multiplies cos and sin, following transformers: theta^(-2j/hd) by
@@ -35,18 +38,47 @@ func ropeInvFreq(c Config) (inv []float64, attnFactor float64) {
 	return inv, c.YarnAttnFactor
 }
 
-// ropeTables returns cos and sin for positions [0, n): row p holds hd/2
-// values cos(p·inv[j])·factor (and likewise sin), computed in float64.
-func ropeTables(c Config, n int) (cos, sin []float32) {
+// ropeCache holds a model's RoPE cos and sin tables, shared by its
+// sessions and grown on demand to the positions some session has reached
+// (by doubling, up to the model's context length), so that a long context
+// costs nothing until it is used. Rows once published are never written
+// again: a session reads the tables it got while another grows new ones.
+type ropeCache struct {
+	inv    []float64
+	factor float64
+	limit  int // the model's context length
+
+	mu       sync.Mutex
+	cos, sin []float32 // rows of len(inv) values
+}
+
+func newRopeCache(c Config) *ropeCache {
 	inv, factor := ropeInvFreq(c)
-	half := len(inv)
-	cos, sin = make([]float32, n*half), make([]float32, n*half)
-	for p := range n {
-		for j, f := range inv {
+	return &ropeCache{inv: inv, factor: factor, limit: c.ContextLen}
+}
+
+// tables returns cos and sin for at least positions [0, n), n at most the
+// model's context length: row p holds cos(p·inv[j])·factor (and likewise
+// sin), computed in float64.
+func (r *ropeCache) tables(n int) (cos, sin []float32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	half := len(r.inv)
+	have := len(r.cos) / half
+	if have >= n {
+		return r.cos, r.sin
+	}
+	size := max(n, min(2*have, r.limit))
+	cos, sin = make([]float32, size*half), make([]float32, size*half)
+	copy(cos, r.cos)
+	copy(sin, r.sin)
+	for p := have; p < size; p++ {
+		for j, f := range r.inv {
 			s, co := math.Sincos(float64(p) * f)
-			cos[p*half+j] = float32(co * factor)
-			sin[p*half+j] = float32(s * factor)
+			cos[p*half+j] = float32(co * r.factor)
+			sin[p*half+j] = float32(s * r.factor)
 		}
 	}
+	r.cos, r.sin = cos, sin
 	return cos, sin
 }

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -89,13 +91,38 @@ func (s *Sampler) Reseed(seed uint64) {
 	s.src.Seed(seed, seed^0x9e3779b97f4a7c15)
 }
 
+// ErrBadLogits is wrapped by Next's error for logits that hold NaN or +Inf,
+// or no finite value: the model's arithmetic broke down, and any token
+// drawn from them would be noise.
+var ErrBadLogits = errors.New("runtime: logits are not finite numbers")
+
+// Next is Sample for generation: it refuses logits holding NaN or +Inf, or
+// only -Inf, with an error wrapping ErrBadLogits, instead of drawing from
+// them. (-Inf alone is a masked token and stays allowed.)
+func (s *Sampler) Next(logits []float32, history []int32) (int32, error) {
+	finite := 0
+	for i, l := range logits {
+		switch {
+		case l != l || l > math.MaxFloat32:
+			return -1, fmt.Errorf("runtime: sampler: logit %d of %d is %v: %w", i, len(logits), l, ErrBadLogits)
+		case l >= -math.MaxFloat32:
+			finite++
+		}
+	}
+	if finite == 0 {
+		return -1, fmt.Errorf("runtime: sampler: none of %d logits is finite: %w", len(logits), ErrBadLogits)
+	}
+	return s.Sample(logits, history), nil
+}
+
 // Sample returns the next token id for logits (one per vocabulary entry),
 // given the tokens generated or seen so far; ids in history outside the
-// vocabulary are ignored. It returns -1 only when logits is empty. logits
-// is not modified.
+// vocabulary are ignored. It returns -1 when logits is empty or all NaN,
+// never a made-up id. logits is not modified. Generation should use Next,
+// which reports logits that are not numbers as an error.
 func (s *Sampler) Sample(logits []float32, history []int32) int32 {
 	n := len(logits)
-	if n == 0 {
+	if n == 0 || !slices.ContainsFunc(logits, func(l float32) bool { return l == l }) {
 		return -1
 	}
 	s.grow(n)
@@ -249,9 +276,9 @@ func samplerFinite(l float32) float32 {
 }
 
 // samplerArgmax returns the index of the largest value, the lowest on ties;
-// NaN counts as smaller than anything.
+// NaN counts as smaller than anything, and all NaN gives -1.
 func samplerArgmax(work []float32) int32 {
-	best, bestL := 0, float32(math.Inf(-1))
+	best, bestL := -1, float32(math.Inf(-1))
 	found := false
 	for i, l := range work {
 		if l != l {

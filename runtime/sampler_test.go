@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -254,7 +255,7 @@ func TestSamplerGreedy(t *testing.T) {
 		{"argmax", []float32{0.1, 2, -1, 1.9}, nil, SamplerOptions{}, 1},
 		{"lowest id on ties", []float32{0, 5, 1, 5, 5}, nil, SamplerOptions{}, 1},
 		{"NaN ignored", []float32{nan, 1, nan, 2}, nil, SamplerOptions{}, 3},
-		{"all NaN", []float32{nan, nan}, nil, SamplerOptions{}, 0},
+		{"all NaN", []float32{nan, nan}, nil, SamplerOptions{}, -1},
 		{"negative temperature", []float32{3, 4}, nil, SamplerOptions{Temperature: -1}, 1},
 		{"NaN temperature", []float32{3, 4}, nil, SamplerOptions{Temperature: nan}, 1},
 		{"other filters do not matter", []float32{3, 4, 1}, nil, SamplerOptions{TopK: 1, TopP: 0.1, MinP: 0.9}, 1},
@@ -306,6 +307,7 @@ func TestSamplerSurvivesDegenerateInput(t *testing.T) {
 		ok     func(int32) bool
 	}{
 		{"empty logits", nil, DefaultSampling(true), func(id int32) bool { return id == -1 }},
+		{"all NaN", []float32{nan, nan, nan}, DefaultSampling(true), func(id int32) bool { return id == -1 }},
 		{"all -Inf", []float32{-inf, -inf, -inf}, DefaultSampling(true), func(id int32) bool { return id >= 0 && id < 3 }},
 		{"+Inf wins", []float32{1, inf, 2}, SamplerOptions{Temperature: 1}, func(id int32) bool { return id == 1 }},
 		{"NaN never drawn", []float32{nan, 0, nan, 0}, SamplerOptions{Temperature: 1, TopP: 0.9}, func(id int32) bool { return id == 1 || id == 3 }},
@@ -375,5 +377,32 @@ func BenchmarkSampler(b *testing.B) {
 				s.Sample(logits, history)
 			}
 		})
+	}
+}
+
+func TestSamplerNextRefusesLogitsThatAreNotNumbers(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, c := range []struct {
+		name   string
+		logits []float32
+		bad    bool
+	}{
+		{"finite", []float32{1, 2, 0}, false},
+		{"some -Inf (masked)", []float32{-inf, 2, -inf}, false},
+		{"one NaN", []float32{1, nan, 0}, true},
+		{"all NaN", []float32{nan, nan}, true},
+		{"+Inf", []float32{1, inf, 0}, true},
+		{"all -Inf", []float32{-inf, -inf}, true},
+		{"empty", nil, true},
+	} {
+		for _, opt := range []SamplerOptions{{}, DefaultSampling(true)} {
+			id, err := NewSampler(opt).Next(c.logits, nil)
+			if c.bad != (err != nil) || (err != nil && !errors.Is(err, ErrBadLogits)) {
+				t.Errorf("%s, temperature %v: id %d, error %v", c.name, opt.Temperature, id, err)
+			}
+			if c.bad && id != -1 || !c.bad && (id < 0 || int(id) >= len(c.logits) || c.logits[id] < -math.MaxFloat32) {
+				t.Errorf("%s, temperature %v: id %d", c.name, opt.Temperature, id)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"runtime/debug"
 
 	"github.com/q3m/q3m/ops"
 	"github.com/q3m/q3m/quant"
@@ -26,20 +27,22 @@ type SessionOptions struct {
 	// model's context length; 0 means the model's, capped at
 	// DefaultContextLen.
 	ContextLen int
-	// Threads is the number of goroutines computing; 0 means
-	// runtime.NumCPU(). Sessions of one model with the same thread count
-	// share a worker pool.
+	// Threads is the number of goroutines computing, at most
+	// ops.MaxThreads; 0 means runtime.NumCPU(). Sessions of one model with
+	// the same thread count share a worker pool.
 	Threads int
 }
 
 // Session is one sequence being evaluated: a position, a float32 KV cache
-// (grown by doubling as positions fill, up to the context length) and
+// and RoPE tables (both grown by doubling as positions fill, up to the
+// context length, so that a long context costs memory only when used) and
 // scratch memory. It is not safe for concurrent use; use one Session per
 // goroutine. After the first Eval, decoding one token allocates nothing.
 type Session struct {
 	// Trace, when set, is called for every MoE routing decision with the
 	// chosen experts in rank order and their (possibly renormalized)
-	// weights. The slices are only valid during the call.
+	// weights. The slices are only valid during the call, which holds the
+	// model open: it must not call Model.Close.
 	Trace func(layer, pos int, experts []int, weights []float32)
 
 	m        *Model
@@ -72,6 +75,10 @@ type scratch struct {
 	prods        []ops.Product // products of one parallel run
 }
 
+// firstKV is the number of positions a session's KV cache and RoPE tables
+// start with.
+const firstKV = 256
+
 // NewSession starts a session at position 0.
 func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 	c := m.cfg
@@ -83,14 +90,20 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		ctx = min(c.ContextLen, DefaultContextLen)
 	}
 	threads := opt.Threads
-	if threads <= 0 {
-		threads = goruntime.NumCPU()
+	if threads < 0 || threads > ops.MaxThreads {
+		return nil, fmt.Errorf("runtime: %d threads outside [0, %d]", threads, ops.MaxThreads)
 	}
+	if threads == 0 {
+		threads = min(goruntime.NumCPU(), ops.MaxThreads)
+	}
+	if err := m.acquire(); err != nil {
+		return nil, err
+	}
+	defer m.release()
 	s := &Session{m: m, cfg: c, ctx: ctx, exec: ops.NewExec(m.pool(threads))}
 	kvd := c.KVHeads * c.HeadDim
 	s.kc, s.vc = make([][]float32, c.Layers), make([][]float32, c.Layers)
-	s.growKV(min(ctx, 256))
-	s.cos, s.sin = ropeTables(c, ctx)
+	s.growKV(min(ctx, firstKV))
 	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
 	ffn := max(c.FFN, k*c.ExpertFFN)
 	f := func(n int) []float32 { return make([]float32, n) }
@@ -106,12 +119,13 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, B*k))),
 	}
 	s.logits = f(c.Vocab)
-	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), ctx, ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
+	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), min(ctx, firstKV), ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
 	return s, nil
 }
 
-// growKV makes the KV cache hold at least n positions, doubling its size
-// (up to the context length) so that long sessions grow it rarely.
+// growKV makes the KV cache and the RoPE tables hold at least n positions,
+// doubling their size (up to the context length) so that long sessions
+// grow them rarely.
 func (s *Session) growKV(n int) {
 	kvd := s.cfg.KVHeads * s.cfg.HeadDim
 	if len(s.kc) > 0 && len(s.kc[0]) >= n*kvd {
@@ -122,6 +136,7 @@ func (s *Session) growKV(n int) {
 		s.kc[i] = append(s.kc[i], make([]float32, size*kvd-len(s.kc[i]))...)
 		s.vc[i] = append(s.vc[i], make([]float32, size*kvd-len(s.vc[i]))...)
 	}
+	s.cos, s.sin = s.m.rope.tables(size)
 }
 
 // Pos returns the number of positions in the KV cache: the position of the
@@ -149,7 +164,11 @@ func (s *Session) Truncate(pos int) error {
 // if all is set, else of the last token only. The slice belongs to the
 // session and is valid until the next call. On error the session is
 // unchanged.
-func (s *Session) Eval(ids []int32, all bool) ([]float32, error) {
+//
+// Eval fails with ErrClosed once the model is closing (Close waits for an
+// Eval in progress to stop at its next batch), and with ErrModelFault if
+// the file was truncated under the mapping, rather than crashing.
+func (s *Session) Eval(ids []int32, all bool) (_ []float32, err error) {
 	V := s.cfg.Vocab
 	if len(ids) == 0 {
 		return nil, errors.New("runtime: Eval of no tokens")
@@ -162,11 +181,24 @@ func (s *Session) Eval(ids []int32, all bool) ([]float32, error) {
 	if s.pos+len(ids) > s.ctx {
 		return nil, fmt.Errorf("runtime: %d tokens at position %d exceed the context of %d: %w", len(ids), s.pos, s.ctx, ErrContextFull)
 	}
+	if err := s.m.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.m.release()
+	// Weights are read from the mapping here and on the pool's workers
+	// (which run with SetPanicOnFault on and hand their panics to this
+	// goroutine): a fault there becomes the error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverFault(&err, s.pos)
 	s.growKV(s.pos + len(ids))
 	if all && len(s.logits) < len(ids)*V {
 		s.logits = make([]float32, len(ids)*V)
 	}
 	for done := 0; done < len(ids); done += maxBatch {
+		if done > 0 && s.m.closing.Load() {
+			s.pos -= done
+			return nil, s.m.closedError()
+		}
 		n := min(maxBatch, len(ids)-done)
 		s.forward(ids[done : done+n])
 		if all {
@@ -179,6 +211,18 @@ func (s *Session) Eval(ids []int32, all bool) ([]float32, error) {
 		return s.logits[:len(ids)*V], nil
 	}
 	return s.logits[:V], nil
+}
+
+// recoverFault is deferred by Eval: a memory fault reading the model's
+// mapping becomes *err, and the position goes back to pos.
+func (s *Session) recoverFault(err *error, pos int) {
+	if r := recover(); r != nil {
+		e, ok := s.m.fault(r)
+		if !ok {
+			panic(r)
+		}
+		s.pos, *err = pos, e
+	}
 }
 
 // forward runs a batch of tokens through every layer, leaving the final

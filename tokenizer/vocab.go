@@ -17,6 +17,11 @@ const (
 	TypeUnused      = 5 // a padding row with no text
 )
 
+// MaxVocab is the largest vocabulary accepted, about 16 times the largest
+// in use (Qwen's is 151,936 tokens): a vocabulary size read from a file is
+// checked against it before anything is allocated for it.
+const MaxVocab = 1 << 22
+
 // ErrVocab reports a vocabulary that cannot make a tokenizer.
 var ErrVocab = errors.New("tokenizer: bad vocabulary")
 
@@ -41,8 +46,8 @@ func New(v Vocab) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%w: pre-tokenizer %q, want qwen2", ErrVocab, v.Pre)
 	}
 	n := len(v.Tokens)
-	if n == 0 || n > 1<<30 {
-		return nil, fmt.Errorf("%w: %d tokens", ErrVocab, n)
+	if n == 0 || n > MaxVocab {
+		return nil, fmt.Errorf("%w: %d tokens, want 1 to %d", ErrVocab, n, MaxVocab)
 	}
 	if v.Types != nil && len(v.Types) != n {
 		return nil, fmt.Errorf("%w: %d token types for %d tokens", ErrVocab, len(v.Types), n)
@@ -187,8 +192,8 @@ func VocabFromHF(tokenizerJSON []byte, vocabSize int) (Vocab, error) {
 		return Vocab{}, fmt.Errorf("%w: tokenizer.json has ids up to %d, vocab size is %d", ErrVocab, size-1, vocabSize)
 	}
 	size = max(size, vocabSize)
-	if size > 1<<24 {
-		return Vocab{}, fmt.Errorf("%w: tokenizer.json: %d tokens", ErrVocab, size)
+	if size > MaxVocab {
+		return Vocab{}, fmt.Errorf("%w: tokenizer.json: %d tokens, more than %d", ErrVocab, size, MaxVocab)
 	}
 	v := Vocab{Model: "gpt2", Pre: "qwen2", Tokens: make([]string, size), Types: make([]int32, size), BOS: -1, EOS: -1, PAD: -1}
 	set := make([]bool, size)

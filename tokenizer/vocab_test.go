@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	goruntime "runtime"
 	"slices"
 	"testing"
 )
@@ -148,5 +149,32 @@ func TestFromHFRejectsBadJSON(t *testing.T) {
 	}
 	if _, err := FromHF(tokenizerJSON(t), 1000); !errors.Is(err, ErrVocab) {
 		t.Errorf("FromHF with a vocab size below the token count: error %v, want ErrVocab", err)
+	}
+}
+
+// TestVocabSizesBeyondMaxVocabAreRefusedBeforeAllocating checks sizes from
+// a config (vocab_size) or a tokenizer.json (ids) far beyond any real
+// vocabulary: each is an error, reached without allocating for the size.
+func TestVocabSizesBeyondMaxVocabAreRefusedBeforeAllocating(t *testing.T) {
+	small := `{"model":{"type":"BPE","vocab":{"a":0}}}`
+	for _, c := range []struct {
+		name string
+		json string
+		size int
+	}{
+		{"vocab_size 2e9", small, 2_000_000_000},
+		{"vocab_size just past the limit", small, MaxVocab + 1},
+		{"id just past the limit", fmt.Sprintf(`{"model":{"type":"BPE","vocab":{"a":%d}}}`, MaxVocab), 0},
+	} {
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		_, err := VocabFromHF([]byte(c.json), c.size)
+		goruntime.ReadMemStats(&after)
+		if !errors.Is(err, ErrVocab) {
+			t.Errorf("%s: error %v, want ErrVocab", c.name, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: allocated %d bytes before refusing", c.name, n)
+		}
 	}
 }
