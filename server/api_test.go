@@ -87,16 +87,15 @@ func TestDecodeChatRequestReadsOpenAIShapes(t *testing.T) {
 	}
 }
 
-// qwen3Template is Qwen3's chat template, rendered natively by package
-// tokenizer.
+// qwen3Template is Qwen3's chat template as shipped.
 func qwen3Template(t testing.TB) *tokenizer.Template {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "testdata", "chat", "qwen3.jinja"))
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "templates", "qwen3.jinja"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl, err := tokenizer.ParseTemplate(string(src))
-	if err != nil || tmpl.Dialect() != tokenizer.DialectQwen3 {
+	if err != nil || tmpl.Name() != "qwen3" {
 		t.Fatalf("qwen3.jinja: %v", err)
 	}
 	return tmpl

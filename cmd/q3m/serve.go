@@ -48,7 +48,7 @@ func serveCommand() *cli.Command {
 			&cli.Float64Flag{Name: "min-p", Usage: "default min-p", DefaultText: "0"},
 			&cli.Float64Flag{Name: "presence-penalty", Usage: "default presence penalty", DefaultText: "0"},
 			&cli.Float64Flag{Name: "frequency-penalty", Usage: "default frequency penalty", DefaultText: "0"},
-			&cli.Float64Flag{Name: "repeat-penalty", Usage: "default repetition penalty", DefaultText: "1, off"},
+			&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "default repetition penalty (1: off)"},
 		}, memFlags()...),
 		Action: serveAction,
 	}

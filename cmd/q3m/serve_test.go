@@ -62,7 +62,7 @@ func startServe(t *testing.T, args ...string) (string, func() error, func(syscal
 func TestServeAnswersThenExitsZeroOnSIGTERM(t *testing.T) {
 	path, _ := chatTestModel(t, 256)
 	url, wait, signal := startServe(t, "-m", path, "--ctx", "256", "--parallel", "2", "--alias", "tiny",
-		"--chat-template", filepath.Join("..", "..", "testdata", "chat", "qwen3.jinja"))
+		"--chat-template", filepath.Join("..", "..", "testdata", "templates", "qwen3.jinja"))
 
 	resp, err := http.Post(url+"/v1/chat/completions", "application/json",
 		strings.NewReader(`{"messages": [{"role": "user", "content": "hello"}], "max_tokens": 4, "seed": 1}`))
@@ -116,7 +116,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--parallel", "0"}, "--parallel must be at least 1"},
+		{[]string{"--parallel", "0"}, "--parallel 0: out of range"},
 		{[]string{"--port", "70000"}, "--port 70000"},
 		{[]string{"--max-body", "lots"}, "--max-body"},
 		{[]string{"--timeout", "-1s"}, "--timeout must be positive"},
