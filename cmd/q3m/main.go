@@ -15,7 +15,8 @@ const version = "0.1.0"
 
 func main() {
 	ctx, in := watchSignals()
-	err := newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	err := app.RunContext(ctx, interspersed(app, os.Args))
 	if err == nil {
 		return
 	}
@@ -26,6 +27,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "q3m: interrupted (%s)\n", signalName(s))
 		os.Exit(exitCode(s))
 	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(ec.ExitCode())
+	}
 	fmt.Fprintln(os.Stderr, "q3m:", err)
 	os.Exit(1)
 }
@@ -34,7 +40,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:    "q3m",
 		Usage:   "run Qwen3-MoE models on the CPU",
-		Version: version,
+		Version: versionString(),
 		Commands: []*cli.Command{
 			convertCommand(),
 			infoCommand(),
@@ -43,11 +49,21 @@ func newApp() *cli.App {
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
 			benchCommand(),
+			completionCommand(),
 		},
 		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // main prints errors and exits
+	}
+	app.Action = func(c *cli.Context) error {
+		if c.Args().Present() {
+			return unknownCommand(app, c.Args().First())
+		}
+		return cli.ShowAppHelp(c)
 	}
 	for _, cmd := range app.Commands {
 		cmd.Before = checkFlags
+		cmd.OnUsageError = flagUsageError
+		cmd.HideHelpCommand = true
 	}
 	return app
 }
