@@ -83,7 +83,7 @@ func flagUsageError(c *cli.Context, err error, _ bool) error {
 		for _, f := range c.Command.Flags {
 			names = append(names, f.Names()...)
 		}
-		msg = fmt.Sprintf("unknown flag %s", rest)
+		msg = fmt.Sprintf("unknown flag %s", flagName(typed))
 		if s := suggest(typed, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", flagName(s))
 		}

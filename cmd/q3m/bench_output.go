@@ -83,7 +83,7 @@ func printBench(w io.Writer, r benchReport) error {
 		humanCount(r.ActiveParams), humanBytes(int64(r.TokenBytes)))
 	for _, t := range r.Tests {
 		if t.GBps > 0 {
-			fmt.Fprintf(w, "%s, %d threads: %.1f ms/token, %.2f GB/s of weights\n", t.Name, t.Threads, 1000/t.Mean, t.GBps)
+			fmt.Fprintf(w, "%s, %s: %.1f ms/token, %.2f GB/s of weights\n", t.Name, plural(t.Threads, "thread"), 1000/t.Mean, t.GBps)
 		}
 	}
 	if r.PeakRSSBytes > 0 {
@@ -115,9 +115,17 @@ func newBenchProgress(f *os.File) func(test string, threads, run, runs int) {
 			fmt.Fprint(f, "\r\x1b[K")
 		case test == "":
 		case tty:
-			fmt.Fprintf(f, "\r\x1b[Kbench: %s, %d threads: run %d of %d", test, threads, run, runs)
+			fmt.Fprintf(f, "\r\x1b[Kbench: %s, %s: run %d of %d", test, plural(threads, "thread"), run, runs)
 		case run == 1:
-			fmt.Fprintf(f, "bench: %s, %d threads: %d runs\n", test, threads, runs)
+			fmt.Fprintf(f, "bench: %s, %s: %s\n", test, plural(threads, "thread"), plural(runs, "run"))
 		}
 	}
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -189,7 +189,7 @@ func TestCLISuggestsWhatWasMeant(t *testing.T) {
 		{[]string{"benhc"}, `did you mean "bench"?`},
 		{[]string{"inof", "x.gguf"}, `did you mean "info"?`},
 		{[]string{"zzzzzz"}, `unknown command "zzzzzz" (q3m --help lists the commands)`},
-		{[]string{"run", "--modle", "x.gguf"}, "unknown flag -modle; did you mean --model?"},
+		{[]string{"run", "--modle", "x.gguf"}, "unknown flag --modle; did you mean --model?"},
 		{[]string{"run", "x.gguf", "--max-token", "3"}, "did you mean --max-tokens?"},
 		{[]string{"bench", "x.gguf", "--treads", "2"}, "did you mean --threads?"},
 		{[]string{"bench", "x.gguf", "-o", "cvs"}, `did you mean "csv"?`},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -310,7 +311,10 @@ func (a *answerer) answer(ctx context.Context, msg string) error {
 			return err
 		}
 		st := reply.Stats
-		b, err := json.Marshal(jsonAnswer{
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // the answer as written: <, > and & unescaped
+		err = enc.Encode(jsonAnswer{
 			Content: reply.Content, Reasoning: reply.Thinking, Stop: string(reply.Stop),
 			Usage: jsonUsage{PromptTokens: st.PromptTokens, CachedTokens: st.CachedTokens, CompletionTokens: st.GenTokens,
 				TotalTokens: st.PromptTokens + st.CachedTokens + st.GenTokens},
@@ -319,7 +323,7 @@ func (a *answerer) answer(ctx context.Context, msg string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(os.Stdout, "%s\n", b); err != nil {
+		if _, err := os.Stdout.Write(b.Bytes()); err != nil {
 			return err
 		}
 		if a.verbose {
