@@ -91,10 +91,31 @@ func flagUsageError(c *cli.Context, err error, _ bool) error {
 	return cli.Exit(fmt.Sprintf("q3m %s: %s (q3m %s --help lists its flags)", c.Command.Name, msg, c.Command.Name), 2)
 }
 
+// appUsageError is flagUsageError for the flags before the command.
+func appUsageError(c *cli.Context, err error, _ bool) error {
+	const undefined = "flag provided but not defined: "
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, undefined); ok {
+		typed := strings.TrimLeft(rest, "-")
+		names := []string{"help", "h", "version", "v"}
+		msg = fmt.Sprintf("unknown flag %s", flagName(typed))
+		if s := suggest(typed, names); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", flagName(s))
+		} else {
+			msg += "; the flags of a command go after it, as in q3m run -m FILE"
+		}
+	}
+	return cli.Exit("q3m: "+msg+" (q3m --help lists the commands)", 2)
+}
+
 // suggest returns the candidate closest to typed, if one is close enough
 // to be what was meant: within an edit distance of a third of its length
-// (at least 1, at most 3), or having typed as a prefix.
+// (at least 1, at most 3), or having typed as a prefix. A single letter
+// gets no suggestion.
 func suggest(typed string, candidates []string) string {
+	if len(typed) < 2 {
+		return "" // one letter is too little to guess from
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if len(c) < 2 && len(typed) > 1 {

@@ -194,6 +194,8 @@ func TestCLISuggestsWhatWasMeant(t *testing.T) {
 		{[]string{"bench", "x.gguf", "--treads", "2"}, "did you mean --threads?"},
 		{[]string{"bench", "x.gguf", "-o", "cvs"}, `did you mean "csv"?`},
 		{[]string{"completion", "bsh"}, `did you mean "bash"?`},
+		{[]string{"--verison"}, "unknown flag --verison; did you mean --version?"},
+		{[]string{"-m", "x.gguf", "run"}, "unknown flag -m; the flags of a command go after it"},
 	} {
 		_, stderr, err := q3mRun(t, tc.args...)
 		var ee *exec.ExitError

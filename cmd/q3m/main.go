@@ -53,6 +53,7 @@ func newApp() *cli.App {
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints errors and exits
+		OnUsageError:    appUsageError,
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
