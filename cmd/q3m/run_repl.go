@@ -50,7 +50,10 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 	}
 	defer restore()
 	defer atExit(ctx, restore)()
-	r.out, r.errw = crlfWriter{r.out}, crlfWriter{r.errw}
+	r.out = crlfWriter{r.out}
+	if f, ok := r.errw.(*os.File); !ok || isTerminal(f) {
+		r.errw = crlfWriter{r.errw}
+	}
 	r.p.out, r.p.thinkOut = crlfWriter{r.p.out}, crlfWriter{r.p.thinkOut}
 	r.keys = ed
 	// Ctrl-C is a key in raw mode; a SIGINT sent by another process
