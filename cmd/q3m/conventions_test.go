@@ -194,6 +194,7 @@ func TestCLISuggestsWhatWasMeant(t *testing.T) {
 		{[]string{"bench", "x.gguf", "--treads", "2"}, "did you mean --threads?"},
 		{[]string{"bench", "x.gguf", "-o", "cvs"}, `did you mean "csv"?`},
 		{[]string{"completion", "bsh"}, `did you mean "bash"?`},
+		{[]string{"help", "rnu"}, `unknown command "rnu"; did you mean "run"?`},
 		{[]string{"--verison"}, "unknown flag --verison; did you mean --version?"},
 		{[]string{"-m", "x.gguf", "run"}, "unknown flag -m; the flags of a command go after it"},
 	} {
@@ -202,6 +203,13 @@ func TestCLISuggestsWhatWasMeant(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("q3m %s: err %v, stderr %q; want exit status 2 and %q", strings.Join(tc.args, " "), err, stderr, tc.want)
 		}
+	}
+}
+
+func TestCLIHelpCommandShowsCommandHelp(t *testing.T) {
+	out, stderr, err := q3mRun(t, "help", "bench")
+	if err != nil || !strings.Contains(out, "q3m bench - measure") || !strings.Contains(out, "--n-prompt") {
+		t.Errorf("q3m help bench: err %v, stdout %q, stderr %q", err, out, stderr)
 	}
 }
 

@@ -56,8 +56,15 @@ func newApp() *cli.App {
 		OnUsageError:    appUsageError,
 	}
 	app.Action = func(c *cli.Context) error {
-		if c.Args().Present() {
-			return unknownCommand(app, c.Args().First())
+		args := c.Args()
+		switch {
+		case args.First() == "help" && args.Len() > 1:
+			if app.Command(args.Get(1)) == nil {
+				return unknownCommand(app, args.Get(1))
+			}
+			return cli.ShowCommandHelp(c, args.Get(1))
+		case args.Present() && args.First() != "help":
+			return unknownCommand(app, args.First())
 		}
 		return cli.ShowAppHelp(c)
 	}
