@@ -81,6 +81,10 @@ func TestCLIRunJSONAndPipedStdin(t *testing.T) {
 	path, _ := chatTestModel(t, 256)
 	common := []string{"run", path, "--json", "-n", "6", "-t", "1", "-s", "7"}
 	doc := "first line\nsecond line\n"
+	file := filepath.Join(t.TempDir(), "prompt.txt")
+	if err := os.WriteFile(file, []byte("from a file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		args  []string
@@ -91,6 +95,8 @@ func TestCLIRunJSONAndPipedStdin(t *testing.T) {
 		{"positional prompt", []string{"hello", "there"}, "", []string{"hello there"}},
 		{"piped document", nil, doc, []string{doc}},
 		{"piped document and prompt", []string{"-p", "summarize"}, doc, []string{"first line\nsecond line\n\nsummarize"}},
+		{"file", []string{"-f", file}, "", []string{"from a file\n"}},
+		{"file from stdin", []string{"-f", "-"}, doc, []string{doc}},
 		{"piped lines", []string{"--lines"}, doc, []string{"first line", "second line"}},
 	}
 	for _, tc := range tests {
@@ -113,8 +119,47 @@ func TestCLIRunJSONAndPipedStdin(t *testing.T) {
 				want.Content, want.Thinking, want.Stop, want.Stats.PromptTokens, want.Stats.GenTokens)
 		}
 	}
-	if _, stderr, err := q3mWith(t, nil, "", "run", path, "-t", "1"); err == nil || !strings.Contains(stderr, "stdin is empty") {
-		t.Errorf("run with nothing on stdin: err %v, stderr %q", err, stderr)
+	bad := filepath.Join(t.TempDir(), "latin1.txt")
+	os.WriteFile(bad, []byte("caf\xe9\n"), 0o644)
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"run", path, "-t", "1"}, "", "stdin is empty"},
+		{[]string{"run", path, "-p", "a", "-f", file}, "", "give the prompt once"},
+		{[]string{"run", path, "-f", bad}, "", bad + ": not UTF-8 text"},
+		{[]string{"run", path}, "caf\xe9", "stdin: not UTF-8 text"},
+		{[]string{"run", path, "-f", t.TempDir()}, "", "not a regular file"},
+		{[]string{"run", path, "-p", "a", "--lines"}, "b\n", "give no prompt with it"},
+	} {
+		if _, stderr, err := q3mWith(t, nil, tc.stdin, tc.args...); err == nil || !strings.Contains(stderr, tc.want) {
+			t.Errorf("q3m %s: err %v, stderr %q; want %q", strings.Join(tc.args, " "), err, stderr, tc.want)
+		}
+	}
+}
+
+// TestCLIGenerateDefaultsAreRuns: with no sampling flags, generate
+// samples as run does (Qwen3's settings for the thinking mode, the seed
+// given), so both print the same answer.
+func TestCLIGenerateDefaultsAreRuns(t *testing.T) {
+	path, _ := chatTestModel(t, 256)
+	for _, think := range []string{"--think=true", "--think=false"} {
+		gen, stderr, err := q3mWith(t, nil, "", "generate", path, "-p", "hello", "-s", "5", "-n", "6", "-t", "1", think)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		run, stderr, err := q3mWith(t, nil, "", "run", path, "-p", "hello", "-s", "5", "-n", "6", "-t", "1", think, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		a := parseAnswers(t, run)
+		if len(a) != 1 || a[0].Reasoning != "" {
+			t.Fatalf("%s: run printed %q; the comparison needs an answer without thinking", think, run)
+		}
+		if strings.TrimSuffix(gen, "\n") != a[0].Content {
+			t.Errorf("%s: generate printed %q, run answered %q", think, gen, a[0].Content)
+		}
 	}
 }
 
