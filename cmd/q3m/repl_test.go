@@ -137,12 +137,14 @@ func TestREPLLineEditing(t *testing.T) {
 	cmd := q3mCommand("run", "-m", path, "--history", "", "--threads", "1")
 	tm := startTerminal(t, cmd)
 	tests := []struct{ keys, want string }{
-		{"/system helo\x1b[Dl\r", "hello"},                        // left, insert
-		{"/system one two three\x17\x17four\r", "one four"},       // Ctrl-W twice
-		{"/system abc\x1b[D\x1b[D\x1b[3~\r", "ac"},                // left ×2, Delete
-		{"xyz/system \x01\x1b[3~\x1b[3~\x1b[3~\x05abc\r", "abc"},  // Ctrl-A, Delete ×3, Ctrl-E
-		{"/system xyz\x02\x02\x0b\r", "x"},                        // Ctrl-B ×2, Ctrl-K
-		{"\x10\x10\x10\x10\r", "abc"},                             // Ctrl-P ×4: the line 4 back
+		{"/system helo\x1b[Dl\r", "hello"},                       // left, insert
+		{"/system one two three\x17\x17four\r", "one four"},      // Ctrl-W twice
+		{"/system abc\x1b[D\x1b[D\x1b[3~\r", "ac"},               // left ×2, Delete
+		{"xyz/system \x01\x1b[3~\x1b[3~\x1b[3~\x05abc\r", "abc"}, // Ctrl-A, Delete ×3, Ctrl-E
+		{"/system xyz\x02\x02\x0b\r", "x"},                       // Ctrl-B ×2, Ctrl-K
+		{"/system " + strings.Repeat("0123456789", 30) + strings.Repeat("\x1b[D", 150) + "X\r", // a line over the terminal's width
+			strings.Repeat("0123456789", 15) + "X" + strings.Repeat("0123456789", 15)},
+		{"\x10\x10\x10\x10\x10\x10\r", "abc"},                     // Ctrl-P ×4: the line 4 back
 		{"/system wide 漢字 text\x7f\x7f\x7f\x7f\x7f\r", "wide 漢字"}, // backspace over ASCII
 	}
 	for _, tc := range tests {
