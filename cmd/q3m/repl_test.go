@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/q3m/q3m/runtime"
 )
 
 // The REPL's line editor through a pseudo-terminal: what chzyer/readline
@@ -186,8 +188,24 @@ func TestREPLWrapsAnswersAtWordBoundaries(t *testing.T) {
 		return r
 	}, answer)
 	lines := strings.Split(answer, "\n")
-	if len(lines) < 3 {
-		t.Fatalf("answer of %d lines, want one longer than the terminal: %q", len(lines), answer)
+	// All of the answer is shown, its last word included, before the
+	// statistics line. (The model's weights are random: its thinking may
+	// come after its answer.)
+	want := libraryReply(t, path, msg, runtime.ChatOptions{Thinking: true, Sampling: &runtime.SamplerOptions{},
+		ContextLen: 2048, MaxTokens: 200, Threads: 1})
+	visible := func(s string) string { // what a terminal shows, spaces and line breaks aside
+		return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\n' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, s)), "")
+	}
+	shown := visible(strings.Join(lines[:len(lines)-1], "\n"))
+	content, thinking := visible(want.Content), visible(want.Thinking)
+	if !strings.Contains(shown, content) || !strings.Contains(shown, thinking) ||
+		!strings.HasSuffix(shown, content) && !strings.HasSuffix(shown, thinking) {
+		t.Errorf("the terminal shows %q; want the answer %q and the thinking %q, the last one at the end", shown, content, thinking)
 	}
 	for i, line := range lines[:len(lines)-1] {
 		w := 0
@@ -198,6 +216,9 @@ func TestREPLWrapsAnswersAtWordBoundaries(t *testing.T) {
 			t.Errorf("line %d is %d columns wide, over %d: %q", i, w, cols, line)
 		}
 		next := lines[i+1]
+		if i+1 == len(lines)-1 {
+			break // the statistics line
+		}
 		if w > 0 && next != "" && !strings.HasSuffix(line, " ") && !strings.HasPrefix(next, " ") && w+1+len([]rune(strings.Fields(next)[0])) <= cols {
 			t.Errorf("line %d broken before %q, which fits after it: %q", i, strings.Fields(next)[0], line)
 		}

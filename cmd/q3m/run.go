@@ -181,9 +181,7 @@ func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions, prompt st
 		}
 		return a.answer(c.Context, prompt)
 	case isTerminal(os.Stdin) && isTerminal(os.Stdout) && !c.Bool("json"):
-		w := newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
-		r := &repl{chat: chat, out: os.Stdout, errw: os.Stderr, dim: errDim,
-			p: &printer{out: w, thinkOut: w, dim: color, hide: c.Bool("hide-thinking")}}
+		r := newREPL(chat, color, errDim, c.Bool("hide-thinking"))
 		hist := c.String("history")
 		if !c.IsSet("history") {
 			hist = defaultHistoryFile()

@@ -30,6 +30,19 @@ text is one message, whatever its lines.
 Ctrl-C stops an answer and keeps the conversation; at an empty prompt, press it twice to leave.
 `
 
+// newREPL returns the interactive chat on the terminal of stdin and
+// stdout, answers wrapped at its width.
+func newREPL(chat *runtime.Chat, color, errDim, hide bool) *repl {
+	out := crlfWriter{os.Stdout}
+	var errw io.Writer = os.Stderr
+	if isTerminal(os.Stderr) {
+		errw = crlfWriter{os.Stderr}
+	}
+	w := newWrapWriter(out, terminalWidth(os.Stdout))
+	return &repl{chat: chat, out: out, errw: errw, dim: errDim,
+		p: &printer{out: w, thinkOut: w, dim: color, hide: hide}}
+}
+
 // repl is the interactive chat.
 type repl struct {
 	chat *runtime.Chat
@@ -41,7 +54,8 @@ type repl struct {
 }
 
 // loop reads messages with line editing until /exit, Ctrl-D or a second
-// Ctrl-C at an empty prompt.
+// Ctrl-C at an empty prompt. The terminal is in raw mode meanwhile: what
+// r writes to it must end lines with "\r\n" (newREPL's crlfWriters).
 func (r *repl) loop(ctx context.Context, historyFile string) error {
 	ed := newLineEditor(os.Stdin, os.Stdout, historyFile)
 	restore, err := ed.start()
@@ -50,11 +64,6 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 	}
 	defer restore()
 	defer atExit(ctx, restore)()
-	r.out = crlfWriter{r.out}
-	if f, ok := r.errw.(*os.File); !ok || isTerminal(f) {
-		r.errw = crlfWriter{r.errw}
-	}
-	r.p.out, r.p.thinkOut = crlfWriter{r.p.out}, crlfWriter{r.p.thinkOut}
 	r.keys = ed
 	// Ctrl-C is a key in raw mode; a SIGINT sent by another process
 	// between answers must not end the REPL (r.answer replaces this).
