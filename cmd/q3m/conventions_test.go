@@ -216,6 +216,8 @@ func TestCLIReadsQ3MEnvironmentVariables(t *testing.T) {
 	}{
 		{"Q3M_THREADS=100000", []string{"run", path, "-p", "hi"}, "--threads 100000: out of range, want a value in [0, 512] (0: all cores; 512 is llama.cpp's GGML_MAX_N_THREADS) (from $Q3M_THREADS)"},
 		{"Q3M_CTX=100000", []string{"run", path, "-p", "hi"}, "--ctx 100000: above the model's trained context of 256 tokens"},
+		{"Q3M_THREADS=1,600", []string{"bench", path}, "--threads 600: out of range, want a value in [0, 512] (0: all cores; 512 is llama.cpp's GGML_MAX_N_THREADS) (from $Q3M_THREADS)"},
+		{"Q3M_SEED=x", []string{"run", path, "-p", "hi"}, "Q3M_SEED"},
 		{"Q3M_MODEL=" + filepath.Join(t.TempDir(), "missing.gguf"), []string{"run", "-p", "hi"}, "missing.gguf"},
 	} {
 		_, stderr, err := q3mWith(t, []string{tc.env}, "", tc.args...)

@@ -78,7 +78,7 @@ func checkFlags(c *cli.Context) error {
 				}
 				for _, n := range list {
 					if err := r.check(name, strconv.Itoa(n), float64(n)); err != nil {
-						return err
+						return fromEnv(f, text, err)
 					}
 				}
 				continue
@@ -97,7 +97,7 @@ func checkFlags(c *cli.Context) error {
 }
 
 // fromEnv adds to err the environment variable that set the flag, if one
-// holds its text.
+// holds its text (all of it, for a list).
 func fromEnv(f cli.Flag, text string, err error) error {
 	if df, ok := f.(cli.DocGenerationFlag); ok {
 		for _, env := range df.GetEnvVars() {
