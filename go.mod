@@ -3,7 +3,6 @@ module github.com/q3m/q3m
 go 1.26.8
 
 require (
-	github.com/chzyer/readline v1.5.1
 	github.com/creack/pty v1.1.24
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/urfave/cli/v2 v2.27.7

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,42 +22,86 @@ import (
 
 func benchCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "bench",
-		Usage: "measure prompt processing and generation speed, like llama-bench",
+		Name:      "bench",
+		Usage:     "measure prompt processing and generation speed, like llama-bench",
+		ArgsUsage: "MODEL",
+		Description: "-p, -n and -t take comma-separated lists, as llama-bench's do, and every combination runs:\n" +
+			"-p 64,512 -n 0 -t 1,2 runs pp64 and pp512 with 1 and with 2 threads. Progress goes to stderr,\n" +
+			"results to stdout: a Markdown table (md), csv, one JSON object (json) or one per test (jsonl).",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
-			&cli.IntFlag{Name: "p", Value: 512, Usage: "prompt tokens of the prefill test (0: skip it)"},
-			&cli.IntFlag{Name: "n", Value: 128, Usage: "tokens of the generation test (0: skip it)"},
-			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "threads (default: the number of CPUs)"},
+			modelFlag(),
+			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt tokens of the prefill test, a list (0: no prefill test)"},
+			&cli.StringFlag{Name: "n-gen", Aliases: []string{"n"}, Value: "128", Usage: "tokens of the generation test, a list (0: no generation test)"},
+			&cli.StringFlag{Name: "threads", Aliases: []string{"t"}, Value: strconv.Itoa(goruntime.GOMAXPROCS(0)), EnvVars: []string{"Q3M_THREADS"},
+				DefaultText: fmt.Sprintf("%d, GOMAXPROCS", goruntime.GOMAXPROCS(0)), Usage: "worker threads, a list"},
 			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 3, Usage: "runs of each test"},
-			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "md", Usage: "output format: md, csv, json or jsonl"},
 		}, memFlags()...),
 		Action: func(c *cli.Context) error {
+			model, args, err := modelArgs(c)
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				return cli.Exit(fmt.Sprintf("q3m bench: unexpected argument %q", args[0]), 2)
+			}
+			format := c.String("output")
+			if !slices.Contains(benchFormats(), format) {
+				msg := fmt.Sprintf("q3m bench: -o %q: want one of %s", format, strings.Join(benchFormats(), ", "))
+				if s := suggest(format, benchFormats()); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				return cli.Exit(msg, 2)
+			}
 			budget, err := parseSize(c.String("mem-budget"))
 			if err != nil {
 				return fmt.Errorf("--mem-budget: %w", err)
 			}
-			o := benchOptions{Prompt: c.Int("p"), Gen: c.Int("n"), Threads: c.Int("threads"), Reps: c.Int("repetitions"),
-				Load: runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")}}
-			rep, err := runBench(c.Context, c.String("model"), o)
+			o := benchOptions{Reps: c.Int("repetitions"),
+				Load:     runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")},
+				Progress: newBenchProgress(os.Stderr)}
+			for _, l := range []struct {
+				flag string
+				dst  *[]int
+			}{{"n-prompt", &o.Prompts}, {"n-gen", &o.Gens}, {"threads", &o.Threads}} {
+				if *l.dst, err = parseIntList(c.String(l.flag)); err != nil {
+					return fmt.Errorf("%s: %w", flagName(l.flag), err)
+				}
+			}
+			rep, err := runBench(c.Context, model, o)
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			}
-			printBench(os.Stdout, rep)
-			return nil
+			return writeBench(os.Stdout, rep, format)
 		},
 	}
 }
 
+// benchFormats are the values of bench -o.
+func benchFormats() []string { return []string{"md", "csv", "json", "jsonl"} }
+
+// parseIntList reads a comma-separated list of integers: 64,512.
+func parseIntList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number or a comma-separated list of numbers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // benchOptions are the sizes of a benchmark run and how to load the model.
+// Every thread count runs every prefill and generation size.
 type benchOptions struct {
-	Prompt, Gen, Threads, Reps int
-	Load                       runtime.LoadOptions
+	Prompts, Gens, Threads []int
+	Reps                   int
+	Load                   runtime.LoadOptions
+	// Progress, when set, is called before each run of a test.
+	Progress func(test string, threads, run, runs int)
 }
 
 // benchReport is the result of a benchmark run; it is also the JSON output.
@@ -70,7 +113,6 @@ type benchReport struct {
 	ActiveParams uint64             `json:"active_params"`
 	TokenBytes   uint64             `json:"bytes_per_token"` // weight bytes one decoded token reads
 	Kernel       string             `json:"kernel"`
-	Threads      int                `json:"threads"`
 	PeakRSSBytes int64              `json:"peak_rss_bytes,omitempty"`
 	MappedRSS    int64              `json:"mapped_rss_bytes,omitempty"` // weights resident at the end
 	Pager        runtime.PagerStats `json:"pager"`
@@ -80,7 +122,9 @@ type benchReport struct {
 // benchTest is one test repeated: its speed per repetition and summary.
 type benchTest struct {
 	Name    string    `json:"name"` // pp512, tg128
-	Tokens  int       `json:"tokens"`
+	Threads int       `json:"threads"`
+	NPrompt int       `json:"n_prompt"`
+	NGen    int       `json:"n_gen"`
 	Samples []float64 `json:"samples_ts"`
 	Mean    float64   `json:"avg_ts"`
 	Stddev  float64   `json:"stddev_ts"`
@@ -88,11 +132,35 @@ type benchTest struct {
 }
 
 func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
-	if o.Prompt < 0 || o.Gen < 0 || o.Reps < 1 || o.Prompt+o.Gen == 0 {
-		return benchReport{}, fmt.Errorf("bench: need -p ≥ 0, -n ≥ 0 (not both 0) and --repetitions ≥ 1, have %d, %d, %d", o.Prompt, o.Gen, o.Reps)
+	maxP, maxG := 0, 0
+	for _, p := range o.Prompts {
+		if p < 0 {
+			return benchReport{}, fmt.Errorf("bench: -p %d: want a count ≥ 0", p)
+		}
+		maxP = max(maxP, p)
 	}
-	if o.Threads <= 0 {
-		o.Threads = goruntime.NumCPU()
+	for _, g := range o.Gens {
+		if g < 0 {
+			return benchReport{}, fmt.Errorf("bench: -n %d: want a count ≥ 0", g)
+		}
+		maxG = max(maxG, g)
+	}
+	if maxP+maxG == 0 || o.Reps < 1 || len(o.Threads) == 0 {
+		return benchReport{}, fmt.Errorf("bench: need a -p or -n above 0, --repetitions ≥ 1 and a thread count; have -p %v, -n %v, -r %d, -t %v",
+			o.Prompts, o.Gens, o.Reps, o.Threads)
+	}
+	threads := slices.Clone(o.Threads)
+	for i, t := range threads {
+		if t < 0 || t > maxThreads {
+			return benchReport{}, fmt.Errorf("bench: -t %d: want 0 to %d", t, maxThreads)
+		}
+		if t == 0 {
+			threads[i] = goruntime.GOMAXPROCS(0)
+		}
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, int, int, int) {}
 	}
 	m, err := runtime.LoadWith(path, o.Load)
 	if err != nil {
@@ -106,19 +174,15 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 	}()
 	cfg := m.Config()
-	ctxLen := max(o.Prompt, o.Gen+1)
+	ctxLen := max(maxP, maxG+1)
 	if ctxLen > cfg.ContextLen {
 		return benchReport{}, fmt.Errorf("bench: %s: %d positions exceed the model's context of %d", path, ctxLen, cfg.ContextLen)
-	}
-	s, err := m.NewSession(runtime.SessionOptions{ContextLen: ctxLen, Threads: o.Threads})
-	if err != nil {
-		return benchReport{}, err
 	}
 	w := weightsOf(m.File(), cfg)
 	rep = benchReport{
 		Model: modelLabel(m.File(), w), File: path, SizeBytes: w.bytes, Params: w.params,
 		ActiveParams: w.activeParams, TokenBytes: w.activeBytes,
-		Kernel: asm.Active().Name, Threads: o.Threads,
+		Kernel: asm.Active().Name,
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	randomIDs := func(n int) []int32 {
@@ -128,46 +192,61 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 		return ids
 	}
-	// Warm-up: page in the weights one token touches and size the scratch.
-	if _, err := s.Eval(randomIDs(1), false); err != nil {
-		return benchReport{}, err
-	}
-	if o.Prompt > 0 {
-		t := benchTest{Name: "pp" + strconv.Itoa(o.Prompt), Tokens: o.Prompt}
-		for range o.Reps {
-			if err := ctx.Err(); err != nil {
-				return benchReport{}, err
-			}
-			ids := randomIDs(o.Prompt)
-			s.Reset()
-			start := time.Now()
-			if _, err := s.Eval(ids, false); err != nil {
-				return benchReport{}, err
-			}
-			t.Samples = append(t.Samples, float64(o.Prompt)/time.Since(start).Seconds())
+	for _, nt := range threads {
+		s, err := m.NewSession(runtime.SessionOptions{ContextLen: ctxLen, Threads: nt})
+		if err != nil {
+			return benchReport{}, err
 		}
-		rep.Tests = append(rep.Tests, t.summarize(0))
-	}
-	if o.Gen > 0 {
-		t := benchTest{Name: "tg" + strconv.Itoa(o.Gen), Tokens: o.Gen}
-		for range o.Reps {
-			s.Reset()
-			id := randomIDs(1)
-			start := time.Now()
-			for range o.Gen {
+		// Warm-up: page in the weights one token touches and size the scratch.
+		if _, err := s.Eval(randomIDs(1), false); err != nil {
+			return benchReport{}, err
+		}
+		for _, np := range o.Prompts {
+			if np == 0 {
+				continue
+			}
+			t := benchTest{Name: "pp" + strconv.Itoa(np), Threads: nt, NPrompt: np}
+			for rep := range o.Reps {
 				if err := ctx.Err(); err != nil {
 					return benchReport{}, err
 				}
-				logits, err := s.Eval(id, false)
-				if err != nil {
+				progress(t.Name, nt, rep+1, o.Reps)
+				ids := randomIDs(np)
+				s.Reset()
+				start := time.Now()
+				if _, err := s.Eval(ids, false); err != nil {
 					return benchReport{}, err
 				}
-				id[0] = int32(argmax(logits))
+				t.Samples = append(t.Samples, float64(np)/time.Since(start).Seconds())
 			}
-			t.Samples = append(t.Samples, float64(o.Gen)/time.Since(start).Seconds())
+			rep.Tests = append(rep.Tests, t.summarize(0))
 		}
-		rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
+		for _, ng := range o.Gens {
+			if ng == 0 {
+				continue
+			}
+			t := benchTest{Name: "tg" + strconv.Itoa(ng), Threads: nt, NGen: ng}
+			for rep := range o.Reps {
+				progress(t.Name, nt, rep+1, o.Reps)
+				s.Reset()
+				id := randomIDs(1)
+				start := time.Now()
+				for range ng {
+					if err := ctx.Err(); err != nil {
+						return benchReport{}, err
+					}
+					logits, err := s.Eval(id, false)
+					if err != nil {
+						return benchReport{}, err
+					}
+					id[0] = int32(argmax(logits))
+				}
+				t.Samples = append(t.Samples, float64(ng)/time.Since(start).Seconds())
+			}
+			rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
+		}
 	}
+	progress("", 0, 0, 0)
 	if rss, ok := peakRSS(); ok {
 		rep.PeakRSSBytes = rss
 	}
@@ -279,35 +358,4 @@ func peakRSS() (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// printBench writes llama-bench's table and a summary of the weights read.
-func printBench(w io.Writer, r benchReport) {
-	fmt.Fprintln(w, "| model | size | params | backend | threads | test | t/s |")
-	fmt.Fprintln(w, "| ----- | ---: | -----: | ------- | ------: | ---: | --: |")
-	for _, t := range r.Tests {
-		fmt.Fprintf(w, "| %s | %s | %s | cpu/%s | %d | %s | %.2f ± %.2f |\n",
-			r.Model, humanBytes(int64(r.SizeBytes)), humanCount(r.Params), r.Kernel, r.Threads, t.Name, t.Mean, t.Stddev)
-	}
-	fmt.Fprintf(w, "\nactive params per token: %s; weights read per decoded token: %s\n",
-		humanCount(r.ActiveParams), humanBytes(int64(r.TokenBytes)))
-	for _, t := range r.Tests {
-		if t.GBps > 0 {
-			fmt.Fprintf(w, "%s: %.1f ms/token, %.2f GB/s of weights\n", t.Name, 1000/t.Mean, t.GBps)
-		}
-	}
-	if r.PeakRSSBytes > 0 {
-		fmt.Fprintf(w, "peak RSS: %s (mapped weights count once touched)\n", humanBytes(r.PeakRSSBytes))
-	}
-	if r.MappedRSS > 0 {
-		fmt.Fprintf(w, "weights resident at the end: %s of %s\n", humanBytes(r.MappedRSS), humanBytes(int64(r.SizeBytes)))
-	}
-	if p := r.Pager; p.Hits+p.Misses > 0 {
-		budget := "none"
-		if p.Budget > 0 {
-			budget = humanBytes(p.Budget)
-		}
-		fmt.Fprintf(w, "expert pager: budget %s; %d experts resident (%s); hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
-			budget, p.Resident, humanBytes(p.ResidentBytes), p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
-	}
 }

@@ -77,7 +77,7 @@ func TestBenchPrintsALlamaBenchTable(t *testing.T) {
 func TestBenchJSONCountsActiveWeights(t *testing.T) {
 	path, s := benchTestModel(t)
 	var rep benchReport
-	if err := json.Unmarshal([]byte(runQ3M(t, "bench", "-m", path, "-p", "8", "-n", "3", "-r", "3", "-t", "2", "--json")), &rep); err != nil {
+	if err := json.Unmarshal([]byte(runQ3M(t, "bench", "-m", path, "-p", "8", "-n", "3", "-r", "3", "-t", "2", "-o", "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
 	// One token reads: one embedding row, lm_head, the final norm, and per
@@ -97,8 +97,8 @@ func TestBenchJSONCountsActiveWeights(t *testing.T) {
 	if rep.TokenBytes == 0 || rep.TokenBytes >= rep.SizeBytes || rep.TokenBytes < rep.ActiveParams {
 		t.Errorf("bytes per token %d for %d active params of a %d-byte file", rep.TokenBytes, rep.ActiveParams, rep.SizeBytes)
 	}
-	if rep.Kernel != asm.Active().Name || rep.Threads != 2 {
-		t.Errorf("kernel %q threads %d", rep.Kernel, rep.Threads)
+	if rep.Kernel != asm.Active().Name || rep.Tests[0].Threads != 2 {
+		t.Errorf("kernel %q threads %d", rep.Kernel, rep.Tests[0].Threads)
 	}
 	if len(rep.Tests) != 2 || rep.Tests[0].Name != "pp8" || rep.Tests[1].Name != "tg3" {
 		t.Fatalf("tests %+v, want pp8 and tg3", rep.Tests)
@@ -116,10 +116,12 @@ func TestBenchJSONCountsActiveWeights(t *testing.T) {
 func TestBenchRejectsBadSizes(t *testing.T) {
 	path, _ := benchTestModel(t)
 	for _, o := range []benchOptions{
-		{Prompt: 0, Gen: 0, Reps: 1},
-		{Prompt: -1, Gen: 4, Reps: 1},
-		{Prompt: 4, Gen: 4, Reps: 0},
-		{Prompt: 1 << 20, Gen: 1, Reps: 1}, // beyond the context
+		{Prompts: []int{0}, Gens: []int{0}, Threads: []int{1}, Reps: 1},
+		{Prompts: []int{-1}, Gens: []int{4}, Threads: []int{1}, Reps: 1},
+		{Prompts: []int{4}, Gens: []int{4}, Threads: []int{1}, Reps: 0},
+		{Prompts: []int{4}, Gens: []int{4}, Threads: nil, Reps: 1},
+		{Prompts: []int{4}, Gens: []int{4}, Threads: []int{-1}, Reps: 1},
+		{Prompts: []int{1 << 20}, Gens: []int{1}, Threads: []int{1}, Reps: 1}, // beyond the context
 	} {
 		if _, err := runBench(context.Background(), path, o); err == nil {
 			t.Errorf("%+v: accepted", o)
@@ -137,7 +139,7 @@ func TestSummarizeGivesMeanAndSampleStddev(t *testing.T) {
 
 func TestBenchPassesTheMemoryBudgetToThePager(t *testing.T) {
 	path, spec := benchTestModel(t)
-	out := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--mem-budget", "64KiB", "--json")
+	out := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--mem-budget", "64KiB", "-o", "json")
 	var rep benchReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)

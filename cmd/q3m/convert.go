@@ -18,8 +18,8 @@ func convertCommand() *cli.Command {
 		ArgsUsage: "HF_DIR",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "type", Value: "q8_0", Usage: "weight type: f32, f16, bf16, q8_0 or q4_0"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output file (default: beside the checkpoint)"},
-			&cli.IntFlag{Name: "threads", Usage: "quantization threads (default: all cores)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output file", DefaultText: "HF_DIR-TYPE.gguf beside the checkpoint"},
+			threadsFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {

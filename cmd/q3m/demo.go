@@ -19,9 +19,10 @@ func demoCommand() *cli.Command {
 		Name:  "demo",
 		Usage: "synthesize a small random Qwen3-MoE checkpoint, convert it and generate from it",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Usage: "working directory (default: a temporary one, removed afterwards)"},
+			&cli.StringFlag{Name: "dir", Usage: "working directory, kept afterwards", DefaultText: "a temporary one, removed afterwards"},
 			&cli.StringFlag{Name: "type", Value: "q8_0", Usage: "weight type of the converted file"},
-			&cli.IntFlag{Name: "n", Value: 24, Usage: "tokens to generate"},
+			maxTokensFlag(24),
+			threadsFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			typ, err := parseWeightType(c.String("type"))
@@ -79,7 +80,7 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		return err
 	}
 	defer m.Close()
-	s, err := m.NewSession(runtime.SessionOptions{})
+	s, err := m.NewSession(runtime.SessionOptions{Threads: c.Int("threads")})
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		cfg.Layers, cfg.Hidden, cfg.Experts, cfg.ExpertsUsed, cfg.Vocab)
 	prompt := []int32{1, 2, 3, 4, 5}
 	start = time.Now()
-	ids, err := generateIDs(c, s, prompt, c.Int("n"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
+	ids, err := generateIDs(c, s, prompt, c.Int("max-tokens"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		len(ids), joinIDs(prompt), el.Round(time.Millisecond), float64(len(ids))/el.Seconds(), joinIDs(ids))
 
 	const hello = "Hello! What can you do?"
-	o := runtime.ChatOptions{Thinking: false, MaxTokens: c.Int("n"), Seed: 1}
+	o := runtime.ChatOptions{Thinking: false, MaxTokens: c.Int("max-tokens"), Threads: c.Int("threads"), Seed: 1}
 	chat, err := m.NewChat(o)
 	if err != nil {
 		return err
@@ -116,5 +117,5 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		return nil
 	}
 	fmt.Println("Your turn: this is `q3m run` on the demo model.")
-	return chatWith(c, m, o)
+	return chatWith(c, m, o, "", false)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -14,8 +15,8 @@ import (
 // is 512. Above it, goroutines only add scheduling and scratch memory.
 const maxThreads = 512
 
-// maxTokens bounds the token counts of flags (--ctx, -n, -p, --max-tokens,
-// --top-k): 16M, far above any model's context.
+// maxTokens bounds the token counts of flags (--ctx, --max-tokens, bench's
+// -p and -n, --top-k): 16M, far above any model's context.
 const maxTokens = 1 << 24
 
 // flagRule is the range of values a numeric flag accepts. A flag name means
@@ -33,8 +34,8 @@ func numericFlags() map[string]flagRule {
 	return map[string]flagRule{
 		"threads":           {min: 0, max: maxThreads, meaning: "0: all cores; 512 is llama.cpp's GGML_MAX_N_THREADS"},
 		"ctx":               {min: 0, max: maxTokens, meaning: "0: the model's, at most 4096; never above the model's trained context"},
-		"n":                 {min: 0, max: maxTokens, meaning: "tokens to generate"},
-		"p":                 {min: 0, max: maxTokens, meaning: "prompt tokens, 0 skips the test"},
+		"n-gen":             {min: 0, max: maxTokens, meaning: "tokens to generate, 0 skips the test"},
+		"n-prompt":          {min: 0, max: maxTokens, meaning: "prompt tokens, 0 skips the test"},
 		"max-tokens":        {min: 0, max: maxTokens, meaning: "0: until the context is full"},
 		"repetitions":       {min: 1, max: 1000},
 		"layer":             {min: 0, max: 1 << 12},
@@ -74,6 +75,18 @@ func checkFlags(c *cli.Context) error {
 			continue // every uint64 is a seed
 		case *cli.StringFlag:
 			text = c.String(name)
+			if !r.size { // a list, such as bench's -p 64,512
+				list, err := parseIntList(text)
+				if err != nil {
+					return fmt.Errorf("%s: %w", flagName(name), err)
+				}
+				for _, n := range list {
+					if err := r.check(name, strconv.Itoa(n), float64(n)); err != nil {
+						return fromEnv(f, text, err)
+					}
+				}
+				continue
+			}
 			n, err := parseSize(text)
 			if err != nil {
 				return fmt.Errorf("%s: %w", flagName(name), err)
@@ -81,10 +94,23 @@ func checkFlags(c *cli.Context) error {
 			v = float64(n)
 		}
 		if err := r.check(name, text, v); err != nil {
-			return err
+			return fromEnv(f, text, err)
 		}
 	}
 	return nil
+}
+
+// fromEnv adds to err the environment variable that set the flag, if one
+// holds its text (all of it, for a list).
+func fromEnv(f cli.Flag, text string, err error) error {
+	if df, ok := f.(cli.DocGenerationFlag); ok {
+		for _, env := range df.GetEnvVars() {
+			if v, ok := os.LookupEnv(env); ok && v == text {
+				return fmt.Errorf("%w (from $%s)", err, env)
+			}
+		}
+	}
+	return err
 }
 
 func (r flagRule) check(name, text string, v float64) error {

@@ -24,9 +24,23 @@ func TestEveryNumericFlagHasARule(t *testing.T) {
 			case *cli.Uint64Flag:
 				def = float64(ff.Value)
 			case *cli.StringFlag:
-				if name != "mem-budget" {
-					continue
+				r, ok := rules[name]
+				if !ok {
+					continue // not numeric
 				}
+				if r.size {
+					break
+				}
+				list, err := parseIntList(ff.Value)
+				if err != nil {
+					t.Errorf("%s --%s: default %q: %v", cmd.Name, name, ff.Value, err)
+				}
+				for _, v := range list {
+					if err := r.check(name, "default", float64(v)); err != nil {
+						t.Errorf("%s: default refused: %v", cmd.Name, err)
+					}
+				}
+				continue
 			default:
 				continue
 			}
@@ -58,7 +72,7 @@ func TestCLIRefusesNonsenseFlagValues(t *testing.T) {
 		args []string
 		flag string
 	}{
-		{gen("-n", "-1"), "-n -1"},
+		{gen("-n", "-1"), "--max-tokens -1"},
 		{gen("--temp", "-1"), "--temp -1"},
 		{gen("--temp", "nan"), "--temp NaN"},
 		{gen("--temp", "inf"), "--temp +Inf"},
@@ -83,13 +97,13 @@ func TestCLIRefusesNonsenseFlagValues(t *testing.T) {
 		{logits("--threads", "-1"), "--threads -1"},
 		{logits("--ctx", "100000000"), "--ctx 100000000"},
 		{logits("--mem-budget", "nan"), "--mem-budget"},
-		{bench("-p", "-1"), "-p -1"},
-		{bench("-n", "-1"), "-n -1"},
+		{bench("-p", "-1"), "--n-prompt -1"},
+		{bench("-n", "-1"), "--n-gen -1"}, {bench("-p", "64,-1"), "--n-prompt -1"}, {bench("-t", "1,1000000"), "--threads 1000000"},
 		{bench("-r", "0"), "--repetitions 0"},
 		{bench("-t", "1000000"), "--threads 1000000"},
 		{[]string{"convert", "--threads", "-1", missing}, "--threads -1"},
 		{[]string{"convert", "--threads", "100000", missing}, "--threads 100000"},
-		{[]string{"demo", "-n", "-1"}, "-n -1"},
+		{[]string{"demo", "-n", "-1"}, "--max-tokens -1"},
 		{[]string{"info", "--layer", "-1", missing}, "--layer -1"},
 	}
 	for _, tt := range tests {

@@ -17,23 +17,35 @@ import (
 	"github.com/q3m/q3m/runtime"
 )
 
-func modelFlags(idsRequired bool) []cli.Flag {
+// sessionFlags are the flags of the commands that evaluate token ids.
+func sessionFlags() []cli.Flag {
 	return append([]cli.Flag{
-		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
-		&cli.StringFlag{Name: "ids", Required: idsRequired, Usage: "prompt token ids, comma-separated"},
-		&cli.IntFlag{Name: "ctx", Usage: "context length (default: the model's, at most 4096)"},
-		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: all cores)"},
+		modelFlag(),
+		&cli.StringFlag{Name: "ids", Usage: "prompt token ids, comma-separated"},
+		ctxFlag(),
+		threadsFlag(),
 	}, memFlags()...)
 }
 
 func logitsCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "logits",
-		Usage: "run one prefill over token ids and print the top-5 logits per position (or write them all)",
-		Flags: append(modelFlags(true),
+		Name:      "logits",
+		Usage:     "run one prefill over token ids and print the top-5 logits per position (or write them all)",
+		ArgsUsage: "MODEL",
+		Flags: append(sessionFlags(),
 			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout)"},
 		),
 		Action: func(c *cli.Context) error {
+			model, args, err := modelArgs(c)
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				return fmt.Errorf("logits: unexpected argument %q (the ids go in --ids)", args[0])
+			}
+			if !c.IsSet("ids") {
+				return cli.Exit("q3m logits: give the token ids with --ids", 2)
+			}
 			ids, err := parseIDs(c.String("ids"))
 			if err != nil {
 				return err
@@ -43,12 +55,12 @@ func logitsCommand() *cli.Command {
 			case out == "-" && isTerminal(os.Stdout):
 				return errors.New("--out -: stdout is a terminal; redirect it to a file or a pipe")
 			case out != "" && out != "-":
-				if o, err = createOutput(c.Context, "out", out, c.String("model")); err != nil {
+				if o, err = createOutput(c.Context, "out", out, model); err != nil {
 					return err
 				}
 				defer o.discard()
 			}
-			m, s, err := openSession(c)
+			m, s, err := openSession(c, model)
 			if err != nil {
 				return err
 			}
@@ -91,34 +103,48 @@ func logitsCommand() *cli.Command {
 
 func generateCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "generate",
-		Usage: "prefill token ids (or a chat prompt), then decode N tokens through the KV cache",
-		Description: "With --ids, prints the generated ids comma-separated. With --prompt, renders the text as\n" +
-			"one user message with the model's chat template and prints the generated text, stopping\n" +
-			"at the end-of-turn token.",
-		Flags: append(modelFlags(false),
-			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "a user message, instead of --ids"},
-			&cli.BoolFlag{Name: "think", Value: true, Usage: "with --prompt: let the model think first (--think=false: answer directly)"},
-			&cli.IntFlag{Name: "n", Value: 16, Usage: "tokens to generate"},
-			&cli.Float64Flag{Name: "temp", Value: 0.7, Usage: "temperature (0: greedy)"},
-			&cli.IntFlag{Name: "top-k", Value: 20, Usage: "top-k (0: off)"},
-			&cli.Float64Flag{Name: "top-p", Value: 0.8, Usage: "top-p (1: off)"},
-			&cli.Float64Flag{Name: "min-p", Value: 0, Usage: "min-p (0: off)"},
-			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "sampling seed"},
-		),
+		Name:      "generate",
+		Usage:     "prefill token ids (or a chat prompt), then decode through the KV cache",
+		ArgsUsage: "MODEL [PROMPT]",
+		Description: "With --ids, prints the generated ids comma-separated. With a prompt (arguments, -p or -f),\n" +
+			"renders the text as one user message with the model's chat template and prints the generated\n" +
+			"text, stopping at the end-of-turn token. Sampling, seed and length defaults are those of run.",
+		Flags: append(append(sessionFlags(),
+			promptFlag("a user message, instead of --ids"),
+			fileFlag(),
+			&cli.BoolFlag{Name: "think", Value: true, Usage: "with a prompt: let the model think first (--think=false: answer directly)"},
+			maxTokensFlag(0),
+		), samplingFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.IsSet("prompt") == c.IsSet("ids") {
-				return cli.Exit("q3m generate: give either --ids or --prompt", 2)
+			model, args, err := modelArgs(c)
+			if err != nil {
+				return err
 			}
-			m, s, err := openSession(c)
+			prompt, hasPrompt, err := promptText(c, args)
+			if err != nil {
+				return fmt.Errorf("generate: %w", err)
+			}
+			if hasPrompt == c.IsSet("ids") {
+				return cli.Exit("q3m generate: give either --ids or a prompt (arguments, -p or -f)", 2)
+			}
+			o, err := chatOptions(c)
+			if err != nil {
+				return err
+			}
+			sampling := runtime.DefaultSampling(o.Thinking)
+			sampling.Seed = o.Seed
+			if o.Sampling != nil {
+				sampling = *o.Sampling
+			}
+			m, s, err := openSession(c, model)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
 			var ids []int32
 			var stop func(int32) bool
-			if c.IsSet("prompt") {
-				if ids, err = promptIDs(m, c.String("prompt"), c.Bool("think")); err != nil {
+			if hasPrompt {
+				if ids, err = promptIDs(m, prompt, o.Thinking); err != nil {
 					return err
 				}
 				if stop, err = endOfTurn(m); err != nil {
@@ -127,13 +153,11 @@ func generateCommand() *cli.Command {
 			} else if ids, err = parseIDs(c.String("ids")); err != nil {
 				return err
 			}
-			out, err := generateIDs(c, s, ids, c.Int("n"), stop, runtime.SamplerOptions{
-				Temperature: float32(c.Float64("temp")),
-				TopK:        c.Int("top-k"),
-				TopP:        float32(c.Float64("top-p")),
-				MinP:        float32(c.Float64("min-p")),
-				Seed:        c.Uint64("seed"),
-			})
+			n := c.Int("max-tokens")
+			if room := s.ContextLen() - len(ids); n == 0 || n > room {
+				n = max(room, 0)
+			}
+			out, err := generateIDs(c, s, ids, n, stop, sampling)
 			if err != nil {
 				return err
 			}
@@ -197,8 +221,8 @@ func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop
 	return out, nil
 }
 
-func openSession(c *cli.Context) (*runtime.Model, *runtime.Session, error) {
-	m, err := loadModel(c)
+func openSession(c *cli.Context, model string) (*runtime.Model, *runtime.Session, error) {
+	m, err := loadModel(c, model)
 	if err != nil {
 		return nil, nil, err
 	}

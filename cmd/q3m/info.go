@@ -18,19 +18,28 @@ func infoCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "info",
 		Usage:     "describe a GGUF file: architecture, hyperparameters, tensors, expert byte ranges",
-		ArgsUsage: "FILE",
+		ArgsUsage: "MODEL",
 		Flags: []cli.Flag{
+			modelFlag(),
 			&cli.IntFlag{Name: "layer", Value: 0, Usage: "layer whose per-expert byte ranges are listed"},
+			boolFlag("json", "print the description as one JSON object"),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return cli.Exit("usage: q3m info FILE", 2)
+			model, args, err := modelArgs(c)
+			if err != nil {
+				return err
 			}
-			f, err := format.Open(c.Args().First())
+			if len(args) > 0 {
+				return cli.Exit(fmt.Sprintf("q3m info: unexpected argument %q; usage: q3m info MODEL", args[0]), 2)
+			}
+			f, err := format.Open(model)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
+			if c.Bool("json") {
+				return printInfoJSON(os.Stdout, f, c.Int("layer"))
+			}
 			return printInfo(os.Stdout, f, c.Int("layer"))
 		},
 	}
@@ -61,7 +70,7 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 
 	fmt.Fprintln(w, "\ntensors:")
 	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "name\ttype\tshape\toffset\tbytes\t\n")
+	fmt.Fprintf(tw, "name\ttype\tshape\toffset\tsize\t\n")
 	var total uint64
 	byType := map[string]uint64{}
 	var params uint64
@@ -70,7 +79,7 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 		for i, d := range t.Dims {
 			dims[i] = fmt.Sprint(d)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t{%s}\t%d\t%d\t\n", t.Name, t.Type, strings.Join(dims, ", "), f.DataOffset+t.Offset, t.Bytes())
+		fmt.Fprintf(tw, "%s\t%s\t{%s}\t%d\t%s\t\n", t.Name, t.Type, strings.Join(dims, ", "), f.DataOffset+t.Offset, humanBytes(int64(t.Bytes())))
 		total += t.Bytes()
 		byType[t.Type.String()] += t.Bytes()
 		params += t.Elements()
@@ -87,20 +96,20 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 	if len(experts) > 0 {
 		fmt.Fprintf(w, "\nper-expert byte ranges of layer %d (absolute file offsets):\n", layer)
 		tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "tensor\texpert\tstart\tend\tbytes\tpage-aligned\t\n")
+		fmt.Fprintf(tw, "tensor\texpert\tstart\tend\tsize\tpage-aligned\t\n")
 		for _, t := range experts {
 			for e := 0; e < int(t.Dims[2]); e++ {
 				off, n, err := f.ExpertRange(t, e)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t\n", t.Name, e, off, off+n, n, off%4096 == 0)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%v\t\n", t.Name, e, off, off+n, humanBytes(int64(n)), off%4096 == 0)
 			}
 		}
 		tw.Flush()
 	}
 
-	fmt.Fprintf(w, "\ntotals: %d tensors, %d parameters, %s of tensor data", len(f.Tensors), params, humanBytes(int64(total)))
+	fmt.Fprintf(w, "\ntotals: %d tensors, %s parameters, %s of tensor data", len(f.Tensors), humanCount(params), humanBytes(int64(total)))
 	types := make([]string, 0, len(byType))
 	for k := range byType {
 		types = append(types, k)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // maxLineBytes bounds one line of input read by tokenize --jsonl and by
@@ -114,4 +115,20 @@ func readLine(br *bufio.Reader, limit, n int) ([]byte, error) {
 		}
 		return buf, err
 	}
+}
+
+// readMessage reads all of r as one message: at most maxMessageBytes, in
+// UTF-8. name names r in errors.
+func readMessage(r io.Reader, name string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxMessageBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(b) > maxMessageBytes {
+		return "", fmt.Errorf("%s: longer than the limit of %d bytes (%s) for one message", name, maxMessageBytes, humanBytes(maxMessageBytes))
+	}
+	if !utf8.Valid(b) {
+		return "", fmt.Errorf("%s: not UTF-8 text", name)
+	}
+	return string(b), nil
 }

@@ -135,11 +135,11 @@ func TestCLIRefusesNonRegularConvertInputs(t *testing.T) {
 	}
 }
 
-// TestCLIRunPipedSkipsALineAboveTheLimit: piped `run` reports a message
+// TestCLIRunPipedSkipsALineAboveTheLimit: piped `run --lines` reports a message
 // line above the limit on stderr and answers the lines around it.
 func TestCLIRunPipedSkipsALineAboveTheLimit(t *testing.T) {
 	model, _ := chatTestModel(t, 256)
-	cmd := q3mCommand("run", "-m", model, "--max-tokens", "2", "--threads", "1", "--seed", "1", "--hide-thinking")
+	cmd := q3mCommand("run", "-m", model, "--lines", "--max-tokens", "2", "--threads", "1", "--seed", "1", "--hide-thinking")
 	cmd.Stdin = strings.NewReader("hi\n" + strings.Repeat("x", maxLineBytes+1) + "\nthere\n")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

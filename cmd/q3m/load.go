@@ -10,21 +10,14 @@ import (
 	"github.com/q3m/q3m/runtime"
 )
 
-// memFlags set the expert pager of the commands that load a model.
-func memFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "mem-budget", Usage: "RAM for routed experts' weights, e.g. 8GiB or 512MiB; least recently used experts are dropped beyond it (0: no limit)"},
-		&cli.BoolFlag{Name: "no-prefetch", Usage: "do not read ahead the experts predicted for the next layer"},
-	}
-}
-
-// loadModel opens the --model file with the pager settings of memFlags.
-func loadModel(c *cli.Context) (*runtime.Model, error) {
+// loadModel opens the model file at path with the pager settings of
+// memFlags.
+func loadModel(c *cli.Context, path string) (*runtime.Model, error) {
 	budget, err := parseSize(c.String("mem-budget"))
 	if err != nil {
 		return nil, fmt.Errorf("--mem-budget: %w", err)
 	}
-	return runtime.LoadWith(c.String("model"), runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")})
+	return runtime.LoadWith(path, runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")})
 }
 
 // parseSize reads a byte count with an optional binary or decimal unit:

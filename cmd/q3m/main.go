@@ -15,7 +15,8 @@ const version = "0.1.0"
 
 func main() {
 	ctx, in := watchSignals()
-	err := newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	err := app.RunContext(ctx, interspersed(app, os.Args))
 	if err == nil {
 		return
 	}
@@ -26,6 +27,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "q3m: interrupted (%s)\n", signalName(s))
 		os.Exit(exitCode(s))
 	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(ec.ExitCode())
+	}
 	fmt.Fprintln(os.Stderr, "q3m:", err)
 	os.Exit(1)
 }
@@ -34,7 +40,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:    "q3m",
 		Usage:   "run Qwen3-MoE models on the CPU",
-		Version: version,
+		Version: versionString(),
 		Commands: []*cli.Command{
 			convertCommand(),
 			infoCommand(),
@@ -44,11 +50,29 @@ func newApp() *cli.App {
 			runCommand(), tokenizeCommand(),
 			benchCommand(),
 			serveCommand(),
+			completionCommand(),
 		},
 		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // main prints errors and exits
+		OnUsageError:    appUsageError,
+	}
+	app.Action = func(c *cli.Context) error {
+		args := c.Args()
+		switch {
+		case args.First() == "help" && args.Len() > 1:
+			if app.Command(args.Get(1)) == nil {
+				return unknownCommand(app, args.Get(1))
+			}
+			return cli.ShowCommandHelp(c, args.Get(1))
+		case args.Present() && args.First() != "help":
+			return unknownCommand(app, args.First())
+		}
+		return cli.ShowAppHelp(c)
 	}
 	for _, cmd := range app.Commands {
 		cmd.Before = checkFlags
+		cmd.OnUsageError = flagUsageError
+		cmd.HideHelpCommand = true
 	}
 	return app
 }

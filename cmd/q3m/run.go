@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,33 +20,38 @@ import (
 	"github.com/q3m/q3m/tokenizer"
 )
 
-// `q3m run` chats with a model. Where the output goes:
+// `q3m run MODEL [PROMPT]` chats with a model. Where the output goes:
 //   - at a terminal (the REPL): answers stream to stdout, thinking dimmed
 //     before them, and a dim statistics line goes to stderr after each one;
-//   - with --prompt, or with messages piped to stdin one per line: stdout
-//     carries only the answers (one per message, each ending in a newline),
-//     thinking goes to stderr (dim when it is a terminal) unless
-//     --hide-thinking, and statistics too with --verbose. Thinking stays on
-//     by default, as in the REPL: it is the model's recommended mode.
+//   - with a prompt (arguments, -p or -f), or with a message piped to stdin
+//     (all of it one message, as `ollama run` reads it; --lines: one per
+//     line): stdout carries only the answer, ending in a newline, thinking
+//     goes to stderr (dim when it is a terminal) unless --hide-thinking,
+//     and statistics too with --verbose. Thinking stays on by default, as
+//     in the REPL: it is the model's recommended mode. --json prints each
+//     answer as one JSON object instead.
 
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "chat with a model (interactive at a terminal; --prompt or piped lines otherwise)",
-		ArgsUsage: " ",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
-			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "answer this one message and exit; stdout carries only the answer"},
+		Usage:     "chat with a model (interactive at a terminal; a prompt or piped stdin otherwise)",
+		ArgsUsage: "MODEL [PROMPT]",
+		Flags: append(append([]cli.Flag{
+			modelFlag(),
+			promptFlag("answer this one message and exit; stdout carries only the answer"),
+			fileFlag(),
 			&cli.StringFlag{Name: "system", Usage: "system prompt"},
 			&cli.BoolFlag{Name: "think", Value: true, Usage: "let the model think before answering; --think=false: answer directly"},
-			&cli.BoolFlag{Name: "no-think", Usage: "same as --think=false"},
-			&cli.BoolFlag{Name: "hide-thinking", Usage: "do not show the model's thinking"},
-			&cli.IntFlag{Name: "ctx", Usage: "context length in tokens", DefaultText: "the model's, at most 4096"},
-			&cli.IntFlag{Name: "threads", Usage: "worker threads", DefaultText: "all cores"},
-			&cli.IntFlag{Name: "max-tokens", Usage: "cap on the tokens of one answer, thinking included", DefaultText: "until the context is full"},
-			&cli.BoolFlag{Name: "verbose", Usage: "print statistics after each answer also with --prompt or piped input"},
+			boolFlag("no-think", "same as --think=false"),
+			boolFlag("hide-thinking", "do not show the model's thinking"),
+			ctxFlag(),
+			threadsFlag(),
+			maxTokensFlag(0),
+			boolFlag("lines", "piped stdin: one message per line (\\ at the end of a line or \"\"\" lines join lines; /commands work)"),
+			boolFlag("json", "print each answer as one JSON object: content, reasoning, stop and usage"),
+			boolFlag("verbose", "print statistics after each answer also with a prompt or piped input"),
 			&cli.StringFlag{Name: "history", Usage: "file of the REPL's line history (\"\": none)", DefaultText: "~/.q3m_history"},
-		}, append(samplingFlags(), memFlags()...)...),
+		}, samplingFlags()...), memFlags()...),
 		Action: runAction,
 	}
 }
@@ -56,10 +63,10 @@ func samplingFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "temp", Usage: "temperature, 0 for greedy", DefaultText: "0.6 thinking, 0.7 not"},
 		&cli.IntFlag{Name: "top-k", Usage: "keep the K likeliest tokens, 0 for all", DefaultText: "20"},
 		&cli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold, 1 for off", DefaultText: "0.95 thinking, 0.8 not"},
-		&cli.Float64Flag{Name: "min-p", Usage: "drop tokens less likely than this times the likeliest", DefaultText: "0"},
-		&cli.Float64Flag{Name: "presence-penalty", Usage: "subtract from the logits of tokens already present, up to 1.5 helps against repetition", DefaultText: "0"},
-		&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "divide the logits of repeated tokens", DefaultText: "1, off"},
-		&cli.Uint64Flag{Name: "seed", Usage: "sampling seed", DefaultText: "random"},
+		&cli.Float64Flag{Name: "min-p", Usage: "drop tokens less likely than this times the likeliest"},
+		&cli.Float64Flag{Name: "presence-penalty", Usage: "subtract from the logits of tokens already present, up to 1.5 helps against repetition"},
+		&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "divide the logits of repeated tokens (1: off)"},
+		seedFlag(),
 	}
 }
 
@@ -116,14 +123,22 @@ func chatOptions(c *cli.Context) (runtime.ChatOptions, error) {
 }
 
 func runAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return fmt.Errorf("run: unexpected argument %q (the message goes in --prompt)", c.Args().First())
+	model, args, err := modelArgs(c)
+	if err != nil {
+		return err
+	}
+	prompt, hasPrompt, err := promptText(c, args)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if hasPrompt && c.Bool("lines") {
+		return errors.New("run: --lines reads the messages from stdin; give no prompt with it")
 	}
 	o, err := chatOptions(c)
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(c)
+	m, err := loadModel(c, model)
 	if err != nil {
 		return err
 	}
@@ -131,12 +146,12 @@ func runAction(c *cli.Context) error {
 	if err := checkContextFlag(c, m); err != nil {
 		return err
 	}
-	return chatWith(c, m, o)
+	return chatWith(c, m, o, prompt, hasPrompt)
 }
 
-// chatWith runs the chat with m: one answer for --prompt, the REPL at a
-// terminal, piped messages otherwise.
-func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions) error {
+// chatWith runs the chat with m: one answer for a prompt, the REPL at a
+// terminal, the piped message (or messages, with --lines) otherwise.
+func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions, prompt string, hasPrompt bool) error {
 	if _, err := m.ChatTemplate(); errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
 		fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
 	}
@@ -147,12 +162,26 @@ func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions) error {
 	color := os.Getenv("NO_COLOR") == "" // https://no-color.org
 	errDim := color && isTerminal(os.Stderr)
 	p := &printer{out: os.Stdout, thinkOut: os.Stderr, dim: errDim, hide: c.Bool("hide-thinking")}
-	if c.IsSet("prompt") {
-		return answerPlain(c.Context, chat, p, c.String("prompt"), c.Bool("verbose"))
+	if isTerminal(os.Stdout) {
+		p.out = newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
 	}
-	if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
-		r := &repl{chat: chat, out: os.Stdout, errw: os.Stderr, dim: errDim,
-			p: &printer{out: os.Stdout, thinkOut: os.Stdout, dim: color, hide: c.Bool("hide-thinking")}}
+	a := &answerer{chat: chat, p: p, verbose: c.Bool("verbose"), json: c.Bool("json")}
+	stdinPiped := !isTerminal(os.Stdin) && c.String("file") != "-" && isPipeOrFile(os.Stdin)
+	switch {
+	case hasPrompt:
+		if stdinPiped && !c.Bool("lines") {
+			// As `ollama run`: a document on stdin, then the prompt.
+			doc, err := readMessage(os.Stdin, "stdin")
+			if err != nil {
+				return fmt.Errorf("run: %w", err)
+			}
+			if strings.TrimSpace(doc) != "" {
+				prompt = strings.TrimRight(doc, "\n") + "\n\n" + prompt
+			}
+		}
+		return a.answer(c.Context, prompt)
+	case isTerminal(os.Stdin) && isTerminal(os.Stdout) && !c.Bool("json"):
+		r := newREPL(chat, color, errDim, c.Bool("hide-thinking"))
 		hist := c.String("history")
 		if !c.IsSet("history") {
 			hist = defaultHistoryFile()
@@ -161,8 +190,24 @@ func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions) error {
 			return err
 		}
 		return r.loop(c.Context, hist)
+	case c.Bool("lines"):
+		return runPiped(c.Context, a, os.Stdin)
 	}
-	return runPiped(c.Context, chat, p, os.Stdin, c.Bool("verbose"))
+	msg, err := readMessage(os.Stdin, "stdin")
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if strings.TrimSpace(msg) == "" {
+		return errors.New("run: stdin is empty; give a prompt, pipe a message or run at a terminal")
+	}
+	return a.answer(c.Context, msg)
+}
+
+// isPipeOrFile reports whether f is a pipe or a regular file: input that
+// was meant for q3m, unlike /dev/null or a terminal.
+func isPipeOrFile(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && (st.Mode()&os.ModeNamedPipe != 0 || st.Mode().IsRegular())
 }
 
 // checkHistoryFile refuses a REPL history file that appending lines would
@@ -181,13 +226,14 @@ func checkHistoryFile(path string, model string) error {
 	return nil
 }
 
-// runPiped answers each message read from in: one per line, or several
-// lines joined with a trailing backslash or between """ lines. Lines
-// starting with / are REPL commands.
-func runPiped(ctx context.Context, chat *runtime.Chat, p *printer, in io.Reader, verbose bool) error {
+// runPiped answers each message read from in (--lines): one per line, or
+// several lines joined with a trailing backslash or between """ lines.
+// Lines starting with / are REPL commands.
+func runPiped(ctx context.Context, a *answerer, in io.Reader) error {
 	lines := newLineReader(ctx, in, maxLineBytes)
 	var j lineJoiner
-	r := &repl{chat: chat, out: p.thinkOut, errw: p.thinkOut, dim: p.dim, p: p}
+	p := a.p
+	r := &repl{chat: a.chat, out: p.thinkOut, errw: p.thinkOut, dim: p.dim, p: p}
 	for {
 		line, err := lines.next(ctx)
 		var tooLong *lineTooLongError
@@ -212,27 +258,90 @@ func runPiped(ctx context.Context, chat *runtime.Chat, p *printer, in io.Reader,
 			}
 			continue
 		}
-		if err := answerPlain(ctx, chat, p, msg, verbose); err != nil {
+		if err := a.answer(ctx, msg); err != nil {
 			return err
 		}
 	}
 	if msg := j.flush(); strings.TrimSpace(msg) != "" {
-		return answerPlain(ctx, chat, p, msg, verbose)
+		return a.answer(ctx, msg)
 	}
 	return nil
 }
 
-// answerPlain answers one message with the answer alone on p.out.
-func answerPlain(ctx context.Context, chat *runtime.Chat, p *printer, msg string, verbose bool) error {
+// answerer answers messages outside the REPL: the answer alone on stdout,
+// or one JSON object per answer.
+type answerer struct {
+	chat    *runtime.Chat
+	p       *printer
+	verbose bool
+	json    bool
+}
+
+// jsonAnswer is what --json prints for one answer.
+type jsonAnswer struct {
+	Content   string     `json:"content"`
+	Reasoning string     `json:"reasoning"`
+	Stop      string     `json:"stop"`
+	Usage     jsonUsage  `json:"usage"`
+	Timings   jsonTiming `json:"timings"`
+}
+
+// jsonUsage counts tokens with OpenAI's names.
+type jsonUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`     // evaluated for this answer
+	CachedTokens     int `json:"cached_tokens"`     // reused from the KV cache
+	CompletionTokens int `json:"completion_tokens"` // generated, thinking included
+	TotalTokens      int `json:"total_tokens"`      // all three
+}
+
+type jsonTiming struct {
+	PromptMS        float64 `json:"prompt_ms"`
+	PromptPerSecond float64 `json:"prompt_per_second"`
+	PredictedMS     float64 `json:"predicted_ms"`
+	PredictedPerSec float64 `json:"predicted_per_second"`
+}
+
+// answer answers msg.
+func (a *answerer) answer(ctx context.Context, msg string) error {
+	if a.json {
+		reply, err := a.chat.Send(ctx, msg, nil)
+		if err != nil {
+			return err
+		}
+		st := reply.Stats
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // the answer as written: <, > and & unescaped
+		err = enc.Encode(jsonAnswer{
+			Content: reply.Content, Reasoning: reply.Thinking, Stop: string(reply.Stop),
+			Usage: jsonUsage{PromptTokens: st.PromptTokens, CachedTokens: st.CachedTokens, CompletionTokens: st.GenTokens,
+				TotalTokens: st.PromptTokens + st.CachedTokens + st.GenTokens},
+			Timings: jsonTiming{PromptMS: ms(st.Prefill), PromptPerSecond: st.PrefillRate(), PredictedMS: ms(st.Decode), PredictedPerSec: st.DecodeRate()},
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stdout.Write(b.Bytes()); err != nil {
+			return err
+		}
+		if a.verbose {
+			fmt.Fprintln(a.p.thinkOut, faint(a.p.dim, statsLine(reply)))
+		}
+		return nil
+	}
+	p := a.p
 	p.start()
-	reply, err := chat.Send(ctx, msg, p.chunk)
+	reply, err := a.chat.Send(ctx, msg, p.chunk)
 	p.end()
 	fmt.Fprintln(p.out) // even for an empty answer: one line per answer
-	if verbose {
+	flush(p.out)
+	if a.verbose {
 		fmt.Fprintln(p.thinkOut, faint(p.dim, statsLine(reply)))
 	}
 	return err
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // printer writes an answer as it streams: thinking (dimmed, or hidden) to
 // thinkOut, then the answer to out. At a terminal, hidden thinking shows as
@@ -288,9 +397,11 @@ func (p *printer) chunk(ch runtime.Chunk) error {
 	return err
 }
 
-// end closes an answer cut short while thinking; it reports whether
-// anything is on the last line.
+// end closes an answer cut short while thinking and flushes what the
+// writers hold; it reports whether anything is on the last line.
 func (p *printer) end() bool {
+	defer flush(p.thinkOut)
+	defer flush(p.out)
 	switch p.state {
 	case printThinking:
 		if p.dim {

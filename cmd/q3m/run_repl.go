@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
-
-	"github.com/chzyer/readline"
 
 	"github.com/q3m/q3m/runtime"
 )
@@ -26,9 +25,23 @@ const replHelp = `Commands:
   /help           show this help (also /?)
   /exit           leave (also /bye, Ctrl-D)
 
-Write a message over several lines between """ and """, or end lines with \.
+Write a message over several lines between """ and """, or end lines with \; a pasted
+text is one message, whatever its lines.
 Ctrl-C stops an answer and keeps the conversation; at an empty prompt, press it twice to leave.
 `
+
+// newREPL returns the interactive chat on the terminal of stdin and
+// stdout, answers wrapped at its width.
+func newREPL(chat *runtime.Chat, color, errDim, hide bool) *repl {
+	out := crlfWriter{os.Stdout}
+	var errw io.Writer = os.Stderr
+	if isTerminal(os.Stderr) {
+		errw = crlfWriter{os.Stderr}
+	}
+	w := newWrapWriter(out, terminalWidth(os.Stdout))
+	return &repl{chat: chat, out: out, errw: errw, dim: errDim,
+		p: &printer{out: w, thinkOut: w, dim: color, hide: hide}}
+}
 
 // repl is the interactive chat.
 type repl struct {
@@ -37,38 +50,38 @@ type repl struct {
 	errw io.Writer // statistics and errors
 	dim  bool      // errw takes ANSI faint
 	p    *printer
+	keys *lineEditor // at a terminal: watches for Ctrl-C during answers
 }
 
 // loop reads messages with line editing until /exit, Ctrl-D or a second
-// Ctrl-C at an empty prompt.
+// Ctrl-C at an empty prompt. The terminal is in raw mode meanwhile: what
+// r writes to it must end lines with "\r\n" (newREPL's crlfWriters).
 func (r *repl) loop(ctx context.Context, historyFile string) error {
-	rl, err := readline.NewEx(&readline.Config{
-		Prompt:            promptMain,
-		HistoryFile:       historyFile,
-		HistorySearchFold: true,
-		InterruptPrompt:   "^C",
-		EOFPrompt:         "",
-	})
+	ed := newLineEditor(os.Stdin, os.Stdout, historyFile)
+	restore, err := ed.start()
 	if err != nil {
-		return fmt.Errorf("run: terminal: %w", err)
+		return fmt.Errorf("run: %w", err)
 	}
-	defer rl.Close()
-	// SIGTERM or SIGHUP: leave, even while waiting for a line.
-	stop := context.AfterFunc(ctx, func() { rl.Close() })
-	defer stop()
+	defer restore()
+	defer atExit(ctx, restore)()
+	r.keys = ed
+	// Ctrl-C is a key in raw mode; a SIGINT sent by another process
+	// between answers must not end the REPL (r.answer replaces this).
+	defer onInterrupt(ctx, func() {})()
 	fmt.Fprintln(r.errw, faint(r.dim, "Send a message (/? for help, Ctrl-D to leave)"))
 	var j lineJoiner
 	interrupts := 0
+	prompt := promptMain
 	for {
-		line, err := rl.Readline()
+		line, err := ed.readLine(ctx, prompt)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		switch {
-		case errors.Is(err, readline.ErrInterrupt):
+		case errors.Is(err, errInterrupt):
 			if j.pending() || line != "" {
 				j = lineJoiner{}
-				rl.SetPrompt(promptMain)
+				prompt = promptMain
 				interrupts = 0
 				continue
 			}
@@ -80,19 +93,19 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 		case errors.Is(err, io.EOF):
 			return nil
 		case err != nil:
-			return fmt.Errorf("run: terminal: %w", err)
+			return fmt.Errorf("run: %w", err)
 		}
 		interrupts = 0
 		msg, ok := j.add(line)
 		if !ok {
-			rl.SetPrompt(promptMore)
+			prompt = promptMore
 			continue
 		}
-		rl.SetPrompt(promptMain)
+		prompt = promptMain
 		if strings.TrimSpace(msg) == "" {
 			continue
 		}
-		if strings.HasPrefix(msg, "/") {
+		if strings.HasPrefix(msg, "/") && !strings.Contains(msg, "\n") {
 			if r.command(msg) {
 				return nil
 			}
@@ -108,6 +121,9 @@ func (r *repl) answer(parent context.Context, msg string) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	defer onInterrupt(parent, cancel)()
+	if r.keys != nil {
+		defer r.keys.watchInterrupt(ctx, cancel)()
+	}
 
 	r.p.start()
 	reply, err := r.chat.Send(ctx, msg, r.p.chunk)

@@ -130,9 +130,9 @@ func TestRunPromptPrintsOnlyTheAnswer(t *testing.T) {
 	}
 }
 
-func TestRunPipedAnswersEachMessage(t *testing.T) {
+func TestRunPipedLinesAnswersEachMessage(t *testing.T) {
 	path, _ := chatTestModel(t, 256)
-	cmd := q3mCommand("run", "-m", path, "--max-tokens", "4", "--threads", "1", "--hide-thinking", "--verbose")
+	cmd := q3mCommand("run", "-m", path, "--lines", "--max-tokens", "4", "--threads", "1", "--hide-thinking", "--verbose")
 	cmd.Stdin = strings.NewReader("hello\n/stats\n\"\"\"two\nlines\"\"\"\n")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

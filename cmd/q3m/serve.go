@@ -27,28 +27,28 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, ...)",
-		ArgsUsage: " ",
+		ArgsUsage: "[MODEL]",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
+			modelFlag(),
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port (0: any free port, printed at start)"},
 			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "requests generated at once, each in its own slot and KV cache"},
 			&cli.IntFlag{Name: "queue", Usage: "requests waiting for a slot before 503s", DefaultText: "4 × parallel"},
-			&cli.IntFlag{Name: "ctx", Usage: "context length of each slot in tokens", DefaultText: "the model's, at most 4096"},
-			&cli.IntFlag{Name: "threads", Usage: "worker threads", DefaultText: "all cores"},
+			ctxFlag(),
+			threadsFlag(),
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"Q3M_API_KEY"}, Usage: "require Authorization: Bearer KEY on every endpoint but /health"},
 			&cli.StringFlag{Name: "alias", Usage: "model id in /v1/models and responses", DefaultText: "the file name without .gguf"},
 			&cli.StringFlag{Name: "chat-template", Usage: "file of a chat template (Jinja) to use instead of the model's"},
-			&cli.IntFlag{Name: "max-tokens", Usage: "cap on the tokens of an answer whose request sets none", DefaultText: "until the context is full"},
+			&cli.IntFlag{Name: "max-tokens", Aliases: []string{"n"}, EnvVars: []string{"Q3M_MAX_TOKENS"}, Usage: "tokens to generate at most, thinking included, when a request sets none", DefaultText: "0, until the end of the answer or a full context"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "longest time one request may generate"},
 			&cli.StringFlag{Name: "max-body", Value: "8MiB", Usage: "largest request body accepted (413 beyond)"},
-			&cli.Float64Flag{Name: "temp", Usage: "default temperature, 0 for greedy", DefaultText: "0.6 thinking, 0.7 not"},
-			&cli.IntFlag{Name: "top-k", Usage: "default top-k, 0 for all", DefaultText: "20"},
-			&cli.Float64Flag{Name: "top-p", Usage: "default nucleus sampling threshold", DefaultText: "0.95 thinking, 0.8 not"},
-			&cli.Float64Flag{Name: "min-p", Usage: "default min-p", DefaultText: "0"},
-			&cli.Float64Flag{Name: "presence-penalty", Usage: "default presence penalty", DefaultText: "0"},
-			&cli.Float64Flag{Name: "frequency-penalty", Usage: "default frequency penalty", DefaultText: "0"},
-			&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "default repetition penalty (1: off)"},
+			&cli.Float64Flag{Name: "temp", Usage: "temperature when a request sets none, 0 for greedy", DefaultText: "0.6 thinking, 0.7 not"},
+			&cli.IntFlag{Name: "top-k", Usage: "top-k when a request sets none, 0 for all", DefaultText: "20"},
+			&cli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold when a request sets none", DefaultText: "0.95 thinking, 0.8 not"},
+			&cli.Float64Flag{Name: "min-p", Usage: "min-p when a request sets none", DefaultText: "0"},
+			&cli.Float64Flag{Name: "presence-penalty", Usage: "presence penalty when a request sets none", DefaultText: "0"},
+			&cli.Float64Flag{Name: "frequency-penalty", Usage: "frequency penalty when a request sets none", DefaultText: "0"},
+			&cli.Float64Flag{Name: "repeat-penalty", Value: 1, Usage: "repetition penalty when a request sets none, 1 for off"},
 		}, memFlags()...),
 		Action: serveAction,
 	}
@@ -115,14 +115,18 @@ func serveOptions(c *cli.Context) (server.EngineOptions, server.Options, error) 
 }
 
 func serveAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return fmt.Errorf("serve: unexpected argument %q", c.Args().First())
+	model, args, err := modelArgs(c)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", args[0])
 	}
 	eo, so, err := serveOptions(c)
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(c)
+	m, err := loadModel(c, model)
 	if err != nil {
 		return err
 	}

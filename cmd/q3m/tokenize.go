@@ -22,7 +22,7 @@ func tokenizeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "tokenize",
 		Usage:     "encode text, decode ids or render chats with a model file's tokenizer and chat template",
-		ArgsUsage: "[TEXT]",
+		ArgsUsage: "MODEL [TEXT]",
 		Description: `With TEXT, prints its ids, comma-separated (special-token text such as <|im_end|> is
 recognised). With --jsonl, reads JSON lines on stdin and writes one answer line each:
   {"text": S}                    → {"ids": [...]}   special-token text in S recognised
@@ -36,11 +36,15 @@ Messages hold role, content, reasoning_content and tool_calls (OpenAI's
 {"error": "..."} and the next lines go on; so does a line that is not UTF-8 or
 longer than 16 MiB.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "GGUF model file"},
-			&cli.BoolFlag{Name: "jsonl", Usage: "read JSON requests on stdin, one per line"},
+			modelFlag(),
+			boolFlag("jsonl", "read JSON requests on stdin, one per line"),
 		},
 		Action: func(c *cli.Context) error {
-			f, err := format.Open(c.String("model"))
+			model, args, err := modelArgs(c)
+			if err != nil {
+				return err
+			}
+			f, err := format.Open(model)
 			if err != nil {
 				return err
 			}
@@ -50,10 +54,10 @@ longer than 16 MiB.`,
 				return err
 			}
 			if !c.Bool("jsonl") {
-				if c.NArg() != 1 {
-					return errors.New("tokenize: give one TEXT argument, or --jsonl")
+				if len(args) != 1 {
+					return errors.New("tokenize: give one TEXT argument (quoted), or --jsonl")
 				}
-				fmt.Println(joinIDs(tok.EncodeSpecial(c.Args().First())))
+				fmt.Println(joinIDs(tok.EncodeSpecial(args[0])))
 				return nil
 			}
 			tmpl, err := runtime.NewChatTemplate(f)
