@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // The AVX2 kernel needs FMA for the accumulations and F16C (VCVTPH2PS) for
@@ -13,19 +15,13 @@ import (
 var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 
 // AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
-var AVX2 = &Kernel{
-	Name:          "avx2",
-	DotQ8_0:       dotQ8_0AVX2,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0AVX2,
-	DotQ8_0x4:     dotQ8_0x4AVX2,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4AVX2,
-	DotQ8_0x2:     dotQ8_0x2AVX2,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2AVX2,
-	DotF32:        dotF32AVX2,
-	DotF16F32:     dotF16F32AVX2,
-	DotBF16F32:    dotBF16F32AVX2,
-	Dot:           dotAVX2,
-}
+var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
+	quant.F32:  {Float: dotF32AVX2},
+	quant.F16:  {Float: dotF16F32AVX2},
+	quant.BF16: {Float: dotBF16F32AVX2},
+	quant.Q8_0: {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
+	quant.Q4_0: {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+})
 
 func archKernels() []*Kernel {
 	if useAVX2 {

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // NEON (ASIMD) is part of every arm64 CPU Go runs on; SDOT is an optional
@@ -13,35 +15,23 @@ import (
 var useDotProd = cpuid.CPU.Supports(cpuid.ASIMDDP)
 
 // NEON is the arm64 kernel.
-var NEON = &Kernel{
-	Name:          "neon",
-	DotQ8_0:       dotQ8_0NEON,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0NEON,
-	DotQ8_0x4:     dotQ8_0x4NEON,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4NEON,
-	DotQ8_0x2:     dotQ8_0x2NEON,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2NEON,
-	DotF32:        dotF32NEON,
-	DotF16F32:     dotF16F32NEON,
-	DotBF16F32:    dotBF16F32NEON,
-	Dot:           dotNEON,
-}
+var NEON = newKernel("neon", dotNEON, map[quant.Type]Dots{
+	quant.F32:  {Float: dotF32NEON},
+	quant.F16:  {Float: dotF16F32NEON},
+	quant.BF16: {Float: dotBF16F32NEON},
+	quant.Q8_0: {X1: dotQ8_0NEON, X2: dotQ8_0x2NEON, X4: dotQ8_0x4NEON},
+	quant.Q4_0: {X1: dotQ4_0Q8_0NEON, X2: dotQ4_0Q8_0x2NEON, X4: dotQ4_0Q8_0x4NEON},
+})
 
 // NEONDotProd is the arm64 kernel for CPUs with SDOT; it differs from NEON
 // only in the quantized products.
-var NEONDotProd = &Kernel{
-	Name:          "neon-dotprod",
-	DotQ8_0:       dotQ8_0DotProd,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0DotProd,
-	DotQ8_0x4:     dotQ8_0x4DotProd,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4DotProd,
-	DotQ8_0x2:     dotQ8_0x2DotProd,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2DotProd,
-	DotF32:        dotF32NEON,
-	DotF16F32:     dotF16F32NEON,
-	DotBF16F32:    dotBF16F32NEON,
-	Dot:           dotNEON,
-}
+var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
+	quant.F32:  {Float: dotF32NEON},
+	quant.F16:  {Float: dotF16F32NEON},
+	quant.BF16: {Float: dotBF16F32NEON},
+	quant.Q8_0: {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
+	quant.Q4_0: {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+})
 
 func archKernels() []*Kernel {
 	if useDotProd {
