@@ -53,3 +53,85 @@ func roundHalfEven(v float32) int8 {
 	}
 	return 0
 }
+
+// Block geometry of the activation types Q8_1 and Q8_K.
+const (
+	Q8_1Bytes = 36  // fp16 scale d, fp16 d·Σq, 32 int8
+	QKK       = 256 // values per K-quant super-block
+	Q8_KBytes = 292 // float32 scale, 256 int8, 16 int16 sums of 16
+)
+
+// QuantizeQ8_1 encodes the activation row x (a multiple of 32 values) as
+// Q8_1 blocks, as llama.cpp's AVX2 quantize_row_q8_1 does: the values and
+// scale of QuantizeQ8_0, and s = fp16(d·Σq) with d = amax/127 before its
+// rounding to fp16.
+func QuantizeQ8_1(dst []byte, x []float32) {
+	for b := 0; b < len(x)/QK; b++ {
+		v := (*[QK]float32)(x[b*QK:])
+		out := (*[Q8_1Bytes]byte)(dst[b*Q8_1Bytes:])
+		var amax float32
+		for _, f := range v {
+			amax = max(amax, math.Float32frombits(math.Float32bits(f)&^(1<<31)))
+		}
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		d := amax / 127
+		var sum int32
+		for j, f := range v {
+			q := roundHalfEven(f * id)
+			out[4+j] = byte(q)
+			sum += int32(q)
+		}
+		binary.LittleEndian.PutUint16(out[0:], quant.ToF16(d))
+		binary.LittleEndian.PutUint16(out[2:], quant.ToF16(float32(d*float32(sum))))
+	}
+}
+
+// QuantizeQ8_K encodes the activation row x (a multiple of 256 values) as
+// Q8_K blocks, as llama.cpp's quantize_row_q8_K_ref (which its x86 build
+// uses): with max the value of largest magnitude (the first one),
+// iscale = -127/max, q = round(iscale·x) ties to even, d = 1/iscale as
+// float32, and bsums the sums of each 16 values. An all-zero block gets
+// d = 0 and zero sums (llama.cpp leaves its sums unwritten). NaN values
+// encode as 0.
+func QuantizeQ8_K(dst []byte, x []float32) {
+	for b := 0; b < len(x)/QKK; b++ {
+		v := (*[QKK]float32)(x[b*QKK:])
+		out := (*[Q8_KBytes]byte)(dst[b*Q8_KBytes:])
+		var amax, mx float32
+		for _, f := range v {
+			if a := math.Float32frombits(math.Float32bits(f) &^ (1 << 31)); a > amax {
+				amax, mx = a, f
+			}
+		}
+		if amax == 0 {
+			clear(out[:])
+			continue
+		}
+		iscale := -127 / mx
+		for j := 0; j < QKK/16; j++ {
+			var sum int16
+			for i := 16 * j; i < 16*j+16; i++ {
+				q := nearestInt(iscale * v[i])
+				out[4+i] = byte(q)
+				sum += int16(q)
+			}
+			binary.LittleEndian.PutUint16(out[4+QKK+2*j:], uint16(sum))
+		}
+		binary.LittleEndian.PutUint32(out[0:], math.Float32bits(1/iscale))
+	}
+}
+
+// nearestInt is ggml's nearest_int for |v| ≤ 127.5 (round to nearest, ties
+// to even, through the float32 addition of 1.5·2²³), clamped to
+// [-127, 127] with NaN sent to 0; a block's own scale keeps every finite
+// value within ±127 so the clamp changes nothing ggml computes.
+func nearestInt(v float32) int8 {
+	if v != v {
+		return 0
+	}
+	i := int32(math.Float32bits(v+12582912)&0x7fffff) - 0x400000
+	return int8(min(127, max(-127, i)))
+}

@@ -49,6 +49,18 @@ var table = map[quant.Type]Traits{
 	quant.BF16: {quant.BF16, quant.F32, nil},
 	quant.Q8_0: {quant.Q8_0, quant.Q8_0, QuantizeQ8_0},
 	quant.Q4_0: {quant.Q4_0, quant.Q8_0, QuantizeQ8_0},
+
+	quant.Q4_1:   {quant.Q4_1, quant.Q8_1, QuantizeQ8_1},
+	quant.Q5_0:   {quant.Q5_0, quant.Q8_0, QuantizeQ8_0},
+	quant.Q5_1:   {quant.Q5_1, quant.Q8_1, QuantizeQ8_1},
+	quant.IQ4_NL: {quant.IQ4_NL, quant.Q8_0, QuantizeQ8_0},
+
+	quant.Q2_K:   {quant.Q2_K, quant.Q8_K, QuantizeQ8_K},
+	quant.Q3_K:   {quant.Q3_K, quant.Q8_K, QuantizeQ8_K},
+	quant.Q4_K:   {quant.Q4_K, quant.Q8_K, QuantizeQ8_K},
+	quant.Q5_K:   {quant.Q5_K, quant.Q8_K, QuantizeQ8_K},
+	quant.Q6_K:   {quant.Q6_K, quant.Q8_K, QuantizeQ8_K},
+	quant.IQ4_XS: {quant.IQ4_XS, quant.Q8_K, QuantizeQ8_K},
 }
 
 // genericDots are the portable Go dot products, the oracle for every
@@ -59,6 +71,18 @@ var genericDots = map[quant.Type]Dots{
 	quant.BF16: {Float: DotBF16F32},
 	quant.Q8_0: {X1: DotQ8_0, X2: DotQ8_0x2, X4: DotQ8_0x4},
 	quant.Q4_0: {X1: DotQ4_0Q8_0, X2: DotQ4_0Q8_0x2, X4: DotQ4_0Q8_0x4},
+
+	quant.Q4_1:   {X1: DotQ4_1Q8_1},
+	quant.Q5_0:   {X1: DotQ5_0Q8_0},
+	quant.Q5_1:   {X1: DotQ5_1Q8_1},
+	quant.IQ4_NL: {X1: DotIQ4_NLQ8_0},
+
+	quant.Q2_K:   {X1: DotQ2_KQ8_K},
+	quant.Q3_K:   {X1: DotQ3_KQ8_K},
+	quant.Q4_K:   {X1: DotQ4_KQ8_K},
+	quant.Q5_K:   {X1: DotQ5_KQ8_K},
+	quant.Q6_K:   {X1: DotQ6_KQ8_K},
+	quant.IQ4_XS: {X1: DotIQ4_XSQ8_K},
 }
 
 // TypeTraits returns the traits of weight type t, and false if products
