@@ -134,12 +134,16 @@ func BenchmarkMatVecTypes(b *testing.B) {
 	y := make([]float32, rows)
 	for _, typ := range []quant.Type{quant.Q4_K, quant.Q6_K, quant.Q5_K, quant.Q3_K, quant.Q2_K, quant.IQ4_XS, quant.Q4_1, quant.Q5_0} {
 		m := rawMatrix(r, typ, rows, cols)
-		b.Run(fmt.Sprint(typ), func(b *testing.B) {
-			e := NewExec(nil)
-			b.SetBytes(int64(len(m.Data)))
-			for b.Loop() {
-				e.MatVec(y, m, x)
-			}
-		})
+		for _, name := range asm.Kernels() {
+			b.Run(fmt.Sprintf("%s/%s", typ, name), func(b *testing.B) {
+				restore, _ := asm.Use(name)
+				defer restore()
+				e := NewExec(nil)
+				b.SetBytes(int64(len(m.Data)))
+				for b.Loop() {
+					e.MatVec(y, m, x)
+				}
+			})
+		}
 	}
 }

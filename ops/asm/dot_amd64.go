@@ -21,6 +21,8 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.BF16: {Float: dotBF16F32AVX2},
 	quant.Q8_0: {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
 	quant.Q4_0: {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+	quant.Q4_K: {X1: dotQ4_KAVX2},
+	quant.Q6_K: {X1: dotQ6_KAVX2},
 })
 
 func archKernels() []*Kernel {
@@ -158,4 +160,36 @@ func dotBF16F32AVX2(w []byte, x []float32) float32 {
 		s = bf16AVX2(&w[0], &x[0], n)
 	}
 	return s + DotBF16F32(w[2*n:], x[n:])
+}
+
+// q4_KAVX2 sets acc[0:8] to the float32 lanes of ggml's AVX2 Q4_K loop
+// (d·scaled sums) and acc[8:12] to those of its minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q4_KAVX2(w, x *byte, nblocks int, acc *[12]float32)
+
+// q6_KAVX2 sets acc to the float32 lanes of ggml's AVX2 Q6_K loop, for
+// nblocks ≥ 1.
+//
+//go:noescape
+func q6_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ4_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [12]float32
+	q4_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
+}
+
+func dotQ6_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q6_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
 }
