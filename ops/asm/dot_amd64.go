@@ -22,6 +22,7 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.Q8_0: {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
 	quant.Q4_0: {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
 	quant.Q4_K: {X1: dotQ4_KAVX2},
+	quant.Q5_K: {X1: dotQ5_KAVX2},
 	quant.Q6_K: {X1: dotQ6_KAVX2},
 })
 
@@ -192,4 +193,20 @@ func dotQ6_KAVX2(w, x []byte, nblocks int) float32 {
 	var acc [8]float32
 	q6_KAVX2(&w[0], &x[0], nblocks, &acc)
 	return hsum8(&acc)
+}
+
+// q5_KAVX2 sets acc[0:8] to the float32 lanes of ggml's AVX2 Q5_K loop and
+// acc[8] to its sum of the minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q5_KAVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+func dotQ5_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
 }

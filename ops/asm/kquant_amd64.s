@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// Q4_K and Q6_K dot products with Q8_K activations, with AVX2, FMA and
-// F16C: llama.cpp's AVX2 loops (ggml_vec_dot_q4_K_q8_K, _q6_K_q8_K), whose
+// Q4_K, Q5_K and Q6_K dot products with Q8_K activations, with AVX2, FMA and
+// F16C: llama.cpp's AVX2 loops (ggml_vec_dot_q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K), whose
 // lane order the generic twins follow, so the results are equal bit for
 // bit. Go has no vector integer intrinsics, hence assembly. Per
 // super-block the weights (unsigned: nibbles, or 6-bit values) multiply the
@@ -49,6 +49,57 @@
 	VPADDD     Y0, Y10, Y10;        \
 	VPADDD     Y1, Y10, Y10
 
+// KSCALES loads the 6-bit scales and minimums of the Q4_K or Q5_K block at
+// SI into Y4 as int16, rearranged as ggml's utmp: 0…7 the scales, 8…15
+// the minimums; AX, BX, DX, R8, R9 and R10 are clobbered.
+#define KSCALES \
+	MOVL      4(SI), AX;          \
+	MOVL      8(SI), BX;          \
+	MOVL      12(SI), DX;         \
+	MOVL      DX, R8;             \
+	SHRL      $4, R8;             \
+	ANDL      $0x0f0f0f0f, R8;    \
+	MOVL      BX, R9;             \
+	SHRL      $6, R9;             \
+	ANDL      $0x03030303, R9;    \
+	SHLL      $4, R9;             \
+	ORL       R9, R8;             \
+	MOVL      BX, R10;            \
+	ANDL      $0x3f3f3f3f, R10;   \
+	ANDL      $0x0f0f0f0f, DX;    \
+	MOVL      AX, R9;             \
+	SHRL      $6, R9;             \
+	ANDL      $0x03030303, R9;    \
+	SHLL      $4, R9;             \
+	ORL       R9, DX;             \
+	ANDL      $0x3f3f3f3f, AX;    \
+	VMOVD     AX, X4;             \
+	VPINSRD   $1, DX, X4, X4;     \
+	VPINSRD   $2, R10, X4, X4;    \
+	VPINSRD   $3, R8, X4, X4;     \
+	VPMOVZXBW X4, Y4
+
+// KMINS sets X5 to the four int32 lanes of the minimums (Y4's upper half)
+// times the bsums of the Q8_K block at DI summed in pairs (VPHADDW), as
+// ggml's AVX2 Q4_K and Q5_K loops do; X1 is clobbered.
+#define KMINS \
+	VMOVDQU      260(DI), Y5; \
+	VEXTRACTI128 $1, Y5, X1;  \
+	VPHADDW      X1, X5, X5;  \
+	VEXTRACTI128 $1, Y4, X1;  \
+	VPMADDWD     X1, X5, X5
+
+// KD sets Y6 to y.d·x.d and X3 to y.d·x.dmin (broadcast) for the Q4_K or
+// Q5_K block at SI and the Q8_K block at DI; X0, X1 and X2 are clobbered.
+#define KD \
+	VCVTPH2PS    (SI), X1;   \
+	VMOVSS       (DI), X0;   \
+	VMULSS       X1, X0, X2; \
+	VBROADCASTSS X2, Y6;     \
+	VMOVSHDUP    X1, X3;     \
+	VMULSS       X3, X0, X3; \
+	VBROADCASTSS X3, X3
+
 // func q4_KAVX2(w, x *byte, nblocks int, acc *[12]float32)
 TEXT ·q4_KAVX2(SB), NOSPLIT, $0-32
 	MOVQ   w+0(FP), SI
@@ -62,49 +113,9 @@ TEXT ·q4_KAVX2(SB), NOSPLIT, $0-32
 q4kloop:
 	// d = y.d·x.d and dmin = y.d·x.dmin; the minimums are subtracted
 	// with VFNMADD231PS, which rounds -(a·b)+c as fma(-a, b, c) does.
-	VCVTPH2PS    (SI), X1
-	VMOVSS       (DI), X0
-	VMULSS       X1, X0, X2
-	VBROADCASTSS X2, Y6
-	VMOVSHDUP    X1, X3
-	VMULSS       X3, X0, X3
-	VBROADCASTSS X3, X3
-
-	// The 6-bit scales and minimums, rearranged as ggml's utmp: bytes
-	// 0…7 the scales, 8…15 the minimums.
-	MOVL 4(SI), AX
-	MOVL 8(SI), BX
-	MOVL 12(SI), DX
-	MOVL DX, R8
-	SHRL $4, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL BX, R9
-	SHRL $6, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL  R9, R8
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R10
-	ANDL $0x0f0f0f0f, DX
-	MOVL AX, R9
-	SHRL $6, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL  R9, DX
-	ANDL $0x3f3f3f3f, AX
-	VMOVD     AX, X4
-	VPINSRD   $1, DX, X4, X4
-	VPINSRD   $2, R10, X4, X4
-	VPINSRD   $3, R8, X4, X4
-	VPMOVZXBW X4, Y4
-
-	// Minimums: bsums summed in pairs (VPHADDW), times the eight
-	// minimums in pairs (VPMADDWD): four int32 lanes.
-	VMOVDQU      260(DI), Y5
-	VEXTRACTI128 $1, Y5, X1
-	VPHADDW      X1, X5, X5
-	VEXTRACTI128 $1, Y4, X1
-	VPMADDWD     X1, X5, X5
+	KD
+	KSCALES
+	KMINS
 	VCVTDQ2PS    X5, X5
 	VFNMADD231PS X5, X3, X12
 
@@ -125,6 +136,78 @@ q4kloop:
 
 	VMOVUPS Y11, (R11)
 	VMOVUPS X12, 32(R11)
+	VZEROUPPER
+	RET
+
+// Q5KSTEP is Q4KSTEP for Q5_K: nibbles at (48+o)(SI), and bits c0 and c1
+// of the bytes of Y4 (the 32 bytes of fifth bits) add 16. Y9 holds 0x01
+// in every byte.
+#define Q5KSTEP(o, c0, c1) \
+	VMOVDQU    (48+o)(SI), Y0;      \
+	VPSRLW     $4, Y0, Y1;          \
+	VPAND      Y8, Y0, Y0;          \
+	VPAND      Y8, Y1, Y1;          \
+	VPSRLW     $c0, Y4, Y2;         \
+	VPAND      Y9, Y2, Y2;          \
+	VPSLLW     $4, Y2, Y2;          \
+	VPOR       Y2, Y0, Y0;          \
+	VPSRLW     $c1, Y4, Y2;         \
+	VPAND      Y9, Y2, Y2;          \
+	VPSLLW     $4, Y2, Y2;          \
+	VPOR       Y2, Y1, Y1;          \
+	VPMADDUBSW (4+2*o)(DI), Y0, Y0; \
+	VPMADDUBSW (36+2*o)(DI), Y1, Y1; \
+	VPSHUFB    Y13, Y7, Y2;         \
+	VPADDB     Y14, Y13, Y13;       \
+	VPSHUFB    Y13, Y7, Y3;         \
+	VPADDB     Y14, Y13, Y13;       \
+	VPMADDWD   Y2, Y0, Y0;          \
+	VPMADDWD   Y3, Y1, Y1;          \
+	VPADDD     Y0, Y10, Y10;        \
+	VPADDD     Y1, Y10, Y10
+
+// func q5_KAVX2(w, x *byte, nblocks int, acc *[9]float32)
+TEXT ·q5_KAVX2(SB), NOSPLIT, $0-32
+	MOVQ         w+0(FP), SI
+	MOVQ         x+8(FP), DI
+	MOVQ         nblocks+16(FP), CX
+	MOVQ         acc+24(FP), R11
+	KCONSTS
+	MOVL         $0x01010101, AX
+	VMOVD        AX, X9
+	VPBROADCASTD X9, Y9
+	VXORPS       Y11, Y11, Y11 // the eight lanes of d·sums
+	VXORPS       X12, X12, X12 // summs: dmin·(mins·bsums), one float32
+
+q5kloop:
+	KD
+	KSCALES
+	// ggml adds the four minimum lanes as integers (VPHADDD twice) and
+	// accumulates dmin times their sum in one float32.
+	KMINS
+	VPHADDD      X5, X5, X5
+	VPHADDD      X5, X5, X5
+	VCVTDQ2PS    X5, X5
+	VFNMADD231SS X5, X3, X12
+
+	VPERMQ  $0x44, Y4, Y7
+	VMOVDQU 16(SI), Y4
+	VMOVDQA Y15, Y13
+	VPXOR   Y10, Y10, Y10
+	Q5KSTEP(0, 0, 1)
+	Q5KSTEP(32, 2, 3)
+	Q5KSTEP(64, 4, 5)
+	Q5KSTEP(96, 6, 7)
+	VCVTDQ2PS   Y10, Y10
+	VFMADD231PS Y10, Y6, Y11
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q5kloop
+
+	VMOVUPS Y11, (R11)
+	VMOVSS  X12, 32(R11)
 	VZEROUPPER
 	RET
 
