@@ -16,14 +16,17 @@ var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 
 // AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
 var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
-	quant.F32:  {Float: dotF32AVX2},
-	quant.F16:  {Float: dotF16F32AVX2},
-	quant.BF16: {Float: dotBF16F32AVX2},
-	quant.Q8_0: {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
-	quant.Q4_0: {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
-	quant.Q4_K: {X1: dotQ4_KAVX2},
-	quant.Q5_K: {X1: dotQ5_KAVX2},
-	quant.Q6_K: {X1: dotQ6_KAVX2},
+	quant.F32:    {Float: dotF32AVX2},
+	quant.F16:    {Float: dotF16F32AVX2},
+	quant.BF16:   {Float: dotBF16F32AVX2},
+	quant.Q8_0:   {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
+	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+	quant.Q2_K:   {X1: dotQ2_KAVX2},
+	quant.Q3_K:   {X1: dotQ3_KAVX2},
+	quant.Q4_K:   {X1: dotQ4_KAVX2},
+	quant.Q5_K:   {X1: dotQ5_KAVX2},
+	quant.Q6_K:   {X1: dotQ6_KAVX2},
+	quant.IQ4_XS: {X1: dotIQ4_XSAVX2},
 })
 
 func archKernels() []*Kernel {
@@ -209,4 +212,34 @@ func dotQ5_KAVX2(w, x []byte, nblocks int) float32 {
 	var acc [9]float32
 	q5_KAVX2(&w[0], &x[0], nblocks, &acc)
 	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+// q2_KAVX2, q3_KAVX2 and iq4_XSAVX2 set acc to the float32 lanes of
+// ggml's AVX2 loops for their types, for nblocks ≥ 1.
+
+//go:noescape
+func q2_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func q3_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_XSAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+// superBlocks runs f, one of the routines above, over nblocks super-blocks
+// of wsize bytes and reduces its lanes as ggml's hsum_float_8.
+func superBlocks(f func(w, x *byte, n int, acc *[8]float32), w, x []byte, nblocks, wsize int) float32 {
+	w, x = w[:nblocks*wsize], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	f(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotQ2_KAVX2(w, x []byte, n int) float32 { return superBlocks(q2_KAVX2, w, x, n, Q2_KBytes) }
+func dotQ3_KAVX2(w, x []byte, n int) float32 { return superBlocks(q3_KAVX2, w, x, n, Q3_KBytes) }
+func dotIQ4_XSAVX2(w, x []byte, n int) float32 {
+	return superBlocks(iq4_XSAVX2, w, x, n, IQ4_XSBytes)
 }

@@ -219,8 +219,10 @@ func benchTypeName(t quant.Type) string { return fmt.Sprintf("%s", t) }
 
 // Kernels with their own K-quant loops equal the generic twin bit for bit
 // on raw blocks too: every weight byte pattern, activations of any int8
-// (-128 included: the weights are the unsigned operand of VPMADDUBSW, so
-// the products stay exact) and bsums of any int16.
+// and bsums of any int16. -128 is included where the weights are the
+// unsigned operand of VPMADDUBSW (the products stay exact); IQ4_XS weights
+// are signed, their signs move onto the activations (VPSIGNB, as ggml
+// does), and there the kernels rely on the quantizers' [-127, 127].
 func TestKernelsEqualGenericOnRawSuperBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	fills := []func(b []byte){
@@ -256,6 +258,13 @@ func TestKernelsEqualGenericOnRawSuperBlocks(t *testing.T) {
 						}
 						x := make([]byte, n*Q8_KBytes)
 						xf(x)
+						if typ == quant.IQ4_XS {
+							for i, v := range x {
+								if v == 0x80 && i%Q8_KBytes >= 4 && i%Q8_KBytes < 4+QKK {
+									x[i] = 0x81
+								}
+							}
+						}
 						for b := range n {
 							binary.LittleEndian.PutUint32(x[b*Q8_KBytes:], math.Float32bits(float32(r.NormFloat64()*0.01)))
 						}
