@@ -21,6 +21,10 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.BF16:   {Float: dotBF16F32AVX2},
 	quant.Q8_0:   {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
 	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+	quant.Q4_1:   {X1: dotQ4_1Q8_1AVX2},
+	quant.Q5_0:   {X1: dotQ5_0Q8_0AVX2},
+	quant.Q5_1:   {X1: dotQ5_1Q8_1AVX2},
+	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0AVX2},
 	quant.Q2_K:   {X1: dotQ2_KAVX2},
 	quant.Q3_K:   {X1: dotQ3_KAVX2},
 	quant.Q4_K:   {X1: dotQ4_KAVX2},
@@ -242,4 +246,66 @@ func dotQ2_KAVX2(w, x []byte, n int) float32 { return superBlocks(q2_KAVX2, w, x
 func dotQ3_KAVX2(w, x []byte, n int) float32 { return superBlocks(q3_KAVX2, w, x, n, Q3_KBytes) }
 func dotIQ4_XSAVX2(w, x []byte, n int) float32 {
 	return superBlocks(iq4_XSAVX2, w, x, n, IQ4_XSBytes)
+}
+
+// q4_1AVX2 and q5_1AVX2 set acc[0:8] to the float32 lanes of ggml's AVX2
+// loops and acc[8] to their Σ m·s; q5_0AVX2 sets acc to its lanes;
+// iq4_NLAVX2 sets acc[0:8] and acc[8:16] to the lanes of the even and odd
+// blocks of npairs pairs. All need at least one block (pair).
+
+//go:noescape
+func q4_1AVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_1AVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_0AVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_NLAVX2(w, x *byte, npairs int, acc *[16]float32)
+
+func withMins(f func(w, x *byte, n int, acc *[9]float32), w, x []byte, nblocks, wsize int) float32 {
+	w, x = w[:nblocks*wsize], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	f(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ4_1Q8_1AVX2(w, x []byte, n int) float32 { return withMins(q4_1AVX2, w, x, n, Q4_1Bytes) }
+func dotQ5_1Q8_1AVX2(w, x []byte, n int) float32 { return withMins(q5_1AVX2, w, x, n, Q5_1Bytes) }
+
+func dotQ5_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q5_0AVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// dotIQ4_NLQ8_0AVX2 runs the assembly over whole pairs of blocks and adds
+// a last odd block as ggml does, with the generic code's one fused
+// multiply-add.
+func dotIQ4_NLQ8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_NLBytes], x[:nblocks*Q8_0Bytes]
+	var sum float32
+	if p := nblocks / 2; p > 0 {
+		var acc [16]float32
+		iq4_NLAVX2(&w[0], &x[0], p, &acc)
+		var both [8]float32
+		for l := range both {
+			both[l] = acc[l] + acc[8+l]
+		}
+		sum = hsum8(&both)
+	}
+	if nblocks%2 == 1 {
+		b := nblocks - 1
+		sum = iq4NLTail(w[b*IQ4_NLBytes:], x[b*Q8_0Bytes:], sum)
+	}
+	return sum
 }

@@ -139,9 +139,17 @@ func DotIQ4_NLQ8_0(w, x []byte, nblocks int) float32 {
 	}
 	sum := hsum8(&both)
 	if b < nblocks {
-		d, s := block(b)
-		isum := s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]
-		sum = fma32(d, float32(isum), sum)
+		sum = iq4NLTail(w[b*IQ4_NLBytes:], x[b*Q8_0Bytes:], sum)
 	}
 	return sum
+}
+
+// iq4NLTail adds the last block of an odd count to sum as ggml's AVX2 code
+// does: its integer sum times the scales, with one fused multiply-add.
+func iq4NLTail(w, x []byte, sum float32) float32 {
+	var isum int32
+	for j, v := range w[2:IQ4_NLBytes] {
+		isum += int32(kvaluesIQ4NL[v&0x0f])*int32(int8(x[2+j])) + int32(kvaluesIQ4NL[v>>4])*int32(int8(x[18+j]))
+	}
+	return fma32(float32(f16(x)*f16(w)), float32(isum), sum)
 }

@@ -217,13 +217,15 @@ func FuzzQuantizedDots(f *testing.F) {
 
 func benchTypeName(t quant.Type) string { return fmt.Sprintf("%s", t) }
 
-// Kernels with their own K-quant loops equal the generic twin bit for bit
-// on raw blocks too: every weight byte pattern, activations of any int8
-// and bsums of any int16. -128 is included where the weights are the
-// unsigned operand of VPMADDUBSW (the products stay exact); IQ4_XS weights
-// are signed, their signs move onto the activations (VPSIGNB, as ggml
-// does), and there the kernels rely on the quantizers' [-127, 127].
-func TestKernelsEqualGenericOnRawSuperBlocks(t *testing.T) {
+// Kernels with their own loops for a type equal the generic twin bit for
+// bit on raw blocks too: every weight byte pattern, activations of any
+// int8 and Q8_K bsums of any int16. -128 is included where the weights are
+// the unsigned operand of VPMADDUBSW (the products stay exact); Q5_0,
+// IQ4_NL and IQ4_XS weights are signed, their signs move onto the
+// activations (VPSIGNB, as ggml does), and there the kernels rely on the
+// quantizers' [-127, 127]. (Q8_0 and Q4_0 are held to a tolerance in
+// kernels_test.go.)
+func TestKernelsEqualGenericOnRawBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	fills := []func(b []byte){
 		func(b []byte) {
@@ -236,10 +238,13 @@ func TestKernelsEqualGenericOnRawSuperBlocks(t *testing.T) {
 		func(b []byte) { fillByte(b, 0x80) },
 		func(b []byte) { fillByte(b, 0x7f) },
 	}
+	signed := map[quant.Type]bool{quant.Q5_0: true, quant.IQ4_NL: true, quant.IQ4_XS: true}
 	for _, typ := range quantizedTypes() {
-		if typ.BlockSize() != QKK {
+		if typ == quant.Q8_0 || typ == quant.Q4_0 {
 			continue
 		}
+		tr, _ := TypeTraits(typ)
+		ab := tr.Activation.BlockBytes()
 		g, _ := Generic.Dots(typ)
 		for _, k := range allKernels() {
 			if !k.Implements(typ) {
@@ -251,22 +256,30 @@ func TestKernelsEqualGenericOnRawSuperBlocks(t *testing.T) {
 					for xi, xf := range fills {
 						w := make([]byte, n*typ.BlockBytes())
 						wf(w)
+						x := make([]byte, n*ab)
+						xf(x)
 						for b := range n {
 							for _, o := range scaleOffsets[typ] {
 								binary.LittleEndian.PutUint16(w[b*typ.BlockBytes()+o:], uint16(float16.Fromfloat32(float32(r.NormFloat64()*0.1))))
 							}
-						}
-						x := make([]byte, n*Q8_KBytes)
-						xf(x)
-						if typ == quant.IQ4_XS {
-							for i, v := range x {
-								if v == 0x80 && i%Q8_KBytes >= 4 && i%Q8_KBytes < 4+QKK {
-									x[i] = 0x81
+							xb := x[b*ab : (b+1)*ab]
+							vals := xb[2:]
+							switch tr.Activation {
+							case quant.Q8_K:
+								binary.LittleEndian.PutUint32(xb, math.Float32bits(float32(r.NormFloat64()*0.01)))
+								vals = xb[4 : 4+QKK]
+							case quant.Q8_1:
+								binary.LittleEndian.PutUint16(xb[2:], uint16(float16.Fromfloat32(float32(r.NormFloat64()))))
+								vals = xb[4:]
+								fallthrough
+							default:
+								binary.LittleEndian.PutUint16(xb, uint16(float16.Fromfloat32(float32(r.NormFloat64()*0.01))))
+							}
+							for i, v := range vals {
+								if signed[typ] && v == 0x80 {
+									vals[i] = 0x81
 								}
 							}
-						}
-						for b := range n {
-							binary.LittleEndian.PutUint32(x[b*Q8_KBytes:], math.Float32bits(float32(r.NormFloat64()*0.01)))
 						}
 						got, want := d.X1(w, x, n), g.X1(w, x, n)
 						if math.Float32bits(got) != math.Float32bits(want) {
