@@ -113,18 +113,20 @@ func TestMatrixValidateRejectsPartialSuperBlocks(t *testing.T) {
 // After Reserve for the largest activation rows, products of any type
 // allocate nothing.
 func TestReserveCoversEveryActivationType(t *testing.T) {
-	r := rand.New(rand.NewPCG(45, 46))
-	e := NewExec(nil)
-	const cols, n = 512, 3
-	e.Reserve(n, cols, 0, Attn{})
-	x := randVec(r, n*cols, 1)
-	for _, typ := range asm.Types() {
-		m := rawMatrix(r, typ, 8, cols)
-		y := make([]float32, n*m.Rows)
-		if a := testing.AllocsPerRun(5, func() { e.MatMul(y, m, x, n) }); a != 0 {
-			t.Errorf("%s: %v allocations per MatMul after Reserve", typ, a)
+	eachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(45, 46))
+		e := NewExec(nil)
+		const cols, n = 512, 3
+		e.Reserve(n, cols, 0, Attn{})
+		x := randVec(r, n*cols, 1)
+		for _, typ := range asm.Types() {
+			m := rawMatrix(r, typ, 8, cols)
+			y := make([]float32, n*m.Rows)
+			if a := testing.AllocsPerRun(5, func() { e.MatMul(y, m, x, n) }); a != 0 {
+				t.Errorf("%s: %v allocations per MatMul after Reserve", typ, a)
+			}
 		}
-	}
+	})
 }
 
 func BenchmarkMatVecTypes(b *testing.B) {

@@ -230,22 +230,37 @@ func q3_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
 //go:noescape
 func iq4_XSAVX2(w, x *byte, nblocks int, acc *[8]float32)
 
-// superBlocks runs f, one of the routines above, over nblocks super-blocks
-// of wsize bytes and reduces its lanes as ggml's hsum_float_8.
-func superBlocks(f func(w, x *byte, n int, acc *[8]float32), w, x []byte, nblocks, wsize int) float32 {
-	w, x = w[:nblocks*wsize], x[:nblocks*Q8_KBytes]
+// The wrappers call each routine directly (not through a function value),
+// so that their lanes stay on the stack.
+
+func dotQ2_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q2_KBytes], x[:nblocks*Q8_KBytes]
 	if nblocks == 0 {
 		return 0
 	}
 	var acc [8]float32
-	f(&w[0], &x[0], nblocks, &acc)
+	q2_KAVX2(&w[0], &x[0], nblocks, &acc)
 	return hsum8(&acc)
 }
 
-func dotQ2_KAVX2(w, x []byte, n int) float32 { return superBlocks(q2_KAVX2, w, x, n, Q2_KBytes) }
-func dotQ3_KAVX2(w, x []byte, n int) float32 { return superBlocks(q3_KAVX2, w, x, n, Q3_KBytes) }
-func dotIQ4_XSAVX2(w, x []byte, n int) float32 {
-	return superBlocks(iq4_XSAVX2, w, x, n, IQ4_XSBytes)
+func dotQ3_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q3_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q3_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotIQ4_XSAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_XSBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	iq4_XSAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
 }
 
 // q4_1AVX2 and q5_1AVX2 set acc[0:8] to the float32 lanes of ggml's AVX2
@@ -265,18 +280,25 @@ func q5_0AVX2(w, x *byte, nblocks int, acc *[8]float32)
 //go:noescape
 func iq4_NLAVX2(w, x *byte, npairs int, acc *[16]float32)
 
-func withMins(f func(w, x *byte, n int, acc *[9]float32), w, x []byte, nblocks, wsize int) float32 {
-	w, x = w[:nblocks*wsize], x[:nblocks*Q8_1Bytes]
+func dotQ4_1Q8_1AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_1Bytes], x[:nblocks*Q8_1Bytes]
 	if nblocks == 0 {
 		return 0
 	}
 	var acc [9]float32
-	f(&w[0], &x[0], nblocks, &acc)
+	q4_1AVX2(&w[0], &x[0], nblocks, &acc)
 	return hsum8((*[8]float32)(acc[:8])) + acc[8]
 }
 
-func dotQ4_1Q8_1AVX2(w, x []byte, n int) float32 { return withMins(q4_1AVX2, w, x, n, Q4_1Bytes) }
-func dotQ5_1Q8_1AVX2(w, x []byte, n int) float32 { return withMins(q5_1AVX2, w, x, n, Q5_1Bytes) }
+func dotQ5_1Q8_1AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_1AVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
 
 func dotQ5_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
 	w, x = w[:nblocks*Q5_0Bytes], x[:nblocks*Q8_0Bytes]
