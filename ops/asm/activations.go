@@ -29,10 +29,15 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 		}
 		binary.LittleEndian.PutUint16(out[:], quant.ToF16(amax/127))
 		for j, f := range v {
-			out[2+j] = byte(roundHalfEven(f * id))
+			out[2+j] = byte(roundHalfEven(float32(f * id)))
 		}
 	}
 }
+
+// The products passed to roundHalfEven and nearestInt are converted to
+// float32 explicitly: Go may otherwise fuse the product with the rounding
+// addition inside them into one FMA (it does on arm64), skipping the
+// product's own rounding, which llama.cpp's code performs.
 
 // roundHalfEven rounds v to the nearest integer, ties to even, as
 // _mm256_round_ps(v, _MM_ROUND_NEAREST) does, clamped to [-127, 127]: adding
@@ -80,7 +85,7 @@ func QuantizeQ8_1(dst []byte, x []float32) {
 		d := amax / 127
 		var sum int32
 		for j, f := range v {
-			q := roundHalfEven(f * id)
+			q := roundHalfEven(float32(f * id))
 			out[4+j] = byte(q)
 			sum += int32(q)
 		}
@@ -114,7 +119,7 @@ func QuantizeQ8_K(dst []byte, x []float32) {
 		for j := 0; j < QKK/16; j++ {
 			var sum int16
 			for i := 16 * j; i < 16*j+16; i++ {
-				q := nearestInt(iscale * v[i])
+				q := nearestInt(float32(iscale * v[i]))
 				out[4+i] = byte(q)
 				sum += int16(q)
 			}

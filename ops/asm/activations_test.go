@@ -216,3 +216,62 @@ func FuzzActivationQuantizers(f *testing.F) {
 		}
 	})
 }
+
+// halfwayProducts returns values f for which f·s, rounded to float32, is
+// exactly a half-integer while the exact product is not: rounding the
+// rounded product to even (llama.cpp) and rounding the exact product (what
+// a fused multiply-add would do) disagree on them.
+func halfwayProducts(s float32) []float32 {
+	var fs []float32
+	for k := -120; k < 120; k++ {
+		h := float64(k) + 0.5
+		f0 := float32(h / float64(s))
+		f := f0
+		for range 8 {
+			f = math.Nextafter32(f, -1000)
+		}
+		for range 16 {
+			p := float64(f) * float64(s)
+			if float64(float32(p)) == h && p != h && math.Abs(float64(f)) < 100 {
+				fs = append(fs, f)
+			}
+			f = math.Nextafter32(f, 1000)
+		}
+	}
+	return fs
+}
+
+// The quantizers round the float32 product x·(127/amax) (or x·iscale) to
+// an integer, as llama.cpp does, not the exact product: a compiler that
+// fused the two (Go does on arm64 unless told not to) fails here.
+func TestActivationQuantizersRoundTheRoundedProduct(t *testing.T) {
+	const amax = 100
+	id := float32(127) / amax
+	fs := halfwayProducts(id)
+	if len(fs) < 10 {
+		t.Fatalf("only %d halfway products found", len(fs))
+	}
+	for _, f := range fs {
+		x := make([]float32, 256)
+		x[0], x[1] = amax, f
+		want := int8(math.RoundToEven(float64(float32(float64(f) * float64(id)))))
+		q0 := make([]byte, 8*Q8_0Bytes)
+		QuantizeQ8_0(q0, x)
+		q1 := make([]byte, 8*Q8_1Bytes)
+		QuantizeQ8_1(q1, x)
+		if int8(q0[3]) != want || int8(q1[5]) != want {
+			t.Errorf("x = %v at amax %v: Q8_0 %d, Q8_1 %d, want %d", f, amax, int8(q0[3]), int8(q1[5]), want)
+		}
+	}
+	iscale := float32(-127) / amax
+	for _, f := range halfwayProducts(iscale) {
+		x := make([]float32, 256)
+		x[0], x[1] = amax, f
+		want := int8(math.RoundToEven(float64(float32(float64(f) * float64(iscale)))))
+		qk := make([]byte, Q8_KBytes)
+		QuantizeQ8_K(qk, x)
+		if int8(qk[5]) != want {
+			t.Errorf("x = %v at max %v: Q8_K %d, want %d", f, amax, int8(qk[5]), want)
+		}
+	}
+}
