@@ -31,6 +31,7 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.BF16: {Float: dotBF16F32NEON},
 	quant.Q8_0: {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
 	quant.Q4_0: {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+	quant.Q4_K: {X1: dotQ4_KDotProd},
 })
 
 func archKernels() []*Kernel {
@@ -209,4 +210,20 @@ func dotBF16F32NEON(w []byte, x []float32) float32 {
 		s = bf16NEON(&w[0], &x[0], n)
 	}
 	return s + DotBF16F32(w[2*n:], x[n:])
+}
+
+// q4_KDotProd sets acc[0:8] to the float32 lanes of ggml's AVX2 Q4_K loop
+// and acc[8:12] to those of its minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q4_KDotProd(w, x *byte, nblocks int, acc *[12]float32)
+
+func dotQ4_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [12]float32
+	q4_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
 }
