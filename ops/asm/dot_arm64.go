@@ -32,6 +32,7 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.Q8_0: {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
 	quant.Q4_0: {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
 	quant.Q4_K: {X1: dotQ4_KDotProd},
+	quant.Q6_K: {X1: dotQ6_KDotProd},
 })
 
 func archKernels() []*Kernel {
@@ -226,4 +227,20 @@ func dotQ4_KDotProd(w, x []byte, nblocks int) float32 {
 	var acc [12]float32
 	q4_KDotProd(&w[0], &x[0], nblocks, &acc)
 	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
+}
+
+// q6_KDotProd sets acc to the float32 lanes of ggml's AVX2 Q6_K loop, for
+// nblocks ≥ 1.
+//
+//go:noescape
+func q6_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ6_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q6_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
 }

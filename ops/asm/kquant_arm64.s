@@ -2,10 +2,11 @@
 
 #include "textflag.h"
 
-// The Q4_K dot product with Q8_K activations on CPUs with SDOT, following
-// llama.cpp's x86 AVX2 loop (ggml_vec_dot_q4_K_q8_K) lane for lane, so that
-// the result equals the generic twin and ggml's AVX2 result bit for bit:
-// SDOT sums four consecutive byte products per int32 lane, which is how
+// The Q4_K and Q6_K dot products with Q8_K activations on CPUs with SDOT,
+// following llama.cpp's x86 AVX2 loops (ggml_vec_dot_q4_K_q8_K,
+// _q6_K_q8_K) lane for lane, so that the result equals the generic twin
+// and ggml's AVX2 result bit for bit: SDOT sums four consecutive byte
+// products per int32 lane (exact, -128 included), which is how
 // AVX2's VPMADDUBSW + VPMADDWD group them; the low and high 16 bytes of
 // each 32 go to two four-lane vectors standing for AVX2's lanes 0…3 and
 // 4…7. Instructions Go's assembler lacks are WORDs, each with its
@@ -115,4 +116,119 @@ q4kloop:
 	BNE  q4kloop
 
 	VST1 [V12.S4, V13.S4, V14.S4], (R3)
+	RET
+
+// Q6KHIGHBITS sets V10 and V11 to the two bits at bit sh of each byte of
+// V4 and V5 (the high-bit bytes of the low and high 16 values), moved to
+// bits 4 and 5.
+#define Q6KHIGHBITS(sh) \
+	VUSHR $sh, V4.B16, V10.B16;       \
+	VUSHR $sh, V5.B16, V11.B16;       \
+	VAND  V30.B16, V10.B16, V10.B16;  \
+	VAND  V30.B16, V11.B16, V11.B16;  \
+	VSHL  $4, V10.B16, V10.B16;       \
+	VSHL  $4, V11.B16, V11.B16
+
+// Q6KCHUNK adds to V12 and V13 the sums of the 32 values in V6 (low 16)
+// and V7 (high 16) with their high bits V10 and V11, times the activations
+// loaded from (R7) and the scales of the MLA words passed in.
+#define Q6KCHUNK(mlalo, mlahi) \
+	VORR   V10.B16, V6.B16, V6.B16;   \
+	VORR   V11.B16, V7.B16, V7.B16;   \
+	VLD1.P 32(R7), [V16.B16, V17.B16]; \
+	VEOR   V8.B16, V8.B16, V8.B16;    \
+	VEOR   V9.B16, V9.B16, V9.B16;    \
+	WORD   $0x4e9094c8; /* sdot v8.4s, v6.16b, v16.16b */ \
+	WORD   $0x4e9194e9; /* sdot v9.4s, v7.16b, v17.16b */ \
+	WORD   $mlalo;                    \
+	WORD   $mlahi
+
+// Q6KHALF adds the 128 values of one half super-block: low nibbles of
+// bytes V0…V3 (loaded from (R5)), high bit pairs V4, V5 (from (R6)). The
+// MLA words pick scales 8h…8h+7.
+#define Q6KHALF(m0, m1, m2, m3, m4, m5, m6, m7) \
+	VLD1.P 64(R5), [V0.B16, V1.B16, V2.B16, V3.B16]; \
+	VLD1.P 32(R6), [V4.B16, V5.B16];                 \
+	VAND   V31.B16, V0.B16, V6.B16;                  \
+	VAND   V31.B16, V1.B16, V7.B16;                  \
+	VAND   V30.B16, V4.B16, V10.B16;                 \
+	VAND   V30.B16, V5.B16, V11.B16;                 \
+	VSHL   $4, V10.B16, V10.B16;                     \
+	VSHL   $4, V11.B16, V11.B16;                     \
+	Q6KCHUNK(m0, m1);                                \
+	VAND   V31.B16, V2.B16, V6.B16;                  \
+	VAND   V31.B16, V3.B16, V7.B16;                  \
+	Q6KHIGHBITS(2);                                  \
+	Q6KCHUNK(m2, m3);                                \
+	VUSHR  $4, V0.B16, V6.B16;                       \
+	VUSHR  $4, V1.B16, V7.B16;                       \
+	Q6KHIGHBITS(4);                                  \
+	Q6KCHUNK(m4, m5);                                \
+	VUSHR  $4, V2.B16, V6.B16;                       \
+	VUSHR  $4, V3.B16, V7.B16;                       \
+	Q6KHIGHBITS(6);                                  \
+	Q6KCHUNK(m6, m7)
+
+// func q6_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+TEXT ·q6_KDotProd(SB), NOSPLIT, $0-32
+	MOVD  w+0(FP), R0
+	MOVD  x+8(FP), R1
+	MOVD  nblocks+16(FP), R2
+	MOVD  acc+24(FP), R3
+	VMOVI $15, V31.B16
+	VMOVI $3, V30.B16
+	VEOR  V14.B16, V14.B16, V14.B16 // lanes 0…3 of d·sums
+	VEOR  V15.B16, V15.B16, V15.B16 // lanes 4…7
+
+q6kloop:
+	// F23 = y.d·x.d (the fp16 x.d is the block's last two bytes).
+	FMOVS  (R1), F21
+	MOVHU  208(R0), R4
+	VMOV   R4, V22.H[0]
+	FCVTHS F22, F22
+	FMULS  F22, F21, F23
+
+	// The int8 scales as int32 (V24…V27), and 32·(scale·bsum) of two
+	// groups per lane (V28: lanes 0…3, V29: lanes 4…7), as VPMADDWD and
+	// VPSLLD do.
+	ADD  $192, R0, R4
+	VLD1 (R4), [V19.B16]
+	ADD  $260, R1, R4
+	VLD1 (R4), [V16.H8, V17.H8]
+	WORD $0x0f08a674 // sxtl   v20.8h, v19.8b
+	WORD $0x4f08a675 // sxtl2  v21.8h, v19.16b
+	WORD $0x0f10a698 // sxtl   v24.4s, v20.4h
+	WORD $0x4f10a699 // sxtl2  v25.4s, v20.8h
+	WORD $0x0f10a6ba // sxtl   v26.4s, v21.4h
+	WORD $0x4f10a6bb // sxtl2  v27.4s, v21.8h
+	WORD $0x0e74c208 // smull  v8.4s, v16.4h, v20.4h
+	WORD $0x4e74c209 // smull2 v9.4s, v16.8h, v20.8h
+	WORD $0x4ea9bd1c // addp   v28.4s, v8.4s, v9.4s
+	WORD $0x0e75c228 // smull  v8.4s, v17.4h, v21.4h
+	WORD $0x4e75c229 // smull2 v9.4s, v17.8h, v21.8h
+	WORD $0x4ea9bd1d // addp   v29.4s, v8.4s, v9.4s
+	WORD $0x4f25579c // shl    v28.4s, v28.4s, #5
+	WORD $0x4f2557bd // shl    v29.4s, v29.4s, #5
+
+	MOVD R0, R5
+	ADD  $128, R0, R6
+	ADD  $4, R1, R7
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	// mla v12 by scale 2r (v24.s[0], v24.s[2], v25.s[0], …), v13 by 2r+1.
+	Q6KHALF(0x6f98010c, 0x6fb8012d, 0x6f98090c, 0x6fb8092d, 0x6f99010c, 0x6fb9012d, 0x6f99090c, 0x6fb9092d)
+	Q6KHALF(0x6f9a010c, 0x6fba012d, 0x6f9a090c, 0x6fba092d, 0x6f9b010c, 0x6fbb012d, 0x6f9b090c, 0x6fbb092d)
+	WORD $0x6ebc858c // sub   v12.4s, v12.4s, v28.4s
+	WORD $0x6ebd85ad // sub   v13.4s, v13.4s, v29.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4f97118e // fmla  v14.4s, v12.4s, v23.s[0]
+	WORD $0x4f9711af // fmla  v15.4s, v13.4s, v23.s[0]
+
+	ADD  $210, R0
+	ADD  $292, R1
+	SUBS $1, R2, R2
+	BNE  q6kloop
+
+	VST1 [V14.S4, V15.S4], (R3)
 	RET
