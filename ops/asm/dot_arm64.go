@@ -32,6 +32,7 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.Q8_0: {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
 	quant.Q4_0: {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
 	quant.Q4_K: {X1: dotQ4_KDotProd},
+	quant.Q5_K: {X1: dotQ5_KDotProd},
 	quant.Q6_K: {X1: dotQ6_KDotProd},
 })
 
@@ -243,4 +244,20 @@ func dotQ6_KDotProd(w, x []byte, nblocks int) float32 {
 	var acc [8]float32
 	q6_KDotProd(&w[0], &x[0], nblocks, &acc)
 	return hsum8(&acc)
+}
+
+// q5_KDotProd sets acc[0:8] to the float32 lanes of ggml's AVX2 Q5_K loop
+// and acc[8] to its sum of the minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q5_KDotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+func dotQ5_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
 }
