@@ -26,14 +26,15 @@ var NEON = newKernel("neon", dotNEON, map[quant.Type]Dots{
 // NEONDotProd is the arm64 kernel for CPUs with SDOT; it differs from NEON
 // only in the quantized products.
 var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
-	quant.F32:  {Float: dotF32NEON},
-	quant.F16:  {Float: dotF16F32NEON},
-	quant.BF16: {Float: dotBF16F32NEON},
-	quant.Q8_0: {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
-	quant.Q4_0: {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
-	quant.Q4_K: {X1: dotQ4_KDotProd},
-	quant.Q5_K: {X1: dotQ5_KDotProd},
-	quant.Q6_K: {X1: dotQ6_KDotProd},
+	quant.F32:    {Float: dotF32NEON},
+	quant.F16:    {Float: dotF16F32NEON},
+	quant.BF16:   {Float: dotBF16F32NEON},
+	quant.Q8_0:   {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
+	quant.Q4_0:   {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+	quant.Q4_K:   {X1: dotQ4_KDotProd},
+	quant.Q5_K:   {X1: dotQ5_KDotProd},
+	quant.Q6_K:   {X1: dotQ6_KDotProd},
+	quant.IQ4_XS: {X1: dotIQ4_XSDotProd},
 })
 
 func archKernels() []*Kernel {
@@ -260,4 +261,20 @@ func dotQ5_KDotProd(w, x []byte, nblocks int) float32 {
 	var acc [9]float32
 	q5_KDotProd(&w[0], &x[0], nblocks, &acc)
 	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+// iq4_XSDotProd sets acc to the float32 lanes of ggml's AVX2 IQ4_XS loop,
+// for nblocks ≥ 1.
+//
+//go:noescape
+func iq4_XSDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotIQ4_XSDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_XSBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	iq4_XSDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
 }

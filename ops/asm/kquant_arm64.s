@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// The Q4_K, Q5_K and Q6_K dot products with Q8_K activations on CPUs with
-// SDOT, following llama.cpp's x86 AVX2 loops (ggml_vec_dot_q4_K_q8_K,
+// The Q4_K, Q5_K, Q6_K and IQ4_XS dot products with Q8_K activations on
+// CPUs with SDOT, following llama.cpp's x86 AVX2 loops (ggml_vec_dot_q4_K_q8_K,
 // _q5_K_q8_K, _q6_K_q8_K) lane for lane, so that the result equals the
 // generic twin and ggml's AVX2 result bit for bit: SDOT sums four
 // consecutive byte products per int32 lane (exact, -128 included), which
@@ -43,6 +43,22 @@
 
 #define Q4KSTEP(mla0, mla1, mla2, mla3) \
 	Q4KLOAD; \
+	Q4KDOT(mla0, mla1, mla2, mla3)
+
+// IQ4XSSTEP is Q4KSTEP for IQ4_XS sub-blocks 2p (V2, V3) and 2p+1 (V4,
+// V5): the 32 bytes from (R5) hold 16 bytes of nibbles for each, looked up
+// in the table V28.
+#define IQ4XSSTEP(mla0, mla1, mla2, mla3) \
+	VLD1.P 32(R5), [V0.B16, V1.B16];                     \
+	VLD1.P 64(R6), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	VAND   V31.B16, V0.B16, V2.B16;                      \
+	VUSHR  $4, V0.B16, V3.B16;                           \
+	VAND   V31.B16, V1.B16, V4.B16;                      \
+	VUSHR  $4, V1.B16, V5.B16;                           \
+	WORD   $0x4e020382; /* tbl v2.16b, {v28.16b}, v2.16b */ \
+	WORD   $0x4e030383; /* tbl v3.16b, {v28.16b}, v3.16b */ \
+	WORD   $0x4e040384; /* tbl v4.16b, {v28.16b}, v4.16b */ \
+	WORD   $0x4e050385; /* tbl v5.16b, {v28.16b}, v5.16b */ \
 	Q4KDOT(mla0, mla1, mla2, mla3)
 
 // KSCALES decodes the 6-bit scales and minimums of the Q4_K or Q5_K block
@@ -327,4 +343,74 @@ q6kloop:
 	BNE  q6kloop
 
 	VST1 [V14.S4, V15.S4], (R3)
+	RET
+
+// kvaluesIQ4 are the int8 values IQ4_NL and IQ4_XS nibbles stand for.
+DATA kvaluesIQ4<>+0(SB)/8, $0xF6EADDCFBFAD9881
+DATA kvaluesIQ4<>+8(SB)/8, $0x7159453526190D01
+GLOBL kvaluesIQ4<>(SB), RODATA|NOPTR, $16
+
+// IQ4XSSCALE sets int32 lane l of v to the 6-bit scale - 32 of sub-block
+// ib: nibble ib of R4 (scales_l) and bit pair ib of R5 (scales_h).
+#define IQ4XSSCALE(ib, v, l) \
+	UBFX  $(4*ib), R4, $4, R6; \
+	UBFX  $(2*ib), R5, $2, R7; \
+	ORRW  R7<<4, R6;           \
+	SUBW  $32, R6;             \
+	VMOV  R6, v.S[l]
+
+// func iq4_XSDotProd(w, x *byte, nblocks int, acc *[8]float32)
+//
+// The IQ4_XS dot product: nibbles looked up in kvaluesIQ4 (TBL) and
+// multiplied as signed bytes by SDOT, exact for every activation; the
+// lanes and sums are those of Q4_K's loop with one scale per 32 values.
+TEXT ·iq4_XSDotProd(SB), NOSPLIT, $0-32
+	MOVD  w+0(FP), R0
+	MOVD  x+8(FP), R1
+	MOVD  nblocks+16(FP), R2
+	MOVD  acc+24(FP), R3
+	VMOVI $15, V31.B16
+	MOVD  $kvaluesIQ4<>(SB), R4
+	VLD1  (R4), [V28.B16]
+	VEOR  V12.B16, V12.B16, V12.B16 // lanes 0…3 of d·sums
+	VEOR  V13.B16, V13.B16, V13.B16 // lanes 4…7
+
+iq4xsloop:
+	// F23 = x.d·y.d.
+	FMOVS  (R1), F21
+	MOVHU  (R0), R4
+	VMOV   R4, V22.H[0]
+	FCVTHS F22, F22
+	FMULS  F21, F22, F23
+
+	MOVHU 2(R0), R5
+	MOVWU 4(R0), R4
+	IQ4XSSCALE(0, V29, 0)
+	IQ4XSSCALE(1, V29, 1)
+	IQ4XSSCALE(2, V29, 2)
+	IQ4XSSCALE(3, V29, 3)
+	IQ4XSSCALE(4, V30, 0)
+	IQ4XSSCALE(5, V30, 1)
+	IQ4XSSCALE(6, V30, 2)
+	IQ4XSSCALE(7, V30, 3)
+
+	ADD  $8, R0, R5
+	ADD  $4, R1, R6
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	IQ4XSSTEP(0x6f9d00ca, 0x6f9d00eb, 0x6fbd010a, 0x6fbd012b) // mla by v29.s[0], v29.s[1]
+	IQ4XSSTEP(0x6f9d08ca, 0x6f9d08eb, 0x6fbd090a, 0x6fbd092b) // v29.s[2], v29.s[3]
+	IQ4XSSTEP(0x6f9e00ca, 0x6f9e00eb, 0x6fbe010a, 0x6fbe012b) // v30.s[0], v30.s[1]
+	IQ4XSSTEP(0x6f9e08ca, 0x6f9e08eb, 0x6fbe090a, 0x6fbe092b) // v30.s[2], v30.s[3]
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4f97114c // fmla  v12.4s, v10.4s, v23.s[0]
+	WORD $0x4f97116d // fmla  v13.4s, v11.4s, v23.s[0]
+
+	ADD  $136, R0
+	ADD  $292, R1
+	SUBS $1, R2, R2
+	BNE  iq4xsloop
+
+	VST1 [V12.S4, V13.S4], (R3)
 	RET
