@@ -31,6 +31,8 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.BF16:   {Float: dotBF16F32NEON},
 	quant.Q8_0:   {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
 	quant.Q4_0:   {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+	quant.Q2_K:   {X1: dotQ2_KDotProd},
+	quant.Q3_K:   {X1: dotQ3_KDotProd},
 	quant.Q4_K:   {X1: dotQ4_KDotProd},
 	quant.Q5_K:   {X1: dotQ5_KDotProd},
 	quant.Q6_K:   {X1: dotQ6_KDotProd},
@@ -276,5 +278,34 @@ func dotIQ4_XSDotProd(w, x []byte, nblocks int) float32 {
 	}
 	var acc [8]float32
 	iq4_XSDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q2_KDotProd and q3_KDotProd set acc to the float32 lanes of ggml's AVX2
+// loops for their types, for nblocks ≥ 1.
+
+//go:noescape
+func q2_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func q3_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ2_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q2_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q2_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotQ3_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q3_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q3_KDotProd(&w[0], &x[0], nblocks, &acc)
 	return hsum8(&acc)
 }

@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// The Q4_K, Q5_K, Q6_K and IQ4_XS dot products with Q8_K activations on
-// CPUs with SDOT, following llama.cpp's x86 AVX2 loops (ggml_vec_dot_q4_K_q8_K,
+// The Q2_K … Q6_K and IQ4_XS dot products with Q8_K activations on CPUs
+// with SDOT, following llama.cpp's x86 AVX2 loops (ggml_vec_dot_q4_K_q8_K,
 // _q5_K_q8_K, _q6_K_q8_K) lane for lane, so that the result equals the
 // generic twin and ggml's AVX2 result bit for bit: SDOT sums four
 // consecutive byte products per int32 lane (exact, -128 included), which
@@ -241,12 +241,11 @@ q5kloop:
 	VSHL  $4, V10.B16, V10.B16;       \
 	VSHL  $4, V11.B16, V11.B16
 
-// Q6KCHUNK adds to V12 and V13 the sums of the 32 values in V6 (low 16)
-// and V7 (high 16) with their high bits V10 and V11, times the activations
-// loaded from (R7) and the scales of the MLA words passed in.
-#define Q6KCHUNK(mlalo, mlahi) \
-	VORR   V10.B16, V6.B16, V6.B16;   \
-	VORR   V11.B16, V7.B16, V7.B16;   \
+// KCHUNK16 adds to V12 (lanes 0…3) and V13 (lanes 4…7) the sums of the 32
+// weights in V6 (low 16) and V7 (high 16) times the activations loaded
+// from (R7), scaled by the MLA words passed in (one scale per 16 values,
+// from V24…V27).
+#define KCHUNK16(mlalo, mlahi) \
 	VLD1.P 32(R7), [V16.B16, V17.B16]; \
 	VEOR   V8.B16, V8.B16, V8.B16;    \
 	VEOR   V9.B16, V9.B16, V9.B16;    \
@@ -254,6 +253,31 @@ q5kloop:
 	WORD   $0x4e9194e9; /* sdot v9.4s, v7.16b, v17.16b */ \
 	WORD   $mlalo;                    \
 	WORD   $mlahi
+
+// Q6KCHUNK is KCHUNK16 for Q6_K: the high bits V10 and V11 are ORed in
+// first.
+#define Q6KCHUNK(mlalo, mlahi) \
+	VORR V10.B16, V6.B16, V6.B16; \
+	VORR V11.B16, V7.B16, V7.B16; \
+	KCHUNK16(mlalo, mlahi)
+
+// KSCALES16 widens the sixteen int8 scales in V19 to int32 in V24…V27
+// (V20, V21 hold them as int16).
+#define KSCALES16 \
+	WORD $0x0f08a674; /* sxtl  v20.8h, v19.8b */  \
+	WORD $0x4f08a675; /* sxtl2 v21.8h, v19.16b */ \
+	WORD $0x0f10a698; /* sxtl  v24.4s, v20.4h */  \
+	WORD $0x4f10a699; /* sxtl2 v25.4s, v20.8h */  \
+	WORD $0x0f10a6ba; /* sxtl  v26.4s, v21.4h */  \
+	WORD $0x4f10a6bb  /* sxtl2 v27.4s, v21.8h */
+
+// KFINISH accumulates the int32 lanes V12, V13 times F23 into V14, V15
+// with fused multiply-adds.
+#define KFINISH \
+	WORD $0x4e21d98c; /* scvtf v12.4s, v12.4s */          \
+	WORD $0x4e21d9ad; /* scvtf v13.4s, v13.4s */          \
+	WORD $0x4f97118e; /* fmla  v14.4s, v12.4s, v23.s[0] */ \
+	WORD $0x4f9711af  /* fmla  v15.4s, v13.4s, v23.s[0] */
 
 // Q6KHALF adds the 128 values of one half super-block: low nibbles of
 // bytes V0…V3 (loaded from (R5)), high bit pairs V4, V5 (from (R6)). The
@@ -307,12 +331,7 @@ q6kloop:
 	VLD1 (R4), [V19.B16]
 	ADD  $260, R1, R4
 	VLD1 (R4), [V16.H8, V17.H8]
-	WORD $0x0f08a674 // sxtl   v20.8h, v19.8b
-	WORD $0x4f08a675 // sxtl2  v21.8h, v19.16b
-	WORD $0x0f10a698 // sxtl   v24.4s, v20.4h
-	WORD $0x4f10a699 // sxtl2  v25.4s, v20.8h
-	WORD $0x0f10a6ba // sxtl   v26.4s, v21.4h
-	WORD $0x4f10a6bb // sxtl2  v27.4s, v21.8h
+	KSCALES16
 	WORD $0x0e74c208 // smull  v8.4s, v16.4h, v20.4h
 	WORD $0x4e74c209 // smull2 v9.4s, v16.8h, v20.8h
 	WORD $0x4ea9bd1c // addp   v28.4s, v8.4s, v9.4s
@@ -332,10 +351,7 @@ q6kloop:
 	Q6KHALF(0x6f9a010c, 0x6fba012d, 0x6f9a090c, 0x6fba092d, 0x6f9b010c, 0x6fbb012d, 0x6f9b090c, 0x6fbb092d)
 	WORD $0x6ebc858c // sub   v12.4s, v12.4s, v28.4s
 	WORD $0x6ebd85ad // sub   v13.4s, v13.4s, v29.4s
-	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
-	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
-	WORD $0x4f97118e // fmla  v14.4s, v12.4s, v23.s[0]
-	WORD $0x4f9711af // fmla  v15.4s, v13.4s, v23.s[0]
+	KFINISH
 
 	ADD  $210, R0
 	ADD  $292, R1
@@ -413,4 +429,210 @@ iq4xsloop:
 	BNE  iq4xsloop
 
 	VST1 [V12.S4, V13.S4], (R3)
+	RET
+
+// Q3KLOW sets V6 and V7 to the 2-bit values at bit sh of V0 and V1
+// (Q3KLOW0: at bit 0).
+#define Q3KLOW(sh) \
+	VUSHR $sh, V0.B16, V6.B16;      \
+	VUSHR $sh, V1.B16, V7.B16;      \
+	VAND  V30.B16, V6.B16, V6.B16;  \
+	VAND  V30.B16, V7.B16, V7.B16
+
+#define Q3KLOW0 \
+	VAND V30.B16, V0.B16, V6.B16; \
+	VAND V30.B16, V1.B16, V7.B16
+
+// Q3KHIGH adds 4 times bit b of the high-bit bytes V4, V5 to V6, V7 (V28
+// holds 1 in every byte) and subtracts 4 (V31): Q3_K's values low - 4 where the high bit is clear
+// (Q3KHIGH0: bit 0).
+#define Q3KHIGH(b) \
+	VUSHR $b, V4.B16, V10.B16;      \
+	VUSHR $b, V5.B16, V11.B16;      \
+	Q3KHIGHREST
+
+#define Q3KHIGH0 \
+	VMOV V4.B16, V10.B16; \
+	VMOV V5.B16, V11.B16; \
+	Q3KHIGHREST
+
+#define Q3KHIGHREST \
+	VAND  V28.B16, V10.B16, V10.B16; \
+	VAND  V28.B16, V11.B16, V11.B16; \
+	VSHL  $2, V10.B16, V10.B16;      \
+	VSHL  $2, V11.B16, V11.B16;      \
+	VORR  V10.B16, V6.B16, V6.B16;   \
+	VORR  V11.B16, V7.B16, V7.B16;   \
+	VSUB  V31.B16, V6.B16, V6.B16;   \
+	VSUB  V31.B16, V7.B16, V7.B16
+
+// func q3_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+//
+// The Q3_K dot product: values low 2 bits - 4 where the high bit is clear,
+// multiplied as signed bytes by SDOT; one 6-bit scale - 32 per 16 values.
+TEXT ·q3_KDotProd(SB), NOSPLIT, $0-32
+	MOVD  w+0(FP), R0
+	MOVD  x+8(FP), R1
+	MOVD  nblocks+16(FP), R2
+	MOVD  acc+24(FP), R3
+	VMOVI $3, V30.B16
+	VMOVI $1, V28.B16
+	VMOVI $4, V31.B16
+	VMOVI $32, V18.B16
+	VEOR  V14.B16, V14.B16, V14.B16
+	VEOR  V15.B16, V15.B16, V15.B16
+
+q3kloop:
+	// F23 = y.d·x.d (x.d is the block's last two bytes).
+	FMOVS  (R1), F21
+	MOVHU  108(R0), R4
+	VMOV   R4, V22.H[0]
+	FCVTHS F22, F22
+	FMULS  F22, F21, F23
+
+	// The sixteen 6-bit scales - 32, as ggml's scales128.
+	MOVWU 96(R0), R4
+	MOVWU 100(R0), R5
+	MOVWU 104(R0), R6
+	ANDW  $0x0f0f0f0f, R4, R8
+	ANDW  $0x03030303, R6, R9
+	ORRW  R9<<4, R8
+	ANDW  $0x0f0f0f0f, R5, R10
+	LSRW  $2, R6, R9
+	ANDW  $0x03030303, R9
+	ORRW  R9<<4, R10
+	LSRW  $4, R4, R11
+	ANDW  $0x0f0f0f0f, R11
+	LSRW  $4, R6, R9
+	ANDW  $0x03030303, R9
+	ORRW  R9<<4, R11
+	LSRW  $4, R5, R12
+	ANDW  $0x0f0f0f0f, R12
+	LSRW  $6, R6, R9
+	ANDW  $0x03030303, R9
+	ORRW  R9<<4, R12
+	VMOV  R8, V19.S[0]
+	VMOV  R10, V19.S[1]
+	VMOV  R11, V19.S[2]
+	VMOV  R12, V19.S[3]
+	VSUB  V18.B16, V19.B16, V19.B16
+	KSCALES16
+
+	VLD1 (R0), [V4.B16, V5.B16]
+	ADD  $32, R0, R5
+	ADD  $4, R1, R7
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VLD1.P 32(R5), [V0.B16, V1.B16]
+	Q3KLOW0
+	Q3KHIGH0
+	KCHUNK16(0x6f98010c, 0x6fb8012d)
+	Q3KLOW(2)
+	Q3KHIGH(1)
+	KCHUNK16(0x6f98090c, 0x6fb8092d)
+	Q3KLOW(4)
+	Q3KHIGH(2)
+	KCHUNK16(0x6f99010c, 0x6fb9012d)
+	Q3KLOW(6)
+	Q3KHIGH(3)
+	KCHUNK16(0x6f99090c, 0x6fb9092d)
+	VLD1.P 32(R5), [V0.B16, V1.B16]
+	Q3KLOW0
+	Q3KHIGH(4)
+	KCHUNK16(0x6f9a010c, 0x6fba012d)
+	Q3KLOW(2)
+	Q3KHIGH(5)
+	KCHUNK16(0x6f9a090c, 0x6fba092d)
+	Q3KLOW(4)
+	Q3KHIGH(6)
+	KCHUNK16(0x6f9b010c, 0x6fbb012d)
+	Q3KLOW(6)
+	Q3KHIGH(7)
+	KCHUNK16(0x6f9b090c, 0x6fbb092d)
+	KFINISH
+
+	ADD  $110, R0
+	ADD  $292, R1
+	SUBS $1, R2, R2
+	BNE  q3kloop
+
+	VST1 [V14.S4, V15.S4], (R3)
+	RET
+
+// func q2_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+//
+// The Q2_K dot product: dmin·(minimums·bsums) subtracted lane by lane
+// first, as ggml's AVX2 loop does, then the 2-bit values times their
+// 4-bit scales (one per 16 values).
+TEXT ·q2_KDotProd(SB), NOSPLIT, $0-32
+	MOVD  w+0(FP), R0
+	MOVD  x+8(FP), R1
+	MOVD  nblocks+16(FP), R2
+	MOVD  acc+24(FP), R3
+	VMOVI $3, V30.B16
+	VMOVI $15, V31.B16
+	VEOR  V14.B16, V14.B16, V14.B16
+	VEOR  V15.B16, V15.B16, V15.B16
+
+q2kloop:
+	VLD1  (R0), [V19.B16]
+	VUSHR $4, V19.B16, V18.B16
+	VAND  V31.B16, V19.B16, V19.B16
+	ADD   $260, R1, R4
+	VLD1  (R4), [V16.H8, V17.H8]
+	WORD  $0x2f08a654 // uxtl   v20.8h, v18.8b
+	WORD  $0x6f08a655 // uxtl2  v21.8h, v18.16b
+	WORD  $0x0e74c208 // smull  v8.4s, v16.4h, v20.4h
+	WORD  $0x4e74c209 // smull2 v9.4s, v16.8h, v20.8h
+	WORD  $0x4ea9bd1c // addp   v28.4s, v8.4s, v9.4s
+	WORD  $0x0e75c228 // smull  v8.4s, v17.4h, v21.4h
+	WORD  $0x4e75c229 // smull2 v9.4s, v17.8h, v21.8h
+	WORD  $0x4ea9bd1d // addp   v29.4s, v8.4s, v9.4s
+	WORD  $0x4e21db9c // scvtf  v28.4s, v28.4s
+	WORD  $0x4e21dbbd // scvtf  v29.4s, v29.4s
+
+	// F23 = y.d·x.d, F18 = y.d·x.dmin (the block's last four bytes).
+	FMOVS  (R1), F21
+	MOVHU  80(R0), R4
+	VMOV   R4, V22.H[0]
+	FCVTHS F22, F22
+	FMULS  F22, F21, F23
+	MOVHU  82(R0), R4
+	VMOV   R4, V22.H[0]
+	FCVTHS F22, F22
+	FMULS  F22, F21, F18
+	WORD   $0x4f92538e // fmls v14.4s, v28.4s, v18.s[0]
+	WORD   $0x4f9253af // fmls v15.4s, v29.4s, v18.s[0]
+
+	KSCALES16
+	ADD  $16, R0, R5
+	ADD  $4, R1, R7
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VLD1.P 32(R5), [V0.B16, V1.B16]
+	Q3KLOW0
+	KCHUNK16(0x6f98010c, 0x6fb8012d)
+	Q3KLOW(2)
+	KCHUNK16(0x6f98090c, 0x6fb8092d)
+	Q3KLOW(4)
+	KCHUNK16(0x6f99010c, 0x6fb9012d)
+	Q3KLOW(6)
+	KCHUNK16(0x6f99090c, 0x6fb9092d)
+	VLD1.P 32(R5), [V0.B16, V1.B16]
+	Q3KLOW0
+	KCHUNK16(0x6f9a010c, 0x6fba012d)
+	Q3KLOW(2)
+	KCHUNK16(0x6f9a090c, 0x6fba092d)
+	Q3KLOW(4)
+	KCHUNK16(0x6f9b010c, 0x6fbb012d)
+	Q3KLOW(6)
+	KCHUNK16(0x6f9b090c, 0x6fbb092d)
+	KFINISH
+
+	ADD  $84, R0
+	ADD  $292, R1
+	SUBS $1, R2, R2
+	BNE  q2kloop
+
+	VST1 [V14.S4, V15.S4], (R3)
 	RET

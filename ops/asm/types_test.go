@@ -2,6 +2,7 @@ package asm
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/q3m/q3m/quant"
@@ -34,5 +35,33 @@ func TestEveryKernelCoversTheTypeTable(t *testing.T) {
 	}
 	if _, ok := Generic.Dots(quant.Type(99)); ok {
 		t.Errorf("dot products for an unknown type")
+	}
+}
+
+// Each assembly kernel implements the types it is written for (a routine
+// left out of its kernel's table would silently fall back to Go).
+func TestKernelsImplementTheirTypes(t *testing.T) {
+	all := []quant.Type{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0}
+	ks := []quant.Type{quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.IQ4_XS}
+	want := map[string][]quant.Type{
+		"avx2":         append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
+		"neon":         all,
+		"neon-dotprod": append(append([]quant.Type(nil), all...), ks...),
+	}
+	for _, k := range allKernels() {
+		if k == Generic {
+			continue
+		}
+		var got []quant.Type
+		for _, typ := range Types() {
+			if k.Implements(typ) {
+				got = append(got, typ)
+			}
+		}
+		w := append([]quant.Type(nil), want[k.Name]...)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("%s implements %v, want %v", k.Name, got, w)
+		}
 	}
 }
