@@ -31,6 +31,10 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.BF16:   {Float: dotBF16F32NEON},
 	quant.Q8_0:   {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
 	quant.Q4_0:   {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+	quant.Q4_1:   {X1: dotQ4_1Q8_1DotProd},
+	quant.Q5_0:   {X1: dotQ5_0Q8_0DotProd},
+	quant.Q5_1:   {X1: dotQ5_1Q8_1DotProd},
+	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0DotProd},
 	quant.Q2_K:   {X1: dotQ2_KDotProd},
 	quant.Q3_K:   {X1: dotQ3_KDotProd},
 	quant.Q4_K:   {X1: dotQ4_KDotProd},
@@ -308,4 +312,72 @@ func dotQ3_KDotProd(w, x []byte, nblocks int) float32 {
 	var acc [8]float32
 	q3_KDotProd(&w[0], &x[0], nblocks, &acc)
 	return hsum8(&acc)
+}
+
+// q4_1DotProd and q5_1DotProd set acc[0:8] to the float32 lanes of ggml's
+// AVX2 loops and acc[8] to their Σ m·s; q5_0DotProd sets acc to its
+// lanes; iq4_NLDotProd sets acc[0:8] and acc[8:16] to the lanes of the
+// even and odd blocks of npairs pairs. All need at least one block (pair).
+
+//go:noescape
+func q4_1DotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_1DotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_0DotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_NLDotProd(w, x *byte, npairs int, acc *[16]float32)
+
+func dotQ4_1Q8_1DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q4_1DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_1Q8_1DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_1DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_0Q8_0DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q5_0DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// dotIQ4_NLQ8_0DotProd runs the assembly over whole pairs of blocks and
+// adds a last odd block as ggml does.
+func dotIQ4_NLQ8_0DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_NLBytes], x[:nblocks*Q8_0Bytes]
+	var sum float32
+	if p := nblocks / 2; p > 0 {
+		var acc [16]float32
+		iq4_NLDotProd(&w[0], &x[0], p, &acc)
+		var both [8]float32
+		for l := range both {
+			both[l] = acc[l] + acc[8+l]
+		}
+		sum = hsum8(&both)
+	}
+	if nblocks%2 == 1 {
+		b := nblocks - 1
+		sum = iq4NLTail(w[b*IQ4_NLBytes:], x[b*Q8_0Bytes:], sum)
+	}
+	return sum
 }

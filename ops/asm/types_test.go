@@ -46,7 +46,7 @@ func TestKernelsImplementTheirTypes(t *testing.T) {
 	want := map[string][]quant.Type{
 		"avx2":         append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 		"neon":         all,
-		"neon-dotprod": append(append([]quant.Type(nil), all...), ks...),
+		"neon-dotprod": append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 	}
 	for _, k := range allKernels() {
 		if k == Generic {
