@@ -103,13 +103,15 @@ func Types() []quant.Type {
 	return ts
 }
 
-// MaxActivationBytes returns the largest quantized activation row of cols
-// values over all weight types (0 if none applies), for sizing scratch
-// memory before the weight types are known.
+// MaxActivationBytes returns the largest quantized activation row of at
+// most cols values over all weight types, for sizing scratch memory before
+// the weight types and row lengths are known.
 func MaxActivationBytes(cols int) int {
 	n := 0
 	for _, tr := range table {
-		n = max(n, tr.ActivationBytes(cols))
+		if bs := tr.Activation.BlockSize(); tr.Quantized() && bs > 0 {
+			n = max(n, tr.ActivationBytes(cols/bs*bs))
+		}
 	}
 	return n
 }

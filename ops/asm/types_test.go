@@ -65,3 +65,20 @@ func TestKernelsImplementTheirTypes(t *testing.T) {
 		}
 	}
 }
+
+// MaxActivationBytes(n) bounds the activation row of every weight type
+// for every row length up to n: a Q8_K row of 4864 values (5548 bytes) is
+// longer than a Q8_1 row of 4928 (5544).
+func TestMaxActivationBytesBoundsShorterRows(t *testing.T) {
+	for _, n := range []int{32, 256, 4928, 6016, 2048} {
+		limit := MaxActivationBytes(n)
+		for c := 32; c <= n; c += 32 {
+			for _, typ := range Types() {
+				tr, _ := TypeTraits(typ)
+				if b := tr.ActivationBytes(c); b > limit {
+					t.Errorf("MaxActivationBytes(%d) = %d, but %s rows of %d values take %d", n, limit, tr.Activation, c, b)
+				}
+			}
+		}
+	}
+}
