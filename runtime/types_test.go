@@ -107,3 +107,23 @@ func TestTokenEmbeddingNeedsADequantizableType(t *testing.T) {
 		}
 	}
 }
+
+// Decoding a token of a file mixing every type allocates nothing once
+// warm: products whose input is quantized to several activation types
+// grow the scratch memory once.
+func TestDecodeOfMixedTypesAllocatesNothing(t *testing.T) {
+	s := newSession(t, openTiny(t, buildTiny(t, kquantConfig(), buildOptions{seed: 9, typ: quant.F16, override: mixedTypes()})), 2)
+	if _, err := s.Eval([]int32{1, 2}, false); err != nil {
+		t.Fatal(err)
+	}
+	id := []int32{3}
+	allocs := testing.AllocsPerRun(10, func() {
+		s.Truncate(2)
+		if _, err := s.Eval(id, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per decoded token", allocs)
+	}
+}
