@@ -4,9 +4,12 @@
 // across threads.
 //
 // Weights are read in place (Matrix.Data is typically a view of a mapped
-// file). For Q8_0 and Q4_0 weights the activation rows are quantized to Q8_0
-// once per product (once per distinct input of a fused MatMuls) and integer
-// block dot products are used, as llama.cpp does; for F32, F16 and BF16 weights activations stay float32.
+// file). For quantized weights the activation rows are quantized to the
+// type llama.cpp pairs with the weight type (Q8_0, Q8_1 or Q8_K; see
+// package asm's table) once per product (once per distinct input and
+// activation type of a fused MatMuls) and integer block dot products are
+// used, as llama.cpp does; for F32, F16 and BF16 weights activations stay
+// float32.
 //
 // Scratch memory belongs to an Exec, one per caller (a runtime.Session);
 // a Pool may be shared by any number of Execs used from different goroutines.

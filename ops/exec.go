@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/q3m/q3m/ops/asm"
-	"github.com/q3m/q3m/quant"
 )
 
 // Exec runs operations on a Pool with its own scratch memory. Use one Exec
@@ -14,7 +13,7 @@ type Exec struct {
 	batch  batch
 	mat    matTask
 	attn   attnTask
-	xq     []byte    // Q8_0 activations
+	xq     []byte    // quantized activations
 	scores []float32 // attention scores, one row per worker
 }
 
@@ -28,7 +27,7 @@ func (e *Exec) Threads() int { return e.pool.Threads() }
 // inputs total up to n rows of cols values, and for attention over up to
 // ctx positions with a as its shape, so that later calls do not allocate.
 func (e *Exec) Reserve(n, cols, ctx int, a Attn) {
-	if q, _ := quant.Q8_0.RowBytes(cols / asm.QK * asm.QK); n*q > cap(e.xq) {
+	if q := asm.MaxActivationBytes(cols); n*q > cap(e.xq) {
 		e.xq = make([]byte, n*q)
 	}
 	if s := e.Threads() * max(1, a.Heads/max(1, a.KVHeads)) * ctx; s > cap(e.scores) {
@@ -65,15 +64,15 @@ type Product struct {
 
 // MatMuls computes every product, each exactly as MatMul would, in one
 // parallel run over all their weight rows. Products whose X is the same
-// slice (same first element, same N and columns) share one quantization of
-// it, so several matrices applied to one input cost one pass over it.
+// slice (same first element, same N and columns) and whose weight types
+// share an activation type share one quantization of it, so several
+// matrices applied to one input cost one pass over it.
 func (e *Exec) MatMuls(ps ...Product) {
 	t := &e.mat
 	t.k = asm.Active()
 	t.ps = append(t.ps[:0], ps...)
-	t.xqOff = t.xqOff[:0]
+	t.info = t.info[:0]
 	t.ends = t.ends[:0]
-	t.fresh = t.fresh[:0]
 	rows, xqBytes := 0, 0
 	for i := range t.ps {
 		p := &t.ps[i]
@@ -81,26 +80,31 @@ func (e *Exec) MatMuls(ps ...Product) {
 		if len(p.X) < p.N*m.Cols || len(p.Y) < p.N*m.Rows {
 			panic(fmt.Sprintf("ops: MatMul %d×%d over %d rows: x has %d values, y %d", m.Rows, m.Cols, p.N, len(p.X), len(p.Y)))
 		}
+		tr, ok := asm.TypeTraits(m.Type)
+		d, _ := t.k.Dots(m.Type)
+		if !ok {
+			panic("ops: unsupported matrix type " + m.Type.String())
+		}
 		rows += m.Rows
 		t.ends = append(t.ends, rows)
-		off, fresh := -1, false
-		if m.quantized() && p.N > 0 {
-			if m.Cols%asm.QK != 0 {
+		in := prodInfo{tr: tr, dots: d, xqOff: -1}
+		if tr.Quantized() && p.N > 0 {
+			in.stride = tr.ActivationBytes(m.Cols)
+			if in.stride == 0 {
 				panic(fmt.Sprintf("ops: %s matrix with %d columns", m.Type, m.Cols))
 			}
 			for j := range i {
-				if t.xqOff[j] >= 0 && sameInput(&t.ps[j], p) {
-					off = t.xqOff[j]
+				if t.info[j].xqOff >= 0 && t.info[j].tr.Activation == tr.Activation && sameInput(&t.ps[j], p) {
+					in.xqOff = t.info[j].xqOff
 					break
 				}
 			}
-			if off < 0 {
-				off, fresh = xqBytes, true
-				xqBytes += p.N * m.Cols / asm.QK * asm.Q8_0Bytes
+			if in.xqOff < 0 {
+				in.xqOff, in.fresh = xqBytes, true
+				xqBytes += p.N * in.stride
 			}
 		}
-		t.xqOff = append(t.xqOff, off)
-		t.fresh = append(t.fresh, fresh)
+		t.info = append(t.info, in)
 	}
 	if xqBytes > cap(e.xq) {
 		e.xq = make([]byte, xqBytes)
@@ -108,13 +112,13 @@ func (e *Exec) MatMuls(ps ...Product) {
 	t.xq = e.xq[:xqBytes]
 	e.reserveOut()
 	for i := range t.ps {
-		if !t.fresh[i] {
+		in := &t.info[i]
+		if !in.fresh {
 			continue
 		}
-		p, off := &t.ps[i], t.xqOff[i]
-		stride := p.M.Cols / asm.QK * asm.Q8_0Bytes
+		p := &t.ps[i]
 		for r := range p.N {
-			QuantizeQ8_0(t.xq[off+r*stride:off+(r+1)*stride], p.X[r*p.M.Cols:(r+1)*p.M.Cols])
+			in.tr.Quantize(t.xq[in.xqOff+r*in.stride:in.xqOff+(r+1)*in.stride], p.X[r*p.M.Cols:(r+1)*p.M.Cols])
 		}
 	}
 	e.pool.run(&e.batch, t, rows, 16)
@@ -127,16 +131,25 @@ func sameInput(a, b *Product) bool {
 	return a.N == b.N && a.M.Cols == b.M.Cols && len(a.X) > 0 && len(b.X) > 0 && &a.X[0] == &b.X[0]
 }
 
+// prodInfo is what matTask knows of one product: its type's traits and
+// kernels, and where its quantized input is.
+type prodInfo struct {
+	tr     asm.Traits
+	dots   asm.Dots
+	xqOff  int  // quantized X at xq[xqOff:], or -1
+	stride int  // bytes per quantized X row
+	fresh  bool // the first product to read its quantized X
+}
+
 // matTask computes the rows of a list of products, numbered consecutively
 // across products.
 type matTask struct {
-	ps    []Product
-	ends  []int  // ends[i]: one past product i's last row in the numbering
-	xqOff []int  // product i's quantized X at xq[xqOff[i]:], or -1
-	fresh []bool // product i is the first to read its quantized X
-	xq    []byte
-	k     *asm.Kernel
-	out   []float32 // per-worker results of the multi-row kernels, outStride apart
+	ps   []Product
+	info []prodInfo
+	ends []int // ends[i]: one past product i's last row in the numbering
+	xq   []byte
+	k    *asm.Kernel
+	out  []float32 // per-worker results of the multi-row kernels, outStride apart
 }
 
 // outStride keeps the workers' multi-row results on separate cache lines.
@@ -150,70 +163,59 @@ func (t *matTask) Run(worker, lo, hi int) {
 		}
 		begin := t.ends[i] - t.ps[i].M.Rows
 		end := min(hi, t.ends[i])
-		var xq []byte
-		if off := t.xqOff[i]; off >= 0 {
-			xq = t.xq[off:]
-		}
-		t.rows(&t.ps[i], xq, lo-begin, end-begin, t.out[worker*outStride:(worker+1)*outStride])
+		t.rows(&t.ps[i], &t.info[i], lo-begin, end-begin, t.out[worker*outStride:(worker+1)*outStride])
 		lo = end
 	}
 }
 
-// rows computes rows [lo, hi) of product p, whose quantized input (for
-// quantized weights) is xq, using out for the multi-row kernels' results.
-func (t *matTask) rows(p *Product, xq []byte, lo, hi int, out []float32) {
+// rows computes rows [lo, hi) of product p, using out for the multi-row
+// kernels' results.
+func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	m, rows, cols := p.M, p.M.Rows, p.M.Cols
 	rb := m.RowBytes()
-	nb := cols / asm.QK
-	stride := nb * asm.Q8_0Bytes
+	d := &in.dots
+	if !in.tr.Quantized() {
+		for r := lo; r < hi; r++ {
+			w := m.Data[r*rb : (r+1)*rb]
+			for j := range p.N {
+				p.Y[j*rows+r] = d.Float(w, p.X[j*cols:(j+1)*cols])
+			}
+		}
+		return
+	}
+	var xq []byte
+	if in.xqOff >= 0 {
+		xq = t.xq[in.xqOff:]
+	}
+	nb := cols / m.Type.BlockSize()
+	stride := in.stride
 	// Quantized rows take four activation rows at a time, then two (each
 	// result equal to the single-row kernel's), the rest one at a time.
-	var (
-		x4     func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
-		x2     func(w, x0, x1 []byte, nblocks int, out *[2]float32)
-		n4, n2 int
-	)
-	switch m.Type {
-	case quant.Q8_0:
-		x4, x2 = t.k.DotQ8_0x4, t.k.DotQ8_0x2
-	case quant.Q4_0:
-		x4, x2 = t.k.DotQ4_0Q8_0x4, t.k.DotQ4_0Q8_0x2
+	n4, n2 := 0, 0
+	if d.X4 != nil {
+		n4 = p.N &^ 3
 	}
-	if x4 != nil {
-		n4, n2 = p.N&^3, p.N&^1
+	n2 = n4
+	if d.X2 != nil {
+		n2 = n4 + (p.N-n4)&^1
 	}
 	o4, o2 := (*[4]float32)(out), (*[2]float32)(out)
 	for r := lo; r < hi; r++ {
 		w := m.Data[r*rb : (r+1)*rb]
 		for j := 0; j < n4; j += 4 {
-			x4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
+			d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
 			p.Y[j*rows+r] = o4[0]
 			p.Y[(j+1)*rows+r] = o4[1]
 			p.Y[(j+2)*rows+r] = o4[2]
 			p.Y[(j+3)*rows+r] = o4[3]
 		}
 		if n2 > n4 {
-			x2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
+			d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
 			p.Y[n4*rows+r] = o2[0]
 			p.Y[(n4+1)*rows+r] = o2[1]
 		}
 		for j := n2; j < p.N; j++ {
-			var v float32
-			switch m.Type {
-			case quant.Q8_0:
-				v = t.k.DotQ8_0(w, xq[j*stride:], nb)
-			case quant.Q4_0:
-				v = t.k.DotQ4_0Q8_0(w, xq[j*stride:], nb)
-			case quant.F32:
-				v = t.k.DotF32(w, p.X[j*cols:(j+1)*cols])
-			case quant.F16:
-				v = t.k.DotF16F32(w, p.X[j*cols:(j+1)*cols])
-			case quant.BF16:
-				v = t.k.DotBF16F32(w, p.X[j*cols:(j+1)*cols])
-			default:
-				panic("ops: unsupported matrix type " + m.Type.String())
-			}
-			p.Y[j*rows+r] = v
+			p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
 		}
 	}
 }

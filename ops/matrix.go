@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/q3m/q3m/ops/asm"
 	"github.com/q3m/q3m/quant"
 )
 
@@ -16,13 +17,11 @@ type Matrix struct {
 	Cols int
 }
 
-// Supported reports whether products with matrices of type t are implemented.
+// Supported reports whether products with matrices of type t are
+// implemented (t has an entry in the kernel table of package asm).
 func Supported(t quant.Type) bool {
-	switch t {
-	case quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0:
-		return true
-	}
-	return false
+	_, ok := asm.TypeTraits(t)
+	return ok
 }
 
 // RowBytes returns the size of one row in bytes.
@@ -56,5 +55,8 @@ func (m Matrix) Row(r int) []byte {
 	return m.Data[r*rb : (r+1)*rb]
 }
 
-// quantized reports whether products with m use Q8_0 activations.
-func (m Matrix) quantized() bool { return m.Type == quant.Q8_0 || m.Type == quant.Q4_0 }
+// quantized reports whether products with m quantize their activations.
+func (m Matrix) quantized() bool {
+	tr, ok := asm.TypeTraits(m.Type)
+	return ok && tr.Quantized()
+}

@@ -177,7 +177,7 @@ func TestMatrixValidateRejectsBadShapes(t *testing.T) {
 		name string
 		m    Matrix
 	}{
-		{"unsupported type", Matrix{Type: quant.Q4_K, Data: make([]byte, 144), Rows: 1, Cols: 256}},
+		{"unsupported type", Matrix{Type: quant.Q8_1, Data: make([]byte, 36), Rows: 1, Cols: 32}},
 		{"partial block", Matrix{Type: quant.Q8_0, Data: make([]byte, 34), Rows: 1, Cols: 16}},
 		{"short data", Matrix{Type: quant.F32, Data: make([]byte, 15), Rows: 2, Cols: 2}},
 		{"zero rows", Matrix{Type: quant.F32, Rows: 0, Cols: 2}},

@@ -1,49 +1,15 @@
 package ops
 
 import (
-	"encoding/binary"
 	"math"
 
 	"github.com/q3m/q3m/ops/asm"
-	"github.com/q3m/q3m/quant"
 )
 
 // QuantizeQ8_0 encodes the activation row x (a multiple of 32 values) as
-// Q8_0 blocks into dst the way llama.cpp's SIMD quantize_row_q8_0 does on
-// x86: d = amax/127 (stored as fp16), q = x·(127/amax) rounded to nearest,
-// ties to even. Weights are quantized by package quant with ggml's
-// reference rules instead (1/d and ties away from zero); the two differ
-// only where x·id lands within an ulp of a half, but a random model
-// amplifies such flips, and following llama.cpp here lets q3m and
-// llama.cpp agree token for token on the same file.
-func QuantizeQ8_0(dst []byte, x []float32) {
-	for b := 0; b < len(x)/asm.QK; b++ {
-		v := (*[asm.QK]float32)(x[b*asm.QK:])
-		out := (*[asm.Q8_0Bytes]byte)(dst[b*asm.Q8_0Bytes:])
-		var amax float32
-		for _, f := range v {
-			amax = max(amax, math.Float32frombits(math.Float32bits(f)&^(1<<31)))
-		}
-		var id float32
-		if amax != 0 {
-			id = 127 / amax
-		}
-		binary.LittleEndian.PutUint16(out[:], quant.ToF16(amax/127))
-		for j, f := range v {
-			out[2+j] = byte(roundHalfEven(f * id))
-		}
-	}
-}
-
-// roundHalfEven rounds v (|v| ≤ 127.5) to the nearest integer, ties to
-// even, as _mm256_round_ps(v, _MM_ROUND_NEAREST) does: adding and removing
-// 1.5·2²³ leaves float32 arithmetic no fraction bits, so the addition
-// itself rounds.
-func roundHalfEven(v float32) int8 {
-	const magic = 0x1.8p23
-	r := v + magic
-	return int8(r - magic)
-}
+// Q8_0 blocks into dst, as asm.QuantizeQ8_0 (llama.cpp's x86
+// quantize_row_q8_0).
+func QuantizeQ8_0(dst []byte, x []float32) { asm.QuantizeQ8_0(dst, x) }
 
 // RMSNorm sets dst = x · 1/sqrt(mean(x²) + eps) · w, in float32 with the
 // sum of squares accumulated in float64. dst may alias x.

@@ -356,9 +356,12 @@ func lookup(f *format.File, s tensorSpec) (format.TensorInfo, error) {
 	if !same {
 		return t, fmt.Errorf("runtime: %s: tensor %q has dims %v, want %v", f.Path, s.name, t.Dims, s.dims)
 	}
+	// Vectors are dequantized; matrices are multiplied in place by the
+	// kernels of ops, and token_embd's rows are dequantized as well for the
+	// embedding lookup.
 	supported := t.Type.Convertible()
 	if s.matrix {
-		supported = ops.Supported(t.Type)
+		supported = ops.Supported(t.Type) && (s.name != "token_embd.weight" || t.Type.Convertible())
 	}
 	if !supported {
 		return t, fmt.Errorf("runtime: %s: tensor %q has type %s: %w", f.Path, s.name, t.Type, ErrUnsupported)

@@ -90,7 +90,7 @@ func TestConfigFromFileRejectsBadFiles(t *testing.T) {
 		{"missing tensor", base, buildOptions{skip: "blk.1.ffn_up.weight"}, []string{`"blk.1.ffn_up.weight"`, "missing"}, nil},
 		{"missing bias", base, buildOptions{skip: "blk.2.attn_k.bias"}, []string{`"blk.2.attn_k.bias"`}, nil},
 		{"wrong shape", base, buildOptions{extraKV: map[string]any{a + "expert_feed_forward_length": uint32(64)}}, []string{`"blk.0.ffn_gate_exps.weight"`, "dims"}, nil},
-		{"unsupported matrix type", big, buildOptions{override: map[string]quant.Type{"blk.0.attn_q.weight": quant.Q4_K}}, []string{`"blk.0.attn_q.weight"`, "Q4_K"}, ErrUnsupported},
+		{"unsupported matrix type", big, buildOptions{override: map[string]quant.Type{"blk.0.attn_q.weight": quant.Q8_K}}, []string{`"blk.0.attn_q.weight"`, "Q8_K"}, ErrUnsupported},
 	}
 	yarn := withCfg(func(c *Config) {
 		c.RopeScaling, c.RopeFactor, c.RopeOrigCtx = "yarn", 4, 16

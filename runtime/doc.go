@@ -7,8 +7,9 @@
 // Sessions of one Model with the same thread count share one worker pool.
 //
 // The arithmetic follows Hugging Face transformers' Qwen3MoeForCausalLM
-// (docs/model.md); for Q8_0 and Q4_0 weights the inputs of each matrix
-// product are rounded to Q8_0 first, as llama.cpp does. Prefill runs up to
+// (docs/model.md); for quantized weights the inputs of each matrix product
+// are first quantized to the activation type llama.cpp pairs with the
+// weight type (Q8_0, Q8_1 or Q8_K), as llama.cpp does. Prefill runs up to
 // maxBatch tokens through each layer together, grouping them by expert in
 // MoE layers; its logits are bit-identical to decoding the same tokens one
 // at a time.

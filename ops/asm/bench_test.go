@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // The benchmarks multiply a realistic matrix, 768 rows of 2048 values (a
@@ -32,7 +34,7 @@ func BenchmarkDotQ8_0(b *testing.B) {
 	nb := benchCols / QK
 	w, x := randBlocks(r, benchRows*nb, Q8_0Bytes), randBlocks(r, nb, Q8_0Bytes)
 	rb := nb * Q8_0Bytes
-	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotQ8_0(w[i*rb:], x, nb) })
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return dotsOf(k, quant.Q8_0).X1(w[i*rb:], x, nb) })
 }
 
 func BenchmarkDotQ4_0Q8_0(b *testing.B) {
@@ -40,7 +42,7 @@ func BenchmarkDotQ4_0Q8_0(b *testing.B) {
 	nb := benchCols / QK
 	w, x := randBlocks(r, benchRows*nb, Q4_0Bytes), randBlocks(r, nb, Q8_0Bytes)
 	rb := nb * Q4_0Bytes
-	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotQ4_0Q8_0(w[i*rb:], x, nb) })
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return dotsOf(k, quant.Q4_0).X1(w[i*rb:], x, nb) })
 }
 
 func benchFloatRows(r *rand.Rand, size int) ([]byte, []float32) {
@@ -61,19 +63,19 @@ func benchFloatRows(r *rand.Rand, size int) ([]byte, []float32) {
 func BenchmarkDotF32(b *testing.B) {
 	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 3)), 4)
 	rb := 4 * benchCols
-	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotF32(w[i*rb:], x) })
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return dotsOf(k, quant.F32).Float(w[i*rb:], x) })
 }
 
 func BenchmarkDotF16F32(b *testing.B) {
 	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 4)), 2)
 	rb := 2 * benchCols
-	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotF16F32(w[i*rb:], x) })
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return dotsOf(k, quant.F16).Float(w[i*rb:], x) })
 }
 
 func BenchmarkDotBF16F32(b *testing.B) {
 	w, x := benchFloatRows(rand.New(rand.NewPCG(1, 5)), 2)
 	rb := 2 * benchCols
-	benchKernels(b, rb, func(k *Kernel, i int) float32 { return k.DotBF16F32(w[i*rb:], x) })
+	benchKernels(b, rb, func(k *Kernel, i int) float32 { return dotsOf(k, quant.BF16).Float(w[i*rb:], x) })
 }
 
 // benchX4 multiplies the benchmark matrix by c.rows activation rows, with

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // The AVX2 kernel needs FMA for the accumulations and F16C (VCVTPH2PS) for
@@ -13,19 +15,23 @@ import (
 var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 
 // AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
-var AVX2 = &Kernel{
-	Name:          "avx2",
-	DotQ8_0:       dotQ8_0AVX2,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0AVX2,
-	DotQ8_0x4:     dotQ8_0x4AVX2,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4AVX2,
-	DotQ8_0x2:     dotQ8_0x2AVX2,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2AVX2,
-	DotF32:        dotF32AVX2,
-	DotF16F32:     dotF16F32AVX2,
-	DotBF16F32:    dotBF16F32AVX2,
-	Dot:           dotAVX2,
-}
+var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
+	quant.F32:    {Float: dotF32AVX2},
+	quant.F16:    {Float: dotF16F32AVX2},
+	quant.BF16:   {Float: dotBF16F32AVX2},
+	quant.Q8_0:   {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
+	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+	quant.Q4_1:   {X1: dotQ4_1Q8_1AVX2},
+	quant.Q5_0:   {X1: dotQ5_0Q8_0AVX2},
+	quant.Q5_1:   {X1: dotQ5_1Q8_1AVX2},
+	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0AVX2},
+	quant.Q2_K:   {X1: dotQ2_KAVX2},
+	quant.Q3_K:   {X1: dotQ3_KAVX2},
+	quant.Q4_K:   {X1: dotQ4_KAVX2},
+	quant.Q5_K:   {X1: dotQ5_KAVX2},
+	quant.Q6_K:   {X1: dotQ6_KAVX2},
+	quant.IQ4_XS: {X1: dotIQ4_XSAVX2},
+})
 
 func archKernels() []*Kernel {
 	if useAVX2 {
@@ -162,4 +168,166 @@ func dotBF16F32AVX2(w []byte, x []float32) float32 {
 		s = bf16AVX2(&w[0], &x[0], n)
 	}
 	return s + DotBF16F32(w[2*n:], x[n:])
+}
+
+// q4_KAVX2 sets acc[0:8] to the float32 lanes of ggml's AVX2 Q4_K loop
+// (d·scaled sums) and acc[8:12] to those of its minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q4_KAVX2(w, x *byte, nblocks int, acc *[12]float32)
+
+// q6_KAVX2 sets acc to the float32 lanes of ggml's AVX2 Q6_K loop, for
+// nblocks ≥ 1.
+//
+//go:noescape
+func q6_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ4_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [12]float32
+	q4_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
+}
+
+func dotQ6_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q6_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q5_KAVX2 sets acc[0:8] to the float32 lanes of ggml's AVX2 Q5_K loop and
+// acc[8] to its sum of the minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q5_KAVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+func dotQ5_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+// q2_KAVX2, q3_KAVX2 and iq4_XSAVX2 set acc to the float32 lanes of
+// ggml's AVX2 loops for their types, for nblocks ≥ 1.
+
+//go:noescape
+func q2_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func q3_KAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_XSAVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+// The wrappers call each routine directly (not through a function value),
+// so that their lanes stay on the stack.
+
+func dotQ2_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q2_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q2_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotQ3_KAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q3_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q3_KAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotIQ4_XSAVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_XSBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	iq4_XSAVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q4_1AVX2 and q5_1AVX2 set acc[0:8] to the float32 lanes of ggml's AVX2
+// loops and acc[8] to their Σ m·s; q5_0AVX2 sets acc to its lanes;
+// iq4_NLAVX2 sets acc[0:8] and acc[8:16] to the lanes of the even and odd
+// blocks of npairs pairs. All need at least one block (pair).
+
+//go:noescape
+func q4_1AVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_1AVX2(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_0AVX2(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_NLAVX2(w, x *byte, npairs int, acc *[16]float32)
+
+func dotQ4_1Q8_1AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q4_1AVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_1Q8_1AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_1AVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q5_0AVX2(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// dotIQ4_NLQ8_0AVX2 runs the assembly over whole pairs of blocks and adds
+// a last odd block as ggml does, with the generic code's one fused
+// multiply-add.
+func dotIQ4_NLQ8_0AVX2(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_NLBytes], x[:nblocks*Q8_0Bytes]
+	var sum float32
+	if p := nblocks / 2; p > 0 {
+		var acc [16]float32
+		iq4_NLAVX2(&w[0], &x[0], p, &acc)
+		var both [8]float32
+		for l := range both {
+			both[l] = acc[l] + acc[8+l]
+		}
+		sum = hsum8(&both)
+	}
+	if nblocks%2 == 1 {
+		b := nblocks - 1
+		sum = iq4NLTail(w[b*IQ4_NLBytes:], x[b*Q8_0Bytes:], sum)
+	}
+	return sum
 }

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // NEON (ASIMD) is part of every arm64 CPU Go runs on; SDOT is an optional
@@ -13,35 +15,33 @@ import (
 var useDotProd = cpuid.CPU.Supports(cpuid.ASIMDDP)
 
 // NEON is the arm64 kernel.
-var NEON = &Kernel{
-	Name:          "neon",
-	DotQ8_0:       dotQ8_0NEON,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0NEON,
-	DotQ8_0x4:     dotQ8_0x4NEON,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4NEON,
-	DotQ8_0x2:     dotQ8_0x2NEON,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2NEON,
-	DotF32:        dotF32NEON,
-	DotF16F32:     dotF16F32NEON,
-	DotBF16F32:    dotBF16F32NEON,
-	Dot:           dotNEON,
-}
+var NEON = newKernel("neon", dotNEON, map[quant.Type]Dots{
+	quant.F32:  {Float: dotF32NEON},
+	quant.F16:  {Float: dotF16F32NEON},
+	quant.BF16: {Float: dotBF16F32NEON},
+	quant.Q8_0: {X1: dotQ8_0NEON, X2: dotQ8_0x2NEON, X4: dotQ8_0x4NEON},
+	quant.Q4_0: {X1: dotQ4_0Q8_0NEON, X2: dotQ4_0Q8_0x2NEON, X4: dotQ4_0Q8_0x4NEON},
+})
 
 // NEONDotProd is the arm64 kernel for CPUs with SDOT; it differs from NEON
 // only in the quantized products.
-var NEONDotProd = &Kernel{
-	Name:          "neon-dotprod",
-	DotQ8_0:       dotQ8_0DotProd,
-	DotQ4_0Q8_0:   dotQ4_0Q8_0DotProd,
-	DotQ8_0x4:     dotQ8_0x4DotProd,
-	DotQ4_0Q8_0x4: dotQ4_0Q8_0x4DotProd,
-	DotQ8_0x2:     dotQ8_0x2DotProd,
-	DotQ4_0Q8_0x2: dotQ4_0Q8_0x2DotProd,
-	DotF32:        dotF32NEON,
-	DotF16F32:     dotF16F32NEON,
-	DotBF16F32:    dotBF16F32NEON,
-	Dot:           dotNEON,
-}
+var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
+	quant.F32:    {Float: dotF32NEON},
+	quant.F16:    {Float: dotF16F32NEON},
+	quant.BF16:   {Float: dotBF16F32NEON},
+	quant.Q8_0:   {X1: dotQ8_0DotProd, X2: dotQ8_0x2DotProd, X4: dotQ8_0x4DotProd},
+	quant.Q4_0:   {X1: dotQ4_0Q8_0DotProd, X2: dotQ4_0Q8_0x2DotProd, X4: dotQ4_0Q8_0x4DotProd},
+	quant.Q4_1:   {X1: dotQ4_1Q8_1DotProd},
+	quant.Q5_0:   {X1: dotQ5_0Q8_0DotProd},
+	quant.Q5_1:   {X1: dotQ5_1Q8_1DotProd},
+	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0DotProd},
+	quant.Q2_K:   {X1: dotQ2_KDotProd},
+	quant.Q3_K:   {X1: dotQ3_KDotProd},
+	quant.Q4_K:   {X1: dotQ4_KDotProd},
+	quant.Q5_K:   {X1: dotQ5_KDotProd},
+	quant.Q6_K:   {X1: dotQ6_KDotProd},
+	quant.IQ4_XS: {X1: dotIQ4_XSDotProd},
+})
 
 func archKernels() []*Kernel {
 	if useDotProd {
@@ -219,4 +219,165 @@ func dotBF16F32NEON(w []byte, x []float32) float32 {
 		s = bf16NEON(&w[0], &x[0], n)
 	}
 	return s + DotBF16F32(w[2*n:], x[n:])
+}
+
+// q4_KDotProd sets acc[0:8] to the float32 lanes of ggml's AVX2 Q4_K loop
+// and acc[8:12] to those of its minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q4_KDotProd(w, x *byte, nblocks int, acc *[12]float32)
+
+func dotQ4_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [12]float32
+	q4_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
+}
+
+// q6_KDotProd sets acc to the float32 lanes of ggml's AVX2 Q6_K loop, for
+// nblocks ≥ 1.
+//
+//go:noescape
+func q6_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ6_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q6_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q5_KDotProd sets acc[0:8] to the float32 lanes of ggml's AVX2 Q5_K loop
+// and acc[8] to its sum of the minimums, for nblocks ≥ 1.
+//
+//go:noescape
+func q5_KDotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+func dotQ5_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+// iq4_XSDotProd sets acc to the float32 lanes of ggml's AVX2 IQ4_XS loop,
+// for nblocks ≥ 1.
+//
+//go:noescape
+func iq4_XSDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotIQ4_XSDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_XSBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	iq4_XSDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q2_KDotProd and q3_KDotProd set acc to the float32 lanes of ggml's AVX2
+// loops for their types, for nblocks ≥ 1.
+
+//go:noescape
+func q2_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func q3_KDotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+func dotQ2_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q2_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q2_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+func dotQ3_KDotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q3_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q3_KDotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// q4_1DotProd and q5_1DotProd set acc[0:8] to the float32 lanes of ggml's
+// AVX2 loops and acc[8] to their Σ m·s; q5_0DotProd sets acc to its
+// lanes; iq4_NLDotProd sets acc[0:8] and acc[8:16] to the lanes of the
+// even and odd blocks of npairs pairs. All need at least one block (pair).
+
+//go:noescape
+func q4_1DotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_1DotProd(w, x *byte, nblocks int, acc *[9]float32)
+
+//go:noescape
+func q5_0DotProd(w, x *byte, nblocks int, acc *[8]float32)
+
+//go:noescape
+func iq4_NLDotProd(w, x *byte, npairs int, acc *[16]float32)
+
+func dotQ4_1Q8_1DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q4_1DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_1Q8_1DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_1Bytes], x[:nblocks*Q8_1Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [9]float32
+	q5_1DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8((*[8]float32)(acc[:8])) + acc[8]
+}
+
+func dotQ5_0Q8_0DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q5_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	var acc [8]float32
+	q5_0DotProd(&w[0], &x[0], nblocks, &acc)
+	return hsum8(&acc)
+}
+
+// dotIQ4_NLQ8_0DotProd runs the assembly over whole pairs of blocks and
+// adds a last odd block as ggml does.
+func dotIQ4_NLQ8_0DotProd(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*IQ4_NLBytes], x[:nblocks*Q8_0Bytes]
+	var sum float32
+	if p := nblocks / 2; p > 0 {
+		var acc [16]float32
+		iq4_NLDotProd(&w[0], &x[0], p, &acc)
+		var both [8]float32
+		for l := range both {
+			both[l] = acc[l] + acc[8+l]
+		}
+		sum = hsum8(&both)
+	}
+	if nblocks%2 == 1 {
+		b := nblocks - 1
+		sum = iq4NLTail(w[b*IQ4_NLBytes:], x[b*Q8_0Bytes:], sum)
+	}
+	return sum
 }

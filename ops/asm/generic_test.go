@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/q3m/q3m/quant"
 	"github.com/x448/float16"
 )
 
@@ -137,8 +138,8 @@ func checkQuantized(t *testing.T, k *Kernel, w8, w4, x []byte, n int) {
 		ref  float32
 		w    []float64
 	}{
-		{"Q8_0", k.DotQ8_0(w8, x, n), refDotQ8_0(w8, x, n), dequantQ8(w8, n)},
-		{"Q4_0", k.DotQ4_0Q8_0(w4, x, n), refDotQ4_0Q8_0(w4, x, n), dequantQ4(w4, n)},
+		{"Q8_0", dotsOf(k, quant.Q8_0).X1(w8, x, n), refDotQ8_0(w8, x, n), dequantQ8(w8, n)},
+		{"Q4_0", dotsOf(k, quant.Q4_0).X1(w4, x, n), refDotQ4_0Q8_0(w4, x, n), dequantQ4(w4, n)},
 	}
 	for _, c := range cases {
 		exact := refDot64(c.w, xf)
@@ -188,9 +189,9 @@ func checkFloat(t *testing.T, k *Kernel, r *rand.Rand, n int) {
 		got  float32
 		w    []float64
 	}{
-		{"F32", k.DotF32(f32, x), w32},
-		{"F16", k.DotF16F32(h16, x), w16},
-		{"BF16", k.DotBF16F32(b16, x), wb},
+		{"F32", dotsOf(k, quant.F32).Float(f32, x), w32},
+		{"F16", dotsOf(k, quant.F16).Float(h16, x), w16},
+		{"BF16", dotsOf(k, quant.BF16).Float(b16, x), wb},
 		{"Dot", k.Dot(w, x), w32},
 	}
 	for _, c := range cases {
@@ -257,7 +258,7 @@ func FuzzFloatDots(f *testing.F) {
 		}
 		for _, name := range Kernels() {
 			k, _ := Lookup(name)
-			if got := k.DotF32(wb, x); got != want {
+			if got := dotsOf(k, quant.F32).Float(wb, x); got != want {
 				t.Fatalf("%s DotF32 n=%d: got %v, want %v", name, n, got, want)
 			}
 			if got := k.Dot(w, x); got != want {

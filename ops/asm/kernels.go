@@ -3,42 +3,70 @@ package asm
 import (
 	"fmt"
 	"sync/atomic"
+
+	"github.com/q3m/q3m/quant"
 )
 
-// Kernel is one implementation of every hot loop. All functions have the
-// semantics of their generic twins in this package.
-type Kernel struct {
-	Name        string
-	DotQ8_0     func(w, x []byte, nblocks int) float32
-	DotQ4_0Q8_0 func(w, x []byte, nblocks int) float32
-	// DotQ8_0x4 and DotQ4_0Q8_0x4 set out[i] to DotQ8_0(w, xi, nblocks)
-	// and DotQ4_0Q8_0(w, xi, nblocks) of the same kernel, bit for bit,
-	// reading each weight block once for the four activation rows.
-	DotQ8_0x4     func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
-	DotQ4_0Q8_0x4 func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
-	// DotQ8_0x2 and DotQ4_0Q8_0x2 are the same for two activation rows.
-	DotQ8_0x2     func(w, x0, x1 []byte, nblocks int, out *[2]float32)
-	DotQ4_0Q8_0x2 func(w, x0, x1 []byte, nblocks int, out *[2]float32)
-	DotF32        func(w []byte, x []float32) float32
-	DotF16F32     func(w []byte, x []float32) float32
-	DotBF16F32    func(w []byte, x []float32) float32
-	Dot           func(a, b []float32) float32
+// Dots are one kernel's dot products for weights of one type.
+//
+// For a quantized weight type, X1 returns the dot product of nblocks weight
+// blocks at w with nblocks blocks of the type's activation type at x (the
+// weight and activation blocks hold the same number of values). X4 and X2,
+// when not nil, set out[i] to X1(w, xi, nblocks) bit for bit for four or two
+// activation rows, reading each weight block once; when nil, callers loop
+// over X1.
+//
+// For a float weight type (F32, F16, BF16) activations stay float32 and
+// Float returns the dot product of the row w with x over len(x) values.
+type Dots struct {
+	X1    func(w, x []byte, nblocks int) float32
+	X2    func(w, x0, x1 []byte, nblocks int, out *[2]float32)
+	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	Float func(w []byte, x []float32) float32
 }
 
-// Generic is the portable Go kernel, available everywhere.
-var Generic = &Kernel{
-	Name:          "generic",
-	DotQ8_0:       DotQ8_0,
-	DotQ4_0Q8_0:   DotQ4_0Q8_0,
-	DotQ8_0x4:     DotQ8_0x4,
-	DotQ4_0Q8_0x4: DotQ4_0Q8_0x4,
-	DotQ8_0x2:     DotQ8_0x2,
-	DotQ4_0Q8_0x2: DotQ4_0Q8_0x2,
-	DotF32:        DotF32,
-	DotF16F32:     DotF16F32,
-	DotBF16F32:    DotBF16F32,
-	Dot:           Dot,
+// Kernel is one implementation of the hot loops: dot products per weight
+// type, and the float32 dot product of attention.
+type Kernel struct {
+	Name string
+	// Dot returns the float32 dot product of a and b over len(a) values.
+	Dot  func(a, b []float32) float32
+	dots map[quant.Type]Dots // per weight type, own or the generic twin
+	own  map[quant.Type]bool // types with this kernel's own implementation
 }
+
+// newKernel returns the kernel called name with the dot products own for
+// the types it implements and the generic ones for every other type of the
+// table.
+func newKernel(name string, dot func(a, b []float32) float32, own map[quant.Type]Dots) *Kernel {
+	k := &Kernel{Name: name, Dot: dot, dots: make(map[quant.Type]Dots), own: make(map[quant.Type]bool)}
+	for t, d := range genericDots {
+		k.dots[t] = d
+	}
+	for t, d := range own {
+		if _, ok := table[t]; !ok {
+			panic("asm: kernel " + name + " registers type " + t.String() + " missing from the type table")
+		}
+		k.dots[t] = d
+		k.own[t] = true
+	}
+	return k
+}
+
+// Dots returns the kernel's dot products for weights of type t, and false
+// if no kernel computes products with t. A kernel without its own
+// implementation of t returns the generic one.
+func (k *Kernel) Dots(t quant.Type) (Dots, bool) {
+	d, ok := k.dots[t]
+	return d, ok
+}
+
+// Implements reports whether the kernel has its own (not the generic)
+// dot products for t.
+func (k *Kernel) Implements(t quant.Type) bool { return k.own[t] }
+
+// Generic is the portable Go kernel, available everywhere.
+var Generic = newKernel("generic", Dot, genericDots)
 
 // available lists the kernels this machine can run, best last; active is
 // the one in use. archKernels, in the architecture files, returns the

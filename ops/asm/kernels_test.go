@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/q3m/q3m/quant"
 	"github.com/x448/float16"
 )
 
@@ -96,8 +97,8 @@ func checkQuantAgainstGeneric(t *testing.T, k *Kernel, w8, w4, x []byte, n int) 
 		got, want float32
 		w         []float64
 	}{
-		{"DotQ8_0", k.DotQ8_0(w8, x, n), DotQ8_0(w8, x, n), dequantQ8(w8, n)},
-		{"DotQ4_0Q8_0", k.DotQ4_0Q8_0(w4, x, n), DotQ4_0Q8_0(w4, x, n), dequantQ4(w4, n)},
+		{"DotQ8_0", dotsOf(k, quant.Q8_0).X1(w8, x, n), DotQ8_0(w8, x, n), dequantQ8(w8, n)},
+		{"DotQ4_0Q8_0", dotsOf(k, quant.Q4_0).X1(w4, x, n), DotQ4_0Q8_0(w4, x, n), dequantQ4(w4, n)},
 	} {
 		scale := absDot(c.w, xf)
 		if scale == 0 && c.got != 0 || !near(float64(c.got), float64(c.want), scale, quantTol) {
@@ -139,10 +140,10 @@ func TestQuantizedKernelsExactWithUnitScales(t *testing.T) {
 					w8 := makeBlocks(r, n, Q8_0Bytes, 1, one, wp.fill)
 					w4 := makeBlocks(r, n, Q4_0Bytes, 0, one, wp.fill)
 					x := makeBlocks(r, n, Q8_0Bytes, 2, one, xp.fill)
-					if got, want := k.DotQ8_0(w8, x, n), DotQ8_0(w8, x, n); got != want {
+					if got, want := dotsOf(k, quant.Q8_0).X1(w8, x, n), DotQ8_0(w8, x, n); got != want {
 						t.Errorf("%s DotQ8_0 n=%d w=%s x=%s: %v, generic %v", k.Name, n, wp.name, xp.name, got, want)
 					}
-					if got, want := k.DotQ4_0Q8_0(w4, x, n), DotQ4_0Q8_0(w4, x, n); got != want {
+					if got, want := dotsOf(k, quant.Q4_0).X1(w4, x, n), DotQ4_0Q8_0(w4, x, n); got != want {
 						t.Errorf("%s DotQ4_0Q8_0 n=%d w=%s x=%s: %v, generic %v", k.Name, n, wp.name, xp.name, got, want)
 					}
 				}
@@ -158,10 +159,10 @@ func TestQuantizedKernelsPanicOnShortRows(t *testing.T) {
 			name string
 			f    func()
 		}{
-			{"Q8_0 short w", func() { k.DotQ8_0(make([]byte, 33), make([]byte, 34), 1) }},
-			{"Q8_0 short x", func() { k.DotQ8_0(make([]byte, 68), make([]byte, 67), 2) }},
-			{"Q4_0 short w", func() { k.DotQ4_0Q8_0(make([]byte, 17), make([]byte, 34), 1) }},
-			{"Q4_0 short x", func() { k.DotQ4_0Q8_0(make([]byte, 18), make([]byte, 33), 1) }},
+			{"Q8_0 short w", func() { dotsOf(k, quant.Q8_0).X1(make([]byte, 33), make([]byte, 34), 1) }},
+			{"Q8_0 short x", func() { dotsOf(k, quant.Q8_0).X1(make([]byte, 68), make([]byte, 67), 2) }},
+			{"Q4_0 short w", func() { dotsOf(k, quant.Q4_0).X1(make([]byte, 17), make([]byte, 34), 1) }},
+			{"Q4_0 short x", func() { dotsOf(k, quant.Q4_0).X1(make([]byte, 18), make([]byte, 33), 1) }},
 		} {
 			func() {
 				defer func() {
@@ -200,9 +201,9 @@ func TestFloatKernelsMatchGenericOnUnalignedRows(t *testing.T) {
 					got, want float32
 					w         []float64
 				}{
-					{"DotF32", k.DotF32(f32, x), DotF32(f32, x), w64},
-					{"DotF16F32", k.DotF16F32(h16, x), DotF16F32(h16, x), h64},
-					{"DotBF16F32", k.DotBF16F32(b16, x), DotBF16F32(b16, x), b64},
+					{"DotF32", dotsOf(k, quant.F32).Float(f32, x), DotF32(f32, x), w64},
+					{"DotF16F32", dotsOf(k, quant.F16).Float(h16, x), DotF16F32(h16, x), h64},
+					{"DotBF16F32", dotsOf(k, quant.BF16).Float(b16, x), DotBF16F32(b16, x), b64},
 					{"Dot", k.Dot(w, x), Dot(w, x), w64},
 				} {
 					if !near(float64(c.got), float64(c.want), absDot(c.w, x64), 1e-5) {
@@ -262,10 +263,16 @@ func fuzzQuantized(f *testing.F, wsize int, generic func(w, x []byte, n int) flo
 
 func FuzzDotQ8_0(f *testing.F) {
 	fuzzQuantized(f, Q8_0Bytes, DotQ8_0, refDotQ8_0,
-		func(k *Kernel) func(w, x []byte, n int) float32 { return k.DotQ8_0 }, dequantQ8)
+		func(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q8_0).X1 }, dequantQ8)
 }
 
 func FuzzDotQ4_0Q8_0(f *testing.F) {
 	fuzzQuantized(f, Q4_0Bytes, DotQ4_0Q8_0, refDotQ4_0Q8_0,
-		func(k *Kernel) func(w, x []byte, n int) float32 { return k.DotQ4_0Q8_0 }, dequantQ4)
+		func(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q4_0).X1 }, dequantQ4)
+}
+
+// dotsOf returns kernel k's dot products for t (empty if none).
+func dotsOf(k *Kernel, t quant.Type) Dots {
+	d, _ := k.Dots(t)
+	return d
 }

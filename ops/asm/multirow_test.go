@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/q3m/q3m/quant"
 	"github.com/x448/float16"
 )
 
@@ -45,14 +46,14 @@ func x2Of(f func(w, x0, x1 []byte, n int, out *[2]float32)) multiFunc {
 	}
 }
 
-func q8Single(k *Kernel) func(w, x []byte, n int) float32 { return k.DotQ8_0 }
-func q4Single(k *Kernel) func(w, x []byte, n int) float32 { return k.DotQ4_0Q8_0 }
+func q8Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q8_0).X1 }
+func q4Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q4_0).X1 }
 
 var x4Cases = []x4Case{
-	{"Q8_0x4", Q8_0Bytes, 4, q8Single, func(k *Kernel) multiFunc { return x4Of(k.DotQ8_0x4) }},
-	{"Q4_0Q8_0x4", Q4_0Bytes, 4, q4Single, func(k *Kernel) multiFunc { return x4Of(k.DotQ4_0Q8_0x4) }},
-	{"Q8_0x2", Q8_0Bytes, 2, q8Single, func(k *Kernel) multiFunc { return x2Of(k.DotQ8_0x2) }},
-	{"Q4_0Q8_0x2", Q4_0Bytes, 2, q4Single, func(k *Kernel) multiFunc { return x2Of(k.DotQ4_0Q8_0x2) }},
+	{"Q8_0x4", Q8_0Bytes, 4, q8Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q8_0).X4) }},
+	{"Q4_0Q8_0x4", Q4_0Bytes, 4, q4Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q4_0).X4) }},
+	{"Q8_0x2", Q8_0Bytes, 2, q8Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q8_0).X2) }},
+	{"Q4_0Q8_0x2", Q4_0Bytes, 2, q4Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q4_0).X2) }},
 }
 
 func allKernels() []*Kernel {

@@ -1,0 +1,277 @@
+package asm
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/q3m/q3m/quant"
+)
+
+// llamaQuantizeQ8_1 is llama.cpp's AVX2 quantize_row_q8_1 written
+// plainly: scale 127/amax, round to nearest with ties to even, s = d·Σq.
+func llamaQuantizeQ8_1(x []float32) []byte {
+	out := make([]byte, len(x)/32*36)
+	for b := 0; b < len(x)/32; b++ {
+		var amax float64
+		for _, f := range x[b*32 : b*32+32] {
+			amax = math.Max(amax, math.Abs(float64(f)))
+		}
+		a := float32(amax)
+		var id float32
+		if a != 0 {
+			id = 127 / a
+		}
+		d := a / 127
+		sum := 0
+		for j, f := range x[b*32 : b*32+32] {
+			q := int(math.RoundToEven(float64(f * id)))
+			out[b*36+4+j] = byte(int8(q))
+			sum += q
+		}
+		binary.LittleEndian.PutUint16(out[b*36:], quant.ToF16(d))
+		binary.LittleEndian.PutUint16(out[b*36+2:], quant.ToF16(d*float32(sum)))
+	}
+	return out
+}
+
+// llamaQuantizeQ8_K is ggml's quantize_row_q8_K_ref written plainly.
+func llamaQuantizeQ8_K(x []float32) []byte {
+	out := make([]byte, len(x)/256*292)
+	for b := 0; b < len(x)/256; b++ {
+		o := out[b*292:]
+		var amax, mx float32
+		for _, f := range x[b*256 : b*256+256] {
+			if float32(math.Abs(float64(f))) > amax {
+				amax, mx = float32(math.Abs(float64(f))), f
+			}
+		}
+		if amax == 0 {
+			continue
+		}
+		iscale := -127 / mx
+		for j := range 16 {
+			sum := 0
+			for i := 16 * j; i < 16*j+16; i++ {
+				q := min(127, int(math.RoundToEven(float64(iscale*x[b*256+i]))))
+				o[4+i] = byte(int8(q))
+				sum += q
+			}
+			binary.LittleEndian.PutUint16(o[260+2*j:], uint16(int16(sum)))
+		}
+		binary.LittleEndian.PutUint32(o, math.Float32bits(1/iscale))
+	}
+	return out
+}
+
+// activationInputs returns rows of n values that exercise rounding: exact
+// halves at scale 1, magnitudes over many decades, ties, zero blocks and
+// a block whose largest magnitude is negative.
+func activationInputs(n int) []float32 {
+	r := rand.New(rand.NewPCG(31, 32))
+	var x []float32
+	for len(x) < 8*n {
+		x = append(x, 127)
+		for k := -126; k < 126 && len(x)%n != 0; k++ {
+			h := float32(k) + 0.5
+			x = append(x, h, math.Nextafter32(h, -200), math.Nextafter32(h, 200))
+		}
+		for len(x)%n != 0 {
+			x = append(x, 0.25)
+		}
+	}
+	for range 64 * n {
+		x = append(x, float32(r.NormFloat64()*math.Exp(r.NormFloat64()*3)))
+	}
+	x = append(x, make([]float32, n)...)
+	neg := make([]float32, n)
+	for i := range neg {
+		neg[i] = float32(i%9) - 3
+	}
+	neg[n/2] = -100
+	return append(x, neg...)
+}
+
+func TestActivationQuantizersMatchLlamaCpp(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		block int
+		got   func(dst []byte, x []float32)
+		want  func(x []float32) []byte
+		size  int
+	}{
+		{"Q8_0", 32, QuantizeQ8_0, nil, Q8_0Bytes},
+		{"Q8_1", 32, QuantizeQ8_1, llamaQuantizeQ8_1, Q8_1Bytes},
+		{"Q8_K", 256, QuantizeQ8_K, llamaQuantizeQ8_K, Q8_KBytes},
+	} {
+		if c.want == nil {
+			continue // Q8_0: ops/vector_test.go compares it with llama.cpp's
+		}
+		x := activationInputs(c.block)
+		want := c.want(x)
+		got := make([]byte, len(want))
+		c.got(got, x)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: byte %d of block %d: got %#x, want %#x", c.name, i%c.size, i/c.size, got[i], want[i])
+			}
+		}
+	}
+}
+
+// Quantized activations lie in [-127, 127] for any input: kernels multiply
+// them with VPMADDUBSW after moving weight signs onto them, where -128
+// would overflow.
+func TestActivationValuesStayWithin127(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32,
+		-math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 0, -0.0, 1e-38, -1e38}
+	for _, tr := range []Traits{table[quant.Q8_0], table[quant.Q4_1], table[quant.Q4_K]} {
+		n := tr.Activation.BlockSize()
+		for trial := range 300 {
+			x := make([]float32, n)
+			for i := range x {
+				switch trial % 3 {
+				case 0:
+					x[i] = special[r.IntN(len(special))]
+				case 1:
+					x[i] = float32(r.NormFloat64() * math.Exp(r.NormFloat64()*20))
+				default:
+					x[i] = -float32(r.IntN(3)) * 1e-40
+				}
+			}
+			dst := make([]byte, tr.ActivationBytes(n))
+			tr.Quantize(dst, x)
+			off := map[quant.Type]int{quant.Q8_0: 2, quant.Q8_1: 4, quant.Q8_K: 4}[tr.Activation]
+			for i, v := range dst[off : off+n] {
+				if int8(v) == -128 {
+					t.Fatalf("%s trial %d: value %d is -128 (input %v)", tr.Activation, trial, i, x[i])
+				}
+			}
+			if tr.Activation == quant.Q8_K {
+				for j := range 16 {
+					sum := 0
+					for _, v := range dst[4+16*j : 4+16*j+16] {
+						sum += int(int8(v))
+					}
+					if got := int(int16(binary.LittleEndian.Uint16(dst[260+2*j:]))); got != sum {
+						t.Fatalf("Q8_K trial %d: bsums[%d] = %d, values sum to %d", trial, j, got, sum)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzActivationQuantizers quantizes arbitrary float32 bits with every
+// activation quantizer: no panic, values in [-127, 127], and equal to
+// llama.cpp's for finite input whose blocks are not all but zero.
+func FuzzActivationQuantizers(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0xc0, 0x7f, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		x := make([]float32, 256)
+		finite := true
+		for i := range x {
+			if 4*i+4 <= len(data) {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+			finite = finite && !math.IsNaN(float64(x[i])) && !math.IsInf(float64(x[i]), 0)
+		}
+		// Where a block's largest magnitude is below 127/MaxFloat32, 127/amax
+		// overflows and llama.cpp's values are garbage (-128 and truncated
+		// ints); q3m clamps them. Compare only rows without such blocks.
+		for b := 0; b < len(x); b += 32 {
+			var amax float64
+			for _, v := range x[b : b+32] {
+				amax = math.Max(amax, math.Abs(float64(v)))
+			}
+			finite = finite && (amax == 0 || amax > 1e-30)
+		}
+		for _, c := range []struct {
+			name              string
+			q                 func([]byte, []float32)
+			ref               func([]float32) []byte
+			values, size, off int
+		}{
+			{"Q8_0", QuantizeQ8_0, nil, 32, Q8_0Bytes, 2},
+			{"Q8_1", QuantizeQ8_1, llamaQuantizeQ8_1, 32, Q8_1Bytes, 4},
+			{"Q8_K", QuantizeQ8_K, llamaQuantizeQ8_K, 256, Q8_KBytes, 4},
+		} {
+			nb := len(x) / c.values
+			dst := make([]byte, nb*c.size)
+			c.q(dst, x)
+			for b := range nb {
+				for i, v := range dst[b*c.size+c.off : b*c.size+c.off+c.values] {
+					if int8(v) == -128 {
+						t.Fatalf("%s: value %d of block %d is -128", c.name, i, b)
+					}
+				}
+			}
+			if finite && c.ref != nil {
+				if want := c.ref(x); string(want) != string(dst) {
+					t.Fatalf("%s differs from llama.cpp:\n%x\n%x", c.name, dst, want)
+				}
+			}
+		}
+	})
+}
+
+// halfwayProducts returns values f for which f·s, rounded to float32, is
+// exactly a half-integer while the exact product is not: rounding the
+// rounded product to even (llama.cpp) and rounding the exact product (what
+// a fused multiply-add would do) disagree on them.
+func halfwayProducts(s float32) []float32 {
+	var fs []float32
+	for k := -120; k < 120; k++ {
+		h := float64(k) + 0.5
+		f0 := float32(h / float64(s))
+		f := f0
+		for range 8 {
+			f = math.Nextafter32(f, -1000)
+		}
+		for range 16 {
+			p := float64(f) * float64(s)
+			if float64(float32(p)) == h && p != h && math.Abs(float64(f)) < 100 {
+				fs = append(fs, f)
+			}
+			f = math.Nextafter32(f, 1000)
+		}
+	}
+	return fs
+}
+
+// The quantizers round the float32 product x·(127/amax) (or x·iscale) to
+// an integer, as llama.cpp does, not the exact product: a compiler that
+// fused the two (Go does on arm64 unless told not to) fails here.
+func TestActivationQuantizersRoundTheRoundedProduct(t *testing.T) {
+	const amax = 100
+	id := float32(127) / amax
+	fs := halfwayProducts(id)
+	if len(fs) < 10 {
+		t.Fatalf("only %d halfway products found", len(fs))
+	}
+	for _, f := range fs {
+		x := make([]float32, 256)
+		x[0], x[1] = amax, f
+		want := int8(math.RoundToEven(float64(float32(float64(f) * float64(id)))))
+		q0 := make([]byte, 8*Q8_0Bytes)
+		QuantizeQ8_0(q0, x)
+		q1 := make([]byte, 8*Q8_1Bytes)
+		QuantizeQ8_1(q1, x)
+		if int8(q0[3]) != want || int8(q1[5]) != want {
+			t.Errorf("x = %v at amax %v: Q8_0 %d, Q8_1 %d, want %d", f, amax, int8(q0[3]), int8(q1[5]), want)
+		}
+	}
+	iscale := float32(-127) / amax
+	for _, f := range halfwayProducts(iscale) {
+		x := make([]float32, 256)
+		x[0], x[1] = amax, f
+		want := int8(math.RoundToEven(float64(float32(float64(f) * float64(iscale)))))
+		qk := make([]byte, Q8_KBytes)
+		QuantizeQ8_K(qk, x)
+		if int8(qk[5]) != want {
+			t.Errorf("x = %v at max %v: Q8_K %d, want %d", f, amax, int8(qk[5]), want)
+		}
+	}
+}
