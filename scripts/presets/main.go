@@ -50,6 +50,17 @@ const hashHex = 16
 // output.weight's rules) and whole-block rows everywhere.
 func cases() map[string]synth.Spec {
 	return map[string]synth.Spec{
+		// deep48 (no golden: run with -case deep48) has Qwen3-30B-A3B's
+		// 48 layers, so blk.10…blk.47 sort after blk.1 by name but not by
+		// layer, and 16 experts.
+		// real2 (no golden: run with -case real2 -presets q4_k_m) is two
+		// layers of Qwen3-30B-A3B's real geometry, about 2.5 GB of BF16.
+		"real2": mustPreset("qwen3-30b-a3b", 2),
+		"deep48": {
+			Vocab: 512, Hidden: 256, Layers: 48, Heads: 8, KVHeads: 1, HeadDim: 32,
+			Experts: 16, ExpertsUsed: 4, ExpertFFN: 32, MaxPos: 4096,
+			NormTopKProb: true, RopeTheta: 1e6, DType: "bf16", Seed: 63,
+		},
 		"gqa4": {
 			Vocab: 512, Hidden: 256, Layers: 16, Heads: 4, KVHeads: 1, HeadDim: 32,
 			Experts: 2, ExpertsUsed: 1, ExpertFFN: 64, MaxPos: 4096,
@@ -67,7 +78,9 @@ func main() {
 	quantize := flag.String("quantize", "", "path of llama.cpp's llama-quantize (required)")
 	write := flag.Bool("write", false, "write the goldens")
 	out := flag.String("out", "convert/testdata/presets", "golden directory")
-	only := flag.String("case", "", "run only this case")
+	only := flag.String("case", "", "run only this case (default: the cases with goldens)")
+	presetList := flag.String("presets", "", "comma-separated presets to compare (default all; -write needs all)")
+	pure := flag.Bool("pure", false, "also compare --pure outputs (not recorded in the goldens)")
 	version := flag.String("llama-version", "version unknown", "llama.cpp commit, recorded in the goldens")
 	flag.Parse()
 	if *quantize == "" {
@@ -76,10 +89,13 @@ func main() {
 	failed := false
 	all := cases()
 	for _, name := range slices.Sorted(mapKeys(all)) {
-		if *only != "" && name != *only {
+		if *only != "" && name != *only || *only == "" && !golden[name] {
 			continue
 		}
-		ok, err := runCase(*quantize, *version, name, all[name], *write, *out)
+		if *write && *presetList != "" {
+			log.Fatal("presets: -write needs every preset")
+		}
+		ok, err := runCase(*quantize, *version, name, all[name], *write && golden[name], *pure, *out, *presetList)
 		if err != nil {
 			log.Fatalf("presets: case %s: %v", name, err)
 		}
@@ -89,6 +105,17 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+func mustPreset(name string, layers int) synth.Spec {
+	s, err := synth.Preset(name, layers)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// golden marks the cases whose goldens are committed.
+var golden = map[string]bool{"gqa4": true, "experts8": true}
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
@@ -100,7 +127,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-func runCase(quantize, version, name string, spec synth.Spec, write bool, out string) (bool, error) {
+func runCase(quantize, version, name string, spec synth.Spec, write, pure bool, out, only string) (bool, error) {
 	work, err := os.MkdirTemp("", "q3m-presets-")
 	if err != nil {
 		return false, err
@@ -133,6 +160,9 @@ func runCase(quantize, version, name string, spec synth.Spec, write bool, out st
 	ok := true
 	fmt.Printf("case %s (%d layers, %d experts)\n%-8s %s\n", name, spec.Layers, spec.Experts, "preset", "identical tensors / total")
 	for _, p := range convert.Presets() {
+		if only != "" && !slices.Contains(strings.Split(only, ","), p.Name) {
+			continue
+		}
 		lq := filepath.Join(work, "llama-"+p.Name+".gguf")
 		cmd := exec.Command(quantize, in, lq, p.Name, "2")
 		if b, err := cmd.CombinedOutput(); err != nil {
@@ -170,6 +200,13 @@ func runCase(quantize, version, name string, spec synth.Spec, write bool, out st
 		names = append(names, p.Name)
 		os.Remove(lq)
 		os.Remove(qm)
+		if pure && p.Base.BlockSize() > 1 {
+			ok2, err := comparePure(quantize, in, hf, work, p.Name)
+			if err != nil {
+				return false, err
+			}
+			ok = ok && ok2
+		}
 	}
 	if !write {
 		return ok, nil
@@ -184,6 +221,29 @@ func runCase(quantize, version, name string, spec synth.Spec, write bool, out st
 		fmt.Fprintf(&golden, "tensor %s %s\n", n, strings.Join(rows[n], " "))
 	}
 	return ok, os.WriteFile(filepath.Join(out, name+".txt"), golden.Bytes(), 0o644)
+}
+
+// comparePure compares llama-quantize --pure with q3m convert --pure.
+func comparePure(quantize, in, hf, work, preset string) (bool, error) {
+	lq := filepath.Join(work, "llama-pure.gguf")
+	qm := filepath.Join(work, "q3m-pure.gguf")
+	defer os.Remove(lq)
+	defer os.Remove(qm)
+	if b, err := exec.Command(quantize, "--pure", in, lq, preset, "2").CombinedOutput(); err != nil {
+		return false, fmt.Errorf("llama-quantize --pure %s: %v\n%s", preset, err, b)
+	}
+	if err := convert.Convert(context.Background(), hf, qm, convert.Options{Preset: preset, Pure: true, Threads: 2}); err != nil {
+		return false, err
+	}
+	same, total, diffs, err := compare(lq, qm)
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("%-8s %d/%d (--pure)\n", preset, same, total)
+	for _, d := range diffs {
+		fmt.Printf("    %s\n", d)
+	}
+	return len(diffs) == 0, nil
 }
 
 // compare returns how many of llama-quantize's tensors q3m's file has with
