@@ -53,9 +53,9 @@ func cases() map[string]synth.Spec {
 		// deep48 (no golden: run with -case deep48) has Qwen3-30B-A3B's
 		// 48 layers, so blk.10…blk.47 sort after blk.1 by name but not by
 		// layer, and 16 experts.
-		// real2 (no golden: run with -case real2 -presets q4_k_m) is two
-		// layers of Qwen3-30B-A3B's real geometry, about 2.5 GB of BF16.
-		"real2": mustPreset("qwen3-30b-a3b", 2),
+		// real1 (no golden: run with -case real1 -presets q4_k_m) is one
+		// layer of Qwen3-30B-A3B's real geometry, about 2.5 GB of BF16.
+		"real1": mustPreset("qwen3-30b-a3b", 1),
 		"deep48": {
 			Vocab: 512, Hidden: 256, Layers: 48, Heads: 8, KVHeads: 1, HeadDim: 32,
 			Experts: 16, ExpertsUsed: 4, ExpertFFN: 32, MaxPos: 4096,
