@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/q3m/q3m/format"
@@ -14,13 +15,29 @@ import (
 // Version is the converter version written as q3m.version.
 const Version = "0.1.0"
 
+// quantizationVersion is ggml's GGML_QNT_VERSION, which llama-quantize
+// writes as general.quantization_version.
+const quantizationVersion = 2
+
 // Alignment is the tensor data alignment of the output file: one page, so
 // that tensor (and, for real models, expert) starts are page-aligned.
 const Alignment = 4096
 
 // Options controls a conversion.
 type Options struct {
-	Type     quant.Type     // weight matrices' type: F32, F16, BF16, Q8_0 or Q4_0
+	// Preset is the llama-quantize file type to write, such as "q4_k_m"
+	// (see Presets): its base type for most weight matrices and llama.cpp's
+	// rules for those that get another. Without an importance matrix the
+	// tensors are byte-identical to llama-quantize's from a BF16 GGUF file
+	// of the same weights.
+	Preset string
+	// Pure gives every weight matrix the preset's base type, as
+	// llama-quantize --pure does; rows that are not whole blocks still
+	// fall back.
+	Pure bool
+	// Type, used when Preset is "", is the type of every weight matrix:
+	// the pure form of the preset with that base type (Q4_K is Q4_K_M's).
+	Type     quant.Type
 	Threads  int            // 0 = runtime.NumCPU(); at most 512
 	Progress func(Progress) // optional; see Progress
 }
@@ -34,27 +51,34 @@ type Progress struct {
 	Elapsed     time.Duration
 }
 
-// fileType returns llama.cpp's general.file_type for the asked type, and
-// whether the type can be asked for.
-func fileType(t quant.Type) (uint32, bool) {
-	switch t {
-	case quant.F32:
-		return 0, true
-	case quant.F16:
-		return 1, true
-	case quant.Q4_0:
-		return 2, true
-	case quant.Q8_0:
-		return 7, true
-	case quant.BF16:
-		return 32, true
+// PresetOfType returns the preset whose pure form Options.Type t asks for.
+func PresetOfType(t quant.Type) (Preset, error) {
+	if p, ok := presetOfType(t); ok {
+		return p, nil
 	}
-	return 0, false
+	var names []string
+	for _, p := range presets {
+		if q, _ := presetOfType(p.Base); q == p {
+			names = append(names, strings.ToLower(p.Base.String()))
+		}
+	}
+	return Preset{}, fmt.Errorf("convert: type %s not supported (want one of %s)", t, strings.Join(names, ", "))
 }
 
-// DefaultOutput returns <hfDir>/<dirname>-<TYPE>.gguf.
-func DefaultOutput(hfDir string, t quant.Type) string {
-	return filepath.Join(hfDir, modelName(hfDir)+"-"+t.String()+".gguf")
+// preset returns the preset and pureness that opt asks for.
+func (opt Options) preset() (Preset, bool, error) {
+	if opt.Preset != "" {
+		p, err := ParsePreset(opt.Preset)
+		return p, opt.Pure, err
+	}
+	p, err := PresetOfType(opt.Type)
+	return p, true, err
+}
+
+// DefaultOutput returns <hfDir>/<dirname>-<PRESET>.gguf, the preset name in
+// upper case as in llama.cpp's file names (Qwen3-30B-A3B-Q4_K_M.gguf).
+func DefaultOutput(hfDir string, preset string) string {
+	return filepath.Join(hfDir, modelName(hfDir)+"-"+strings.ToUpper(preset)+".gguf")
 }
 
 func modelName(dir string) string {
@@ -71,9 +95,9 @@ func modelName(dir string) string {
 // regular files, and config.json sizes that the checkpoint's tensors do not
 // confirm.
 func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error) {
-	ftype, ok := fileType(opt.Type)
-	if !ok {
-		return fmt.Errorf("convert: type %s not supported (want F32, F16, BF16, Q8_0 or Q4_0)", opt.Type)
+	preset, pure, err := opt.preset()
+	if err != nil {
+		return err
 	}
 	inputs, err := InputFiles(hfDir)
 	if err != nil {
@@ -97,7 +121,7 @@ func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error
 	defer ck.Close()
 	// The plan checks every size of config.json against the tensors, so
 	// vocab_size is confirmed by the embedding before readVocab allocates.
-	p, err := makePlan(cfg, ck, opt.Type)
+	p, err := makePlan(cfg, ck, preset, pure)
 	if err != nil {
 		return err
 	}
@@ -114,7 +138,7 @@ func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error
 			w.Abort()
 		}
 	}()
-	for _, m := range metadata(cfg, p, modelName(hfDir), ftype) {
+	for _, m := range metadata(cfg, p, modelName(hfDir), preset.FileType) {
 		if err := w.AddKV(m.Key, m.Value); err != nil {
 			return fmt.Errorf("convert: key %s: %w", m.Key, err)
 		}
@@ -163,6 +187,7 @@ func metadata(c *HFConfig, p *plan, name string, ftype uint32) []kv {
 		{"general.architecture", "qwen3moe"},
 		{"general.name", name},
 		{"general.file_type", ftype},
+		{"general.quantization_version", uint32(quantizationVersion)},
 		{"qwen3moe.vocab_size", u(c.VocabSize)},
 		{"qwen3moe.block_count", u(c.NumLayers)},
 		{"qwen3moe.context_length", u(c.MaxPositionEmbeddings)},

@@ -3,6 +3,7 @@ package convert
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,11 +161,30 @@ func TestConvertRefusesToOverwriteAnInput(t *testing.T) {
 	}
 }
 
-func TestConvertRejectsUnsupportedType(t *testing.T) {
+func TestConvertRejectsUnsupportedTypeNamingChoices(t *testing.T) {
 	dir := writeModel(t, buildModel(tinyConfig(), false, "", "BF16", 1), single)
-	err := Convert(context.Background(), dir, filepath.Join(t.TempDir(), "o.gguf"), Options{Type: quant.Q4_K})
-	if err == nil || !strings.Contains(err.Error(), "Q4_K") {
-		t.Errorf("error %v, want one naming Q4_K", err)
+	for _, tt := range []struct {
+		opt  Options
+		want []string
+	}{
+		{Options{Type: quant.Q8_K}, []string{"Q8_K", "q4_k", "iq4_xs", "bf16"}},
+		{Options{Type: quant.Q8_1}, []string{"Q8_1", "q6_k"}},
+		{Options{Preset: "q4_k_l"}, []string{`"q4_k_l"`, "q4_k_m", "q3_k_m", "iq4_nl", "q5_1", "f32"}},
+	} {
+		out := filepath.Join(t.TempDir(), "o.gguf")
+		err := Convert(context.Background(), dir, out, tt.opt)
+		if err == nil {
+			t.Errorf("%+v: no error", tt.opt)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q does not name %s", tt.opt, err, w)
+			}
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%+v: output exists (%v)", tt.opt, err)
+		}
 	}
 }
 

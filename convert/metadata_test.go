@@ -58,6 +58,7 @@ func TestConvertWritesModelMetadata(t *testing.T) {
 		"general.name":                                  "Tiny-MoE",
 		"general.alignment":                             uint64(4096),
 		"general.file_type":                             uint64(2),
+		"general.quantization_version":                  uint64(2),
 		"qwen3moe.vocab_size":                           uint64(64),
 		"qwen3moe.block_count":                          uint64(3),
 		"qwen3moe.context_length":                       uint64(4096),
@@ -80,7 +81,7 @@ func TestConvertWritesModelMetadata(t *testing.T) {
 		"q3m.rope.yarn.attention_factor":                1.1386294361119891, // 0.1·ln 4 + 1
 		"q3m.rope.yarn.truncate":                        true,
 		"q3m.version":                                   "0.1.0",
-		"q3m.quantization":                              "q4_0",
+		"q3m.quantization":                              "q4_0 pure",
 		"q3m.norm_topk_prob":                            false,
 		"q3m.sliding_window":                            uint64(512),
 		"q3m.attention_bias":                            nil,
@@ -190,7 +191,7 @@ func TestConvertReportsProgress(t *testing.T) {
 }
 
 func TestDefaultOutput(t *testing.T) {
-	if got, want := DefaultOutput("/models/Qwen3-30B-A3B/", quant.Q8_0), "/models/Qwen3-30B-A3B/Qwen3-30B-A3B-Q8_0.gguf"; got != want {
+	if got, want := DefaultOutput("/models/Qwen3-30B-A3B/", "q8_0"), "/models/Qwen3-30B-A3B/Qwen3-30B-A3B-Q8_0.gguf"; got != want {
 		t.Errorf("DefaultOutput = %q, want %q", got, want)
 	}
 }

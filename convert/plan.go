@@ -15,6 +15,9 @@ type outTensor struct {
 	Type quant.Type
 	Dims []uint64
 	Segs []segment
+	// quantizable marks the weight matrices, whose type the preset
+	// chooses; the other tensors (norms, biases, the router) stay F32.
+	quantizable bool
 }
 
 // segment is a contiguous range of whole rows of a source tensor.
@@ -37,16 +40,18 @@ func (t *outTensor) srcBytes() int64 {
 type plan struct {
 	cfg      *HFConfig
 	ck       *checkpoint
-	typ      quant.Type
+	preset   Preset
+	pure     bool
 	tensors  []outTensor
-	fallback []string // tensors written as F16 because rows are not whole blocks
-	err      error    // the first planning error; later steps are skipped
+	fallback []fallback // tensors whose rows are not whole blocks of their rule's type
+	err      error      // the first planning error; later steps are skipped
 }
 
-// makePlan checks every source tensor's presence and shape and fails on
-// tensors left over.
-func makePlan(cfg *HFConfig, ck *checkpoint, typ quant.Type) (*plan, error) {
-	p := &plan{cfg: cfg, ck: ck, typ: typ}
+// makePlan checks every source tensor's presence and shape, fails on
+// tensors left over and gives each tensor its type under the preset (every
+// weight matrix the preset's base type when pure).
+func makePlan(cfg *HFConfig, ck *checkpoint, preset Preset, pure bool) (*plan, error) {
+	p := &plan{cfg: cfg, ck: ck, preset: preset, pure: pure}
 	H, V := int64(cfg.HiddenSize), int64(cfg.VocabSize)
 	p.matrix("token_embd.weight", "model.embed_tokens.weight", V, H)
 	for i := 0; i < cfg.NumLayers && p.err == nil; i++ {
@@ -65,6 +70,7 @@ func makePlan(cfg *HFConfig, ck *checkpoint, typ quant.Type) (*plan, error) {
 		t := ck.tensors[left[0]]
 		return nil, fmt.Errorf("convert: %s: unexpected tensor %q (%d unexpected in all) for this config.json", t.shard.path, left[0], len(left))
 	}
+	p.assignTypes(preset, pure)
 	return p, nil
 }
 
@@ -132,7 +138,8 @@ func (p *plan) layer(i int) {
 		}
 	}
 	for _, t := range []outTensor{gate, up, down} {
-		p.add(t.Name, p.matrixType(t.Dims[0], t.Name), t.Dims, t.Segs...)
+		p.add(t.Name, p.preset.Base, t.Dims, t.Segs...)
+		p.markQuantizable()
 	}
 }
 
@@ -177,18 +184,16 @@ func (p *plan) vector(name, hf string, n int64) {
 // matrix adds HF [out, in] as GGUF {in, out} of the asked type.
 func (p *plan) matrix(name, hf string, out, in int64) {
 	if t := p.src(hf, out, in); t != nil {
-		p.add(name, p.matrixType(uint64(in), name), []uint64{uint64(in), uint64(out)}, segment{t, 0, out * in, in})
+		p.add(name, p.preset.Base, []uint64{uint64(in), uint64(out)}, segment{t, 0, out * in, in})
+		p.markQuantizable()
 	}
 }
 
-// matrixType returns the asked type, or F16 when rows of n values are not
-// whole blocks of it.
-func (p *plan) matrixType(n uint64, name string) quant.Type {
-	if bs := uint64(p.typ.BlockSize()); n%bs != 0 {
-		p.fallback = append(p.fallback, name)
-		return quant.F16
+// markQuantizable marks the tensor just added as a weight matrix.
+func (p *plan) markQuantizable() {
+	if p.err == nil {
+		p.tensors[len(p.tensors)-1].quantizable = true
 	}
-	return p.typ
 }
 
 func (p *plan) add(name string, typ quant.Type, dims []uint64, segs ...segment) {
@@ -198,12 +203,25 @@ func (p *plan) add(name string, typ quant.Type, dims []uint64, segs ...segment) 
 	p.tensors = append(p.tensors, outTensor{Name: name, Type: typ, Dims: dims, Segs: segs})
 }
 
-// quantization returns the q3m.quantization value: the asked type, plus the
-// tensors that fell back to F16.
+// quantization returns the q3m.quantization value: the preset ("pure"
+// added when every matrix has its base type), then, per fallback type, the
+// tensors whose rows are not whole blocks of the type their rule chose,
+// such as "q4_k_m; q5_0: blk.0.ffn_down_exps.weight,...".
 func (p *plan) quantization() string {
-	s := strings.ToLower(p.typ.String())
-	if len(p.fallback) > 0 {
-		s += "; f16: " + strings.Join(p.fallback, ",")
+	s := p.preset.Name
+	if p.pure {
+		s += " pure"
+	}
+	var types []quant.Type
+	byType := map[quant.Type][]string{}
+	for _, f := range p.fallback {
+		if byType[f.typ] == nil {
+			types = append(types, f.typ)
+		}
+		byType[f.typ] = append(byType[f.typ], f.name)
+	}
+	for _, t := range types {
+		s += "; " + strings.ToLower(t.String()) + ": " + strings.Join(byType[t], ",")
 	}
 	return s
 }

@@ -52,6 +52,9 @@ type decoder struct {
 	data   []byte // the header part of the file, at most maxHeaderBytes
 	capped bool   // the file is longer than data
 	pos    uint64
+	// unsupported lists the tensors of ggml types q3m does not read,
+	// reported once the rest of the file checks out.
+	unsupported []unsupportedTensor
 }
 
 func (d *decoder) errAt(at uint64, format string, args ...any) error {
@@ -208,6 +211,9 @@ func parseLimit(path string, data []byte, limit int) (*File, error) {
 	f.headerEnd = d.pos
 	f.DataOffset = alignUp(d.pos, f.Alignment)
 	if err := f.checkLayout(); err != nil {
+		return nil, err
+	}
+	if err := f.checkUnsupported(d.unsupported); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -424,7 +430,17 @@ func (d *decoder) tensorInfo(f *File, i uint64) error {
 	}
 	t.Type = quant.Type(typ)
 	if !t.Type.Known() {
-		return d.errAt(typAt, "tensor %q: unknown type id %d", name, typ)
+		u, size, sized, err := d.unsupportedTensor(name, t.Dims, typ, typAt, dimsAt)
+		if err != nil {
+			return err
+		}
+		if t.Offset, err = d.u64("offset of tensor %q", name); err != nil {
+			return err
+		}
+		d.unsupported = append(d.unsupported, unsupportedTensor{len(f.Tensors), size, sized, u})
+		f.names[name] = len(f.Tensors)
+		f.Tensors = append(f.Tensors, t)
+		return nil
 	}
 	if bs := uint64(t.Type.BlockSize()); t.Dims[0]%bs != 0 {
 		return d.errAt(dimsAt, "tensor %q: rows of %d values are not a whole number of %s blocks of %d", name, t.Dims[0], t.Type, bs)

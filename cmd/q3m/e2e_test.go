@@ -150,7 +150,7 @@ func TestCLIReportsBadInputWithoutOutput(t *testing.T) {
 	for _, args := range [][]string{
 		{"info", shard},                              // not GGUF
 		{"generate", "-m", shard, "--ids", "1"},      // not GGUF
-		{"convert", "--type", "q5_1", dir},           // unknown type
+		{"convert", "--type", "q9_9", dir},           // unknown type
 		{"generate", "-m", model, "--ids", "1,x"},    // bad ids
 		{"logits", "-m", filepath.Join(dir, "nope")}, // missing flag and file
 	} {
