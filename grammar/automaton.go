@@ -42,25 +42,25 @@ const (
 
 // Object sub-states.
 const (
-	oFresh    = iota // expects {
-	oOpen            // after {: whitespace, a key or }
-	oNeedKey         // after a comma: whitespace or a key
-	oKey             // a key frame is above
-	oColon           // after the key: whitespace or :
-	oBeforeV         // after the colon: whitespace or the value
-	oValue           // a value frame is above
-	oAfterV          // after a value: whitespace, a comma or }
-	oDone            // after }
+	oFresh   = iota // expects {
+	oOpen           // after {: whitespace, a key or }
+	oNeedKey        // after a comma: whitespace or a key
+	oKey            // a key frame is above
+	oColon          // after the key: whitespace or :
+	oBeforeV        // after the colon: whitespace or the value
+	oValue          // a value frame is above
+	oAfterV         // after a value: whitespace, a comma or }
+	oDone           // after }
 )
 
 // Array sub-states.
 const (
-	aFresh   = iota // expects [
-	aOpen           // after [: whitespace, an item or ]
-	aNeed           // after a comma: whitespace or an item
-	aItem           // an item frame is above
-	aAfter          // after an item: whitespace, a comma or ]
-	aDone           // after ]
+	aFresh = iota // expects [
+	aOpen         // after [: whitespace, an item or ]
+	aNeed         // after a comma: whitespace or an item
+	aItem         // an item frame is above
+	aAfter        // after an item: whitespace, a comma or ]
+	aDone         // after ]
 )
 
 // String sub-states (values and keys).
@@ -74,15 +74,15 @@ const (
 
 // Number sub-states.
 const (
-	nFresh   = iota
-	nMinus          // after -
-	nZero           // after a leading 0
-	nInt            // in the integer digits
-	nPoint          // after .
-	nFrac           // in the fraction digits
-	nE              // after e
-	nESign          // after the exponent's sign
-	nExp            // in the exponent digits
+	nFresh = iota
+	nMinus // after -
+	nZero  // after a leading 0
+	nInt   // in the integer digits
+	nPoint // after .
+	nFrac  // in the fraction digits
+	nE     // after e
+	nESign // after the exponent's sign
+	nExp   // in the exponent digits
 )
 
 // entry is an arena frame with the closing cost of everything from it down.

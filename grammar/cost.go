@@ -43,7 +43,7 @@ func (m *automaton) rest(f *frame, child bool) int {
 			if n.minItems == 0 {
 				return 1
 			}
-			return sat(n.minItems*per)
+			return sat(n.minItems * per)
 		case aNeed:
 			return sat(n.items.min + max(0, n.minItems-int(f.a)-1)*per + 1)
 		case aItem:

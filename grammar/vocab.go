@@ -52,11 +52,15 @@ type tedge struct {
 // bitset is a set of token ids.
 type bitset []uint64
 
-func newBitset(n int) bitset       { return make(bitset, (n+63)/64) }
-func (s bitset) set(i int32)       { s[i>>6] |= 1 << (i & 63) }
-func (s bitset) has(i int32) bool  { return s[i>>6]&(1<<(i&63)) != 0 }
-func (s bitset) or(o bitset)       { for i := range o { s[i] |= o[i] } }
-func (s bitset) clear()            { clear(s) }
+func newBitset(n int) bitset      { return make(bitset, (n+63)/64) }
+func (s bitset) set(i int32)      { s[i>>6] |= 1 << (i & 63) }
+func (s bitset) has(i int32) bool { return s[i>>6]&(1<<(i&63)) != 0 }
+func (s bitset) or(o bitset) {
+	for i := range o {
+		s[i] |= o[i]
+	}
+}
+func (s bitset) clear() { clear(s) }
 
 // NewVocab prepares tok's vocabulary for logits of size entries (the
 // model's vocabulary, which may exceed the tokenizer's). stops are the ids
