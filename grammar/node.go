@@ -57,9 +57,12 @@ type node struct {
 	lits  []string
 	conts []*node
 
-	// kUnion: alts and the alternative each first byte selects (-1: none).
+	// kUnion: alts and the alternative each first byte selects (-1: none);
+	// oneOf and path for resolve's checks and errors.
 	alts  []*node
 	first *[256]int8
+	oneOf bool
+	path  string
 
 	// kSeq: seqTail[i] is the shortest length of seq[i:].
 	seq     []*node
@@ -169,15 +172,14 @@ func anyValue(depth int, all *[]*node) *node {
 		*all = append(*all, obj, arr)
 		alts = append(alts, obj, arr)
 	}
-	u, _ := union(alts, all) // distinct first bytes by construction
+	u := &node{kind: kUnion, alts: alts}
+	*all = append(*all, u)
+	u.resolve(all) // distinct first bytes by construction
 	return u
 }
 
-// firstBytes returns the bytes n's text may begin with.
-func (n *node) firstBytes(set *[256]bool, depth int) {
-	if depth > maxDepth {
-		return
-	}
+// firstBytes marks the bytes n's text may begin with; n is no union.
+func (n *node) firstBytes(set *[256]bool) {
 	switch n.kind {
 	case kObject:
 		set['{'] = true
@@ -194,28 +196,58 @@ func (n *node) firstBytes(set *[256]bool, depth int) {
 		for _, l := range n.lits {
 			set[l[0]] = true
 		}
-	case kUnion:
-		for _, a := range n.alts {
-			a.firstBytes(set, depth+1)
-		}
 	case kSeq:
-		if len(n.seq) > 0 {
-			n.seq[0].firstBytes(set, depth+1)
+		if len(n.seq) > 0 && n.seq[0].kind != kUnion {
+			n.seq[0].firstBytes(set)
 		}
 	}
 }
 
-// union returns the node matching any of alts, which must begin with
-// distinct bytes; literal choices are merged into one. The nodes it makes
-// are appended to all.
-func union(alts []*node, all *[]*node) (*node, error) {
-	var merged, choices []*node
-	for _, a := range alts {
-		if a.kind == kChoice && a.conts == nil {
-			choices = append(choices, a)
-			continue
+// resolve makes union n ready to match: alternatives that are unions
+// themselves are flattened (through cycles of references too), literal
+// choices merged into one, an integer beside a number dropped for the
+// number (an error under oneOf, where 1 would match both), and every
+// first byte mapped to the one alternative it begins. Nodes it makes are
+// appended to all.
+func (n *node) resolve(all *[]*node) error {
+	var flat []*node
+	seen := map[*node]bool{n: true}
+	var collect func(alts []*node)
+	collect = func(alts []*node) {
+		for _, a := range alts {
+			if seen[a] {
+				continue
+			}
+			seen[a] = true
+			if a.kind == kUnion {
+				collect(a.alts)
+				continue
+			}
+			flat = append(flat, a)
 		}
-		merged = append(merged, a)
+	}
+	collect(n.alts)
+	var merged, choices []*node
+	var num, integer *node
+	for _, a := range flat {
+		switch {
+		case a.kind == kChoice && a.conts == nil:
+			choices = append(choices, a)
+		case a.kind == kNumber && a.integer:
+			integer = a
+		case a.kind == kNumber:
+			num = a
+		default:
+			merged = append(merged, a)
+		}
+	}
+	if num != nil && integer != nil && n.oneOf {
+		return errors.New("oneOf of number and integer: an integer would match both")
+	}
+	if num != nil {
+		merged = append(merged, num)
+	} else if integer != nil {
+		merged = append(merged, integer)
 	}
 	switch len(choices) {
 	case 0:
@@ -231,31 +263,31 @@ func union(alts []*node, all *[]*node) (*node, error) {
 		merged = append(merged, lits)
 		*all = append(*all, lits)
 	}
-	if len(merged) == 1 {
-		return merged[0], nil
+	if len(merged) == 0 {
+		return errors.New("the alternatives refer only to each other")
 	}
 	if len(merged) > 127 {
-		return nil, errors.New("more than 127 alternatives")
+		return errors.New("more than 127 alternatives")
 	}
-	n := &node{kind: kUnion, alts: merged, first: new([256]int8)}
-	*all = append(*all, n)
-	for i := range n.first {
-		n.first[i] = -1
+	first := new([256]int8)
+	for i := range first {
+		first[i] = -1
 	}
 	for i, a := range merged {
 		var set [256]bool
-		a.firstBytes(&set, 0)
+		a.firstBytes(&set)
 		for b, ok := range set {
 			if !ok {
 				continue
 			}
-			if j := n.first[b]; j >= 0 {
-				return nil, fmt.Errorf("alternatives %d and %d can both begin with %q; only alternatives of distinct types are supported", j, i, rune(b))
+			if j := first[b]; j >= 0 {
+				return fmt.Errorf("alternatives %d and %d can both begin with %q; only alternatives of distinct types are supported", j, i, rune(b))
 			}
-			n.first[b] = int8(i)
+			first[b] = int8(i)
 		}
 	}
-	return n, nil
+	n.alts, n.first = merged, first
+	return nil
 }
 
 func slicesCompact(s []string) []string {
@@ -376,8 +408,22 @@ func (n *node) computeMin() int {
 				n.reqTail[i] = sat(n.reqTail[i] + 1 + n.props[i].keyCost())
 			}
 		}
+		// needKey[i]: a declared property from i up to the first
+		// required one, or a free key when no required one remains.
+		declared := infinite
 		for i := np; i >= 0; i-- {
-			n.needKey[i] = n.keyChoiceCost(i)
+			if i < np {
+				g := sat(n.props[i].keyCost() + n.reqTail[i+1])
+				if n.props[i].required {
+					declared = g
+				} else {
+					declared = min(declared, g)
+				}
+			}
+			n.needKey[i] = declared
+			if n.add != nil && int(n.firstReq[i]) == np {
+				n.needKey[i] = min(declared, sat(2+1+n.add.min+n.reqTail[np])) // "":min}
+			}
 		}
 		if n.firstReq[0] < int32(np) {
 			return sat(1 + n.needKey[0])
@@ -385,20 +431,4 @@ func (n *node) computeMin() int {
 		return 2
 	}
 	return infinite
-}
-
-// keyChoiceCost is the shortest text from "a key must come, next
-// property i": a declared property from i up to the first required one, or
-// a free key if no required property remains.
-func (n *node) keyChoiceCost(i int) int {
-	np := len(n.props)
-	best := infinite
-	last := int(n.firstReq[i])
-	for j := i; j <= last && j < np; j++ {
-		best = min(best, sat(n.props[j].keyCost()+n.reqTail[j+1]))
-	}
-	if n.add != nil && last == np {
-		best = min(best, sat(2+1+n.add.min+n.reqTail[np])) // "":min}
-	}
-	return best
 }

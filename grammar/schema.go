@@ -64,9 +64,16 @@ func Schema(data []byte) (*Grammar, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range c.all {
+		if n.kind == kUnion && n.first == nil {
+			if err := n.resolve(&c.all); err != nil {
+				return nil, &SchemaError{n.path, err.Error()}
+			}
+		}
+	}
 	g := finish(root, c.all)
 	if root.min >= infinite {
-		return nil, &SchemaError{"#", "the schema has no finite instance (a required property or item refers back to itself)"}
+		return nil, &SchemaError{"#", "the schema has no instance shorter than 1 GiB (a required property or item refers back to itself, or minItems and minLength multiply past it)"}
 	}
 	return g, nil
 }
@@ -424,46 +431,18 @@ func (c *compiler) alternatives(v any, k, path string, depth int) (*node, error)
 		if err != nil {
 			return nil, err
 		}
-		if n.kind == kUnion {
-			alts = append(alts, n.alts...)
-		} else {
-			alts = append(alts, n)
-		}
+		alts = append(alts, n)
 	}
 	return c.union(alts, k == "oneOf", path+"/"+k)
 }
 
-// union joins alternatives told apart by their first byte. An integer
-// beside a number is the number (for oneOf, an integer would match both).
-func (c *compiler) union(alts []*node, exclusive bool, path string) (*node, error) {
+// union joins alternatives; resolve checks and tables them once every
+// reference is compiled.
+func (c *compiler) union(alts []*node, oneOf bool, path string) (*node, error) {
 	if len(alts) == 1 {
 		return alts[0], nil
 	}
-	var num, integer *node
-	var rest []*node
-	for _, a := range alts {
-		switch {
-		case a.kind == kNumber && a.integer:
-			integer = a
-		case a.kind == kNumber:
-			num = a
-		default:
-			rest = append(rest, a)
-		}
-	}
-	if num != nil && integer != nil && exclusive {
-		return nil, &SchemaError{path, "oneOf of number and integer: an integer would match both"}
-	}
-	if num != nil {
-		rest = append(rest, num)
-	} else if integer != nil {
-		rest = append(rest, integer)
-	}
-	n, err := union(rest, &c.all)
-	if err != nil {
-		return nil, &SchemaError{path, err.Error()}
-	}
-	return n, nil
+	return c.newNode(node{kind: kUnion, alts: alts, oneOf: oneOf, path: path}, path)
 }
 
 // ref compiles the target of a local $ref ("#", "#/$defs/name", any JSON
