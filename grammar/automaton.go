@@ -20,7 +20,7 @@ type frame struct {
 	parent int32  // arena index of the frame below; -1 at the bottom
 	depth  uint16 // frames below this one
 	st     uint8  // sub-state, by kind (see consume)
-	ws     uint8  // whitespace bytes in the current run
+	ws     uint8  // whitespace bytes in the current run; bit 7: a newline among them
 	key    bool   // a string frame reading an object key (n is the object)
 	u8     uint8  // string: continuation bytes owed by the current character
 	u8r    uint8  // string: range code of the next continuation byte
@@ -153,8 +153,13 @@ func space(f *frame, c byte) (result, bool) {
 		f.ws = 0
 		return 0, false
 	}
-	if f.ws >= maxWS {
+	// At most one newline a run: room for pretty-printing, none for a
+	// model to fill its budget with blank lines.
+	if f.ws&0x7f >= maxWS || c == '\n' && f.ws&0x80 != 0 {
 		return rFail, true
+	}
+	if c == '\n' {
+		f.ws |= 0x80
 	}
 	f.ws++
 	return rOK, true
