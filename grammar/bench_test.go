@@ -50,3 +50,14 @@ func BenchmarkMaskQwen3(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNewVocabQwen3 times preparing Qwen3's vocabulary (done once per
+// server, at the first constrained request).
+func BenchmarkNewVocabQwen3(b *testing.B) {
+	qwenVocab(b)
+	for b.Loop() {
+		if _, err := NewVocab(qwen.tok, 151936, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

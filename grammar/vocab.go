@@ -3,7 +3,8 @@ package grammar
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/q3m/q3m/tokenizer"
@@ -144,7 +145,7 @@ func plain(p string) (int, bool) {
 // buildTrie makes the trie of the texts of ids.
 func buildTrie(pieces []string, ids []int32) trie {
 	ids = append([]int32(nil), ids...)
-	sort.SliceStable(ids, func(i, j int) bool { return pieces[ids[i]] < pieces[ids[j]] })
+	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(pieces[a], pieces[b]) })
 	t := trie{nodes: []tnode{{}}}
 	var build func(at int32, lo, hi, depth int)
 	build = func(at int32, lo, hi, depth int) {
