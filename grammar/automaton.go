@@ -355,4 +355,3 @@ func (m *automaton) consumeArray(f *frame, c byte) result {
 	}
 	return rOK
 }
-
