@@ -340,3 +340,60 @@ func TestAddedTokensStayOutOfStrings(t *testing.T) {
 		t.Error("</tool_call> not allowed where the grammar spells it")
 	}
 }
+
+// The plain-token shortcut inside strings allows exactly the tokens a walk
+// of the whole trie allows.
+func TestPlainShortcutAllowsWhatTheWalkAllows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Qwen3 vocabulary")
+	}
+	v, _ := qwenVocab(t)
+	small, _ := smallVocab(t)
+	person, _ := Schema([]byte(schemaCases[0].schema))
+	for _, c := range []struct {
+		g      *Grammar
+		prefix string
+		budget int
+	}{
+		{person, `{"name": "`, 0},
+		{person, `{"name": "abcdefgh`, 0}, // maxLength 12: room for 4
+		{person, `{"name": "abc\u00e9`, 0},
+		{person, `{"name": "abc`, 22}, // the budget just fits
+		{JSONObject(), `{"a`, 0},
+		{JSONObject(), `{"a": "x`, 0},
+		{JSONObject(), `{"a": "x`, 3},
+	} {
+		for _, voc := range []*Vocab{v, small} {
+			fast, full := NewMatcher(c.g, voc), NewMatcher(c.g, voc)
+			full.walkAll = true
+			if err := fast.AcceptText(c.prefix); err != nil {
+				t.Fatal(err)
+			}
+			full.AcceptText(c.prefix)
+			a, err1 := fast.Allowed(c.budget)
+			a = append([]uint64(nil), a...)
+			b, err2 := full.Allowed(c.budget)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			n := 0
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("%q budget %d: allowed sets differ in word %d: %x vs %x", c.prefix, c.budget, i, a[i], b[i])
+				}
+				n += bitsOnes(a[i])
+			}
+			if n == 0 {
+				t.Errorf("%q: nothing allowed", c.prefix)
+			}
+		}
+	}
+}
+
+func bitsOnes(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
+}

@@ -25,6 +25,8 @@ type Matcher struct {
 	bits  bitset
 	stack []walkEntry
 	chain []entry
+
+	walkAll bool // tests: walk the whole trie, no plain-token shortcut
 }
 
 type walkEntry struct {
@@ -119,7 +121,7 @@ func (m *Matcher) allowed(budget int) bool {
 	}
 	mark := len(m.auto.arena)
 	t := &m.v.full
-	if f := &m.top; m.plainContinues(f) && cost <= budget {
+	if f := &m.top; !m.walkAll && m.plainContinues(f) && cost <= budget {
 		// Plain tokens stay in the string and do not lengthen its
 		// completion: all of them that fit maxLength are allowed.
 		room := math.MaxInt32

@@ -23,7 +23,10 @@ type Vocab struct {
 	size    int      // logits per step
 	pieces  []string // bytes by id ("" for tokens never allowed)
 	full    trie     // every ordinary token
-	special trie     // ordinary tokens that are not plain
+	// special holds the ordinary tokens that are not plain but may
+	// continue a string's body between characters: those whose first
+	// quote or backslash comes before any byte a string refuses.
+	special trie
 	// plainUpTo[k] holds the plain tokens of at most k characters;
 	// plainLong the longer ones.
 	plainUpTo [plainBuckets + 1]bitset
@@ -118,7 +121,7 @@ func newVocab(pieces []string, added, stops []int32) (*Vocab, error) {
 			} else {
 				v.plainLong = append(v.plainLong, idLen{id, int32(chars)})
 			}
-		} else {
+		} else if mayContinueString(p) {
 			special = append(special, id)
 		}
 	}
@@ -140,6 +143,30 @@ func plain(p string) (int, bool) {
 		}
 	}
 	return utf8.RuneCountInString(p), true
+}
+
+// mayContinueString reports whether token text p may follow a string body
+// between characters: up to its first quote or backslash, p is text a
+// string takes (no control byte, UTF-8 that may still be completing).
+func mayContinueString(p string) bool {
+	for i := 0; i < len(p); {
+		c := p[i]
+		switch {
+		case c == '"' || c == '\\':
+			return true
+		case c < 0x20:
+			return false
+		case c < 0x80:
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			return !utf8.FullRuneInString(p[i:]) // a character cut at the token's end
+		}
+		i += size
+	}
+	return true
 }
 
 // buildTrie makes the trie of the texts of ids.
