@@ -20,9 +20,9 @@ const plainBuckets = 16
 // inside a string they are all allowed at once. A Vocab is immutable and
 // safe for concurrent use; build one per tokenizer.
 type Vocab struct {
-	size    int      // logits per step
-	pieces  []string // bytes by id ("" for tokens never allowed)
-	full    trie     // every ordinary token
+	size   int      // logits per step
+	pieces []string // bytes by id ("" for tokens never allowed)
+	full   trie     // every ordinary token
 	// special holds the ordinary tokens that are not plain but may
 	// continue a string's body between characters: those whose first
 	// quote or backslash comes before any byte a string refuses.
