@@ -133,6 +133,7 @@ var schemaCases = []struct {
 	{"recursive anyOf", `{"$defs":{"a":{"type":"array","maxItems":3,"items":{"anyOf":[{"$ref":"#/$defs/a"},{"type":"null"},{"type":"integer"}]}}},"$ref":"#/$defs/a"}`},
 	{"string bounds", `{"type":"string","minLength":3,"maxLength":5}`},
 	{"any object", `{"type":"object","additionalProperties":true}`},
+	{"object with nothing declared", `{"type":"object","required":["x"]}`},
 }
 
 func TestSchemaGenerationsParseAndValidate(t *testing.T) {
@@ -264,7 +265,7 @@ func TestSchemaRefusals(t *testing.T) {
 		{`{"anyOf": [{"type": "object"}, {"type": "object", "required": ["a"], "additionalProperties": true}]}`, `distinct types`},
 		{`{"oneOf": [{"type": "number"}, {"type": "integer"}]}`, `match both`},
 		{`{"type": "string", "minLength": 5, "maxLength": 2}`, `above maxLength`},
-		{`{"type": "object", "required": ["x"]}`, `not declared`},
+		{`{"type": "object", "properties": {}, "required": ["x"]}`, `not declared`},
 		{`{"type": "array", "items": [{"type": "string"}]}`, `tuple`},
 		{`{"enum": []}`, `non-empty`},
 		{strings.Repeat(`{"items":`, 70) + `{}` + strings.Repeat(`}`, 70), `nested deeper`},

@@ -93,6 +93,12 @@ type Grammar struct {
 	nodes []*node // every node, for the fixpoint
 }
 
+// Size returns the number of nodes of g, a measure of its memory.
+func (g *Grammar) Size() int { return len(g.nodes) }
+
+// OnlyObjects reports whether every text g matches is a JSON object.
+func (g *Grammar) OnlyObjects() bool { return g.root.kind == kObject }
+
 // Literal returns a grammar matching exactly s.
 func Literal(s string) *Grammar {
 	n := &node{kind: kChoice, lits: []string{s}}

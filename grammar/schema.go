@@ -49,7 +49,8 @@ var (
 // distinct types, minItems/maxItems, minLength/maxLength, local $ref to
 // $defs/definitions) into the grammar of its instances. Properties are
 // generated in the schema's order; properties it does not declare only
-// when additionalProperties allows them explicitly. Other keywords that
+// when additionalProperties allows them explicitly (or when it declares
+// none: {"type": "object"} is any object). Other keywords that
 // constrain values are refused with a SchemaError naming them.
 func Schema(data []byte) (*Grammar, error) {
 	if len(data) > MaxSchemaBytes {
@@ -320,7 +321,11 @@ func (c *compiler) objectNode(s *object, path string, depth int) (*node, error) 
 			n.props = append(n.props, prop{name: strings.Trim(quote(k), `"`), node: pn})
 		}
 	}
-	if a, ok := s.get("additionalProperties"); ok {
+	a, ok := s.get("additionalProperties")
+	if _, declared := s.get("properties"); !ok && !declared {
+		a, ok = true, true // no properties declared: any object
+	}
+	if ok {
 		switch a := a.(type) {
 		case bool:
 			if a {

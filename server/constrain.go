@@ -73,6 +73,10 @@ func parseResponseFormat(raw json.RawMessage) (*grammar.Grammar, *apiError) {
 	return nil, invalid("response_format.type", "response_format type must be text, json_object or json_schema, got %q", rf.Type)
 }
 
+// maxToolNodes bounds the grammar of tool_choice required, over all tools,
+// so that many tools cannot make a request's memory unbounded.
+const maxToolNodes = 20000
+
 // callClose is what follows a tool call's arguments: the call object's
 // brace and the closing tag.
 const callClose = "}\n" + tagCallClose
@@ -103,6 +107,7 @@ func (r *chatRequest) toolGrammar(c toolChoice) (*grammar.Grammar, *apiError) {
 	var prefixes []string
 	var thens []*grammar.Grammar
 	seen := map[string]bool{}
+	size := 0
 	for i, t := range r.Tools {
 		if seen[t.Name] {
 			return nil, invalid(fmt.Sprintf("tools[%d].function.name", i), "tool name %q repeated", t.Name)
@@ -111,6 +116,9 @@ func (r *chatRequest) toolGrammar(c toolChoice) (*grammar.Grammar, *apiError) {
 		g, e := args(i)
 		if e != nil {
 			return nil, e
+		}
+		if size += g.Size(); size > maxToolNodes {
+			return nil, invalid("tools", "the tools' parameter schemas are too large to constrain together (%d grammar nodes at tools[%d]; at most %d)", size, i, maxToolNodes)
 		}
 		prefixes = append(prefixes, t.Name+`", "arguments": `)
 		thens = append(thens, g)
@@ -122,14 +130,26 @@ func (r *chatRequest) toolGrammar(c toolChoice) (*grammar.Grammar, *apiError) {
 	return g, nil
 }
 
-// arguments compiles the tool's parameters schema; no parameters means an
-// empty argument object, as OpenAI reads it.
+// arguments compiles the tool's parameters schema, which must describe an
+// object; no parameters means an empty argument object, as OpenAI reads
+// it, and the empty schema {} any object.
 func (t *toolDef) arguments() (*grammar.Grammar, error) {
 	p := bytes.TrimSpace(t.Parameters)
 	if len(p) == 0 || string(p) == "null" {
 		p = []byte(`{"type": "object", "properties": {}}`)
 	}
-	return grammar.Schema(p)
+	g, err := grammar.Schema(p)
+	if err != nil {
+		return nil, err
+	}
+	if !g.OnlyObjects() {
+		var v map[string]json.RawMessage
+		if json.Unmarshal(p, &v) == nil && len(v) == 0 {
+			return grammar.JSONObject(), nil
+		}
+		return nil, fmt.Errorf("parameters must be the schema of an object ({\"type\": \"object\", …})")
+	}
+	return g, nil
 }
 
 // vocab returns the grammar vocabulary of the server's model, built at the

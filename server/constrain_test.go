@@ -201,9 +201,26 @@ func TestChatToolSchemaErrorsAre400(t *testing.T) {
 	if resp.StatusCode != 400 || e.Param == nil || *e.Param != "tools[0].function.parameters" || !strings.Contains(e.Message, `"minimum" is not supported`) {
 		t.Errorf("status %d: %s", resp.StatusCode, body)
 	}
+	tools[0].(map[string]any)["function"].(map[string]any)["parameters"] = map[string]any{"type": "string"}
+	resp, body = post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": userMsg("a"), "tools": tools, "tool_choice": "required"})
+	if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "schema of an object") {
+		t.Errorf("string parameters: status %d: %s", resp.StatusCode, body)
+	}
 	// With tool_choice auto the schema is only shown to the model.
 	resp, body = post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": userMsg("a"), "tools": tools, "max_tokens": 2})
 	if resp.StatusCode != 200 || bytes.Contains(body, []byte("error")) {
 		t.Errorf("auto: status %d: %s", resp.StatusCode, body)
+	}
+}
+
+func TestChatRequiredRefusesToolSchemasTooLargeTogether(t *testing.T) {
+	_, hs := testServer(t, EngineOptions{ContextLen: 512}, Options{})
+	var tools []any
+	for i := range 300 { // any object: ~100 nodes each
+		tools = append(tools, map[string]any{"type": "function", "function": map[string]any{"name": fmt.Sprintf("f%d", i), "parameters": map[string]any{"type": "object"}}})
+	}
+	resp, body := post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": userMsg("a"), "tools": tools, "tool_choice": "required"})
+	if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "too large") {
+		t.Errorf("status %d: %s", resp.StatusCode, body)
 	}
 }
