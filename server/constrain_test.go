@@ -69,11 +69,12 @@ func checkPerson(text string) error {
 
 // The tiny model's weights are random: whatever it samples, the answer
 // parses and matches the schema, also when max_tokens cuts it short (the
-// shortest instance, {"name":"a","age":0,"unit":"cm"}, is 33 bytes).
+// shortest instance, {"name":"a","age":0,"unit":"cm"}, is 32 bytes, one
+// token a byte at worst).
 func TestChatJSONSchemaAnswersValidateWithRandomWeights(t *testing.T) {
 	_, hs := testServer(t, EngineOptions{ContextLen: 1024}, Options{})
 	rf := map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "person", "strict": true, "schema": personSchema}}
-	for _, maxTokens := range []int{33, 36, 45, 80, 200} {
+	for _, maxTokens := range []int{32, 33, 36, 45, 80, 200} {
 		for seed := range 4 {
 			for _, stream := range []bool{false, true} {
 				req := map[string]any{"messages": userMsg("who?"), "response_format": rf, "max_tokens": maxTokens,
@@ -157,9 +158,9 @@ func TestChatRequiredToolCallArgumentsMatchTheirSchema(t *testing.T) {
 	}
 	named := map[string]any{"type": "function", "function": map[string]any{"name": "set_alarm"}}
 	for _, choice := range []any{"required", named} {
-		// The longest shortest call is 62 bytes: get_weather", "arguments":
+		// The longest shortest call is 61 bytes: get_weather", "arguments":
 		// {"city":"","days":0}}, a newline and </tool_call>.
-		for _, maxTokens := range []int{62, 70, 150} {
+		for _, maxTokens := range []int{61, 70, 150} {
 			for seed := range 3 {
 				for _, stream := range []bool{false, true} {
 					req := map[string]any{"messages": userMsg("do it"), "tools": tools, "tool_choice": choice,
@@ -222,5 +223,31 @@ func TestChatRequiredRefusesToolSchemasTooLargeTogether(t *testing.T) {
 	resp, body := post(t, hs.URL+"/v1/chat/completions", map[string]any{"messages": userMsg("a"), "tools": tools, "tool_choice": "required"})
 	if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "too large") {
 		t.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+}
+
+// With no max_tokens, the context's end is the budget: the answer closes
+// within the positions left after the prompt.
+func TestChatJSONSchemaClosesBeforeTheContextEnds(t *testing.T) {
+	rf := map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "person", "schema": personSchema}}
+	req := map[string]any{"messages": userMsg("who?"), "response_format": rf, "max_tokens": 1}
+	_, hs := testServer(t, EngineOptions{ContextLen: 1024}, Options{})
+	_, body := post(t, hs.URL+"/v1/chat/completions", req)
+	prompt := decodeResponse[chatResponse](t, body).Usage.PromptTokens
+	// The last position still yields a token: ctx - prompt + 1 tokens, 32
+	// (the shortest instance) and a few more.
+	for _, left := range []int{32, 34, 40} {
+		_, hs := testServer(t, EngineOptions{ContextLen: prompt + left - 1}, Options{})
+		for seed := range 3 {
+			req := map[string]any{"messages": userMsg("who?"), "response_format": rf, "seed": seed, "temperature": 1.5}
+			resp, body := post(t, hs.URL+"/v1/chat/completions", req)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			r := decodeResponse[chatResponse](t, body)
+			if err := checkPerson(*r.Choices[0].Message.Content); err != nil || r.Usage.CompletionTokens > left {
+				t.Fatalf("%d left, seed %d: %d tokens: %v: %s", left, seed, r.Usage.CompletionTokens, err, body)
+			}
+		}
 	}
 }
