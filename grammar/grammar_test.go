@@ -398,3 +398,54 @@ func bitsOnes(x uint64) int {
 	}
 	return n
 }
+
+// Below the shortest completion the tokens that shorten it most are
+// allowed (a greedy close); within it, those whose completion fits.
+func TestBudgetPicksTheTokensThatCloseFastest(t *testing.T) {
+	v, _ := smallVocab(t)
+	person, _ := Schema([]byte(schemaCases[0].schema))
+	for _, c := range []struct {
+		g         *Grammar
+		prefix    string
+		remaining int
+		want      []string
+	}{
+		{JSONObject(), ``, 1, []string{`{}`}},
+		{person, ``, 1, []string{`{"`}},                      // 29 bytes needed: the longest start
+		{person, `{"name": "x`, 1, []string{`", "`}},         // ","age":0} needed: ", " leaves 7
+		{person, `{"name": "x", "age": 4`, 1, []string{`}`}}, // fits exactly
+		{person, `{"name": "x", "age": 4`, 2, []string{"\t", "\n", " ", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "}", "12", "99", "  ", "\n  ", "    "}},
+	} {
+		m := NewMatcher(c.g, v)
+		if err := m.AcceptText(c.prefix); err != nil {
+			t.Fatal(err)
+		}
+		bits, err := m.Allowed(c.remaining)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for id, p := range v.pieces {
+			if bitset(bits).has(int32(id)) {
+				got = append(got, p)
+			}
+		}
+		want := map[string]bool{}
+		for _, w := range c.want {
+			want[w] = true
+		}
+		gotSet := map[string]bool{}
+		for _, g := range got {
+			gotSet[g] = true
+		}
+		if len(gotSet) != len(want) {
+			t.Errorf("%q with %d left: allowed %q, want %q", c.prefix, c.remaining, got, c.want)
+			continue
+		}
+		for _, g := range got {
+			if !want[g] {
+				t.Errorf("%q with %d left: allowed %q, want %q", c.prefix, c.remaining, got, c.want)
+			}
+		}
+	}
+}

@@ -27,6 +27,8 @@ type Matcher struct {
 	chain []entry
 
 	walkAll bool // tests: walk the whole trie, no plain-token shortcut
+	track   bool // record in least the smallest cost after a token
+	least   int
 }
 
 type walkEntry struct {
@@ -89,8 +91,8 @@ var negInf = func() (a [64]float32) {
 // vocabulary (bit i of word i/64), valid until the next call. A token is
 // allowed when the text stays a prefix of an instance and the shortest
 // completion after it fits in the tokens then left (one byte a token);
-// when no token fits (a budget below the shortest completion), the limit
-// is dropped.
+// when none fits (a budget below the shortest completion), the tokens
+// after which the completion is shortest are allowed.
 func (m *Matcher) Allowed(remaining int) ([]uint64, error) {
 	if m.done {
 		return nil, ErrComplete
@@ -102,8 +104,16 @@ func (m *Matcher) Allowed(remaining int) ([]uint64, error) {
 	if m.allowed(budget) {
 		return m.bits, nil
 	}
-	if budget < infinite && m.allowed(infinite) {
-		return m.bits, nil
+	if budget < infinite {
+		// The budget is below the shortest completion (counted a byte a
+		// token): take the tokens that shorten it most, which may still
+		// close in time with tokens of several bytes.
+		m.least, m.track = infinite, true
+		m.allowed(infinite)
+		m.track = false
+		if m.least < infinite && m.allowed(m.least) {
+			return m.bits, nil
+		}
 	}
 	return nil, errors.New("grammar: no token of the vocabulary continues the text")
 }
@@ -189,6 +199,9 @@ func (m *Matcher) walk(t *trie, budget int) bool {
 			continue
 		}
 		nd := &t.nodes[e.child]
+		if m.track && nd.i0 < nd.i1 {
+			m.least = min(m.least, m.auto.cost(&f))
+		}
 		if nd.i0 < nd.i1 && m.auto.cost(&f) <= budget {
 			for _, id := range t.ids[nd.i0:nd.i1] {
 				m.bits.set(id)
@@ -213,6 +226,9 @@ func (m *Matcher) allowAdded(budget int) bool {
 		ok := !inString(&f)
 		for i := 0; ok && i < len(m.v.pieces[id]); i++ {
 			ok = m.auto.step(&f, m.v.pieces[id][i])
+		}
+		if ok && m.track && !inString(&f) {
+			m.least = min(m.least, m.auto.cost(&f))
 		}
 		if ok && !inString(&f) && m.auto.cost(&f) <= budget {
 			m.bits.set(id)
