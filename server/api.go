@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/q3m/q3m/grammar"
 	"github.com/q3m/q3m/tokenizer"
 )
 
@@ -25,6 +26,8 @@ type chatRequest struct {
 	ReasoningEffort *string         `json:"reasoning_effort"`
 	ResponseFormat  json.RawMessage `json:"response_format"`
 	Logprobs        *bool           `json:"logprobs"`
+
+	format *grammar.Grammar // response_format compiled; nil for text
 }
 
 // samplingFields are the generation settings shared by chat and completions.
@@ -67,17 +70,19 @@ type messageToolCall struct {
 }
 
 // toolDef is a tool of the request, kept as sent (for the template) with
-// its name read out.
+// its name and parameters read out.
 type toolDef struct {
-	raw  json.RawMessage
-	Name string
+	raw        json.RawMessage
+	Name       string
+	Parameters json.RawMessage
 }
 
 func (t *toolDef) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Type     string `json:"type"`
 		Function *struct {
-			Name string `json:"name"`
+			Name       string          `json:"name"`
+			Parameters json.RawMessage `json:"parameters"`
 		} `json:"function"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -89,7 +94,7 @@ func (t *toolDef) UnmarshalJSON(b []byte) error {
 	if !validName(v.Function.Name) {
 		return fmt.Errorf("tool name %q must be 1 to 64 letters, digits, _ or -", v.Function.Name)
 	}
-	t.raw, t.Name = append(json.RawMessage(nil), b...), v.Function.Name
+	t.raw, t.Name, t.Parameters = append(json.RawMessage(nil), b...), v.Function.Name, v.Function.Parameters
 	return nil
 }
 
@@ -207,13 +212,9 @@ func decodeChatRequest(body []byte) (*chatRequest, *apiError) {
 			return nil, e
 		}
 	}
-	if len(r.ResponseFormat) > 0 && string(r.ResponseFormat) != "null" {
-		var rf struct {
-			Type string `json:"type"`
-		}
-		if json.Unmarshal(r.ResponseFormat, &rf) != nil || rf.Type != "text" {
-			return nil, invalid("response_format", "response_format %s is not supported yet; only {\"type\": \"text\"}", r.ResponseFormat)
-		}
+	var e *apiError
+	if r.format, e = parseResponseFormat(r.ResponseFormat); e != nil {
+		return nil, e
 	}
 	if r.Logprobs != nil && *r.Logprobs {
 		return nil, invalid("logprobs", "logprobs are not supported")

@@ -35,7 +35,10 @@ func TestDecodeChatRequestRejectsBadInput(t *testing.T) {
 		{"required without tools", `{"messages": [{"role": "user", "content": "a"}], "tool_choice": "required"}`, "tool_choice", "needs tools"},
 		{"named tool missing", `{"messages": [{"role": "user", "content": "a"}], "tool_choice": {"type": "function", "function": {"name": "g"}}, "tools": [{"type": "function", "function": {"name": "f"}}]}`, "tool_choice", "not among"},
 		{"assistant call without name", `{"messages": [{"role": "assistant", "tool_calls": [{"type": "function", "function": {"arguments": "{}"}}]}]}`, "messages[0].tool_calls[0].function.name", "tool call name"},
-		{"json_schema not yet", `{"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_schema"}}`, "response_format", "not supported"},
+		{"json_schema without schema object", `{"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_schema"}}`, "response_format.json_schema", "needs a json_schema"},
+		{"json_schema unsupported keyword", `{"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"d": {"type": "string", "pattern": "^a"}}}}}}`, "response_format.json_schema.schema", `#/properties/d: keyword "pattern" is not supported`},
+		{"json_schema without name", `{"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}}}`, "response_format.json_schema.name", "1 to 64"},
+		{"response_format unknown type", `{"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "yaml"}}`, "response_format.type", "got \"yaml\""},
 		{"bad reasoning_effort", `{"messages": [{"role": "user", "content": "a"}], "reasoning_effort": "max"}`, "reasoning_effort", "must be"},
 		{"enable_thinking a string", `{"messages": [{"role": "user", "content": "a"}], "chat_template_kwargs": {"enable_thinking": "no"}}`, "chat_template_kwargs.enable_thinking", "expected a boolean"},
 	} {

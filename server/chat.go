@@ -10,6 +10,7 @@ import (
 
 	mrand "math/rand/v2"
 
+	"github.com/q3m/q3m/grammar"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/tokenizer"
 )
@@ -42,8 +43,19 @@ func (s *Server) chatJob(r *chatRequest) (*job, *apiError) {
 	case toolNamed:
 		forced = "\n{\"name\": \"" + choice.name + "\", \"arguments\": "
 	}
-	if forced != "" {
-		thinking = false // the call opens the answer; there is no room to think first
+	var g *grammar.Grammar
+	switch {
+	case forced != "":
+		if g, e = r.toolGrammar(choice); e != nil {
+			return nil, e
+		}
+	case r.format != nil:
+		g = r.format
+	}
+	if g != nil {
+		// A forced call opens the answer, and JSON output is constrained
+		// from the first token: there is no room to think first.
+		thinking = false
 	}
 	opt := tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking}
 	if choice.kind != toolNone {
@@ -71,6 +83,13 @@ func (s *Server) chatJob(r *chatRequest) (*job, *apiError) {
 	j.includeUsage = r.Stream && r.StreamOptions != nil && r.StreamOptions.IncludeUsage
 	if e := s.prepare(j, ids, &r.samplingFields, thinking); e != nil {
 		return nil, e
+	}
+	if g != nil {
+		v, err := s.vocab()
+		if err != nil {
+			return nil, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
+		}
+		j.req.Constraint = grammar.NewMatcher(g, v)
 	}
 	return j, nil
 }

@@ -175,7 +175,8 @@ func TestChatNamedToolChoiceOpensTheCallInThePrompt(t *testing.T) {
 		return answer[min(len(gen), len(answer)-1)]
 	}
 	req := map[string]any{"messages": userMsg("weather?"),
-		"tools":       []any{map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}}},
+		"tools": []any{map[string]any{"type": "function", "function": map[string]any{"name": "get_weather",
+			"parameters": map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}}}}},
 		"tool_choice": map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}}}
 	_, body := post(t, hs.URL+"/v1/chat/completions", req)
 	c := decodeResponse[chatResponse](t, body).Choices[0]

@@ -11,7 +11,15 @@
 // Engine as an http.Handler. Every request's generation runs under its HTTP
 // context, so a client that goes away frees its slot at the next token.
 //
-// Not yet here: response_format (JSON-schema constrained decoding) and
-// batched decoding of the slots in one forward pass; Engine.Generate is the
-// seam where a batched scheduler would replace the per-slot loop.
+// response_format json_object / json_schema and tool_choice required / a
+// named function constrain decoding with package grammar: before each
+// token the engine masks the logits the grammar forbids (Request.Constraint),
+// so the answer is JSON matching the schema, or a tool call whose name is
+// one of the tools and whose arguments match its parameters, even from
+// random weights and when max_tokens cuts it short. Constrained requests
+// do not think (the template's thinking is switched off).
+//
+// Not yet here: batched decoding of the slots in one forward pass;
+// Engine.Generate is the seam where a batched scheduler would replace the
+// per-slot loop.
 package server

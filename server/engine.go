@@ -44,6 +44,9 @@ type Request struct {
 	MaxTokens int
 	// Stops are the token ids that end the generation (not passed to yield).
 	Stops []int32
+	// Constraint, when set, masks the logits before each token is sampled
+	// and is told each token chosen (a grammar.Matcher, for JSON output).
+	Constraint Constraint
 }
 
 // Finish says why a generation ended.
@@ -283,6 +286,18 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		for id, n := range counts {
 			logits[id] -= float32(n) * req.FrequencyPenalty
 		}
+		if req.Constraint != nil {
+			// Tokens left, this one included: MaxTokens, and the context,
+			// whose last position still yields a token.
+			left := s.sess.ContextLen() - s.sess.Pos() + 1
+			if req.MaxTokens > 0 {
+				left = min(left, req.MaxTokens-res.GenTokens)
+			}
+			if err := req.Constraint.Mask(logits, left); err != nil {
+				res.Finish = FinishStop
+				return res, fmt.Errorf("server: constraint: %w", err)
+			}
+		}
 		var id int32
 		if e.pick != nil {
 			id = e.pick(req.Prompt, logits, gen)
@@ -292,6 +307,12 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		if containsID(req.Stops, id) {
 			res.Finish = FinishStop
 			return res, nil
+		}
+		if req.Constraint != nil {
+			if err := req.Constraint.Accept(id); err != nil {
+				res.Finish = FinishStop
+				return res, fmt.Errorf("server: constraint: %w", err)
+			}
 		}
 		gen = append(gen, id)
 		if counts != nil {
@@ -304,6 +325,9 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		}
 		if req.MaxTokens > 0 && res.GenTokens >= req.MaxTokens || s.sess.Pos() >= s.sess.ContextLen() {
 			res.Finish = FinishLength
+			if req.Constraint != nil && req.Constraint.Complete() {
+				res.Finish = FinishStop // the constrained text ended with the last token
+			}
 			return res, nil
 		}
 		one[0] = id

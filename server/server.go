@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/q3m/q3m/grammar"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/tokenizer"
 )
@@ -58,6 +59,10 @@ type Server struct {
 	mux     *http.ServeMux
 	keyHash [32]byte
 	metrics metrics
+
+	vocabOnce sync.Once // builds gvocab at the first constrained request
+	gvocab    *grammar.Vocab
+	gvocabErr error
 }
 
 // New returns a Server generating with eng.

@@ -100,6 +100,15 @@ func (t *Tokenizer) Token(id int32) string {
 	return t.tokens[id]
 }
 
+// Piece returns the bytes token id decodes to (the literal text of an added
+// token), or "" when id is out of range or unused.
+func (t *Tokenizer) Piece(id int32) string {
+	if id < 0 || int(id) >= len(t.pieces) {
+		return ""
+	}
+	return t.pieces[id]
+}
+
 // Lookup returns the id of a token given its vocabulary text.
 func (t *Tokenizer) Lookup(tok string) (int32, bool) {
 	id, ok := t.ids[tok]

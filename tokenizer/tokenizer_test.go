@@ -193,3 +193,23 @@ func TestSpecialTokensAndLookup(t *testing.T) {
 		t.Error("out-of-range ids must give empty tokens and no special flag")
 	}
 }
+
+func TestPieceIsTheBytesATokenDecodesTo(t *testing.T) {
+	tok := qwen(t)
+	end, _ := tok.Lookup("<|im_end|>")
+	for _, c := range []struct {
+		id   int32
+		want string
+	}{
+		{tok.Encode("hello")[0], "hello"},
+		{tok.Encode(" world")[0], " world"},
+		{end, "<|im_end|>"},
+		{tok.Encode("\xe6")[0], "\xe6"}, // a byte token that is not UTF-8
+		{-1, ""},
+		{151935, ""}, // padding past the tokenizer's tokens
+	} {
+		if got := tok.Piece(c.id); got != c.want {
+			t.Errorf("Piece(%d) = %q, want %q", c.id, got, c.want)
+		}
+	}
+}

@@ -10,10 +10,12 @@
 // are random, so the checks are about the API's shape and consistency, not
 // about what the model says. Exits 1 if any check fails.
 import OpenAI from "openai";
+import Ajv from "ajv";
 
 const base = (process.env.Q3M_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
 const apiKey = process.env.Q3M_API_KEY ?? "none";
 const client = new OpenAI({ baseURL: base + "/v1", apiKey, maxRetries: 0 });
+const ajv = new Ajv({ strict: true });
 
 let failures = 0;
 function check(ok, what, detail = "") {
@@ -88,11 +90,15 @@ check(!/[ea]/.test(stopped.choices[0].message.content ?? ""), "chat: stop string
   `${stopped.choices[0].finish_reason}, ${stopped.usage.completion_tokens} tokens`);
 
 // Tools: a conversation with a call and its result renders; required and a
-// named choice open a call. Random weights rarely close it within the
-// budget (constrained decoding is not there yet), so a parsed call is
-// checked when there is one.
+// named choice constrain the call, so even random weights return a call
+// whose arguments validate against the function's parameters (checked
+// with ajv, independently of q3m). The shortest call is 52 bytes
+// (get_weather", "arguments": {"city":""}}, a newline, </tool_call>), so
+// 64 tokens always suffice.
 const tools = [{ type: "function", function: { name: "get_weather", description: "Weather of a city",
-  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+  parameters: { type: "object", properties: { city: { type: "string", maxLength: 20 }, days: { type: "integer" } },
+    required: ["city"], additionalProperties: false } } }];
+const validArgs = ajv.compile(tools[0].function.parameters);
 const history = [
   ...user("Weather in Paris?"),
   { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city": "Paris"}' } }] },
@@ -100,29 +106,56 @@ const history = [
 ];
 const after = await client.chat.completions.create({ model, messages: history, tools, max_tokens: 8 });
 check(["stop", "length", "tool_calls"].includes(after.choices[0].finish_reason), "tools: a conversation with a tool result", after.choices[0].finish_reason);
+const argsOK = (call) => {
+  try { return validArgs(JSON.parse(call.arguments ?? call.function.arguments)); } catch { return false; }
+};
 for (const tool_choice of ["required", { type: "function", function: { name: "get_weather" } }]) {
   const name = typeof tool_choice === "string" ? tool_choice : "named";
-  const t = await client.chat.completions.create({ model, messages: user("Weather in Oslo?"), tools, tool_choice, max_tokens: 24 });
-  const c = t.choices[0];
-  if (c.finish_reason === "tool_calls") {
-    const call = c.message.tool_calls[0];
-    let args = null;
-    try { args = JSON.parse(call.function.arguments); } catch {}
-    check(call.type === "function" && args !== null && (name !== "named" || call.function.name === "get_weather"), `tools ${name}: parsed call`, JSON.stringify(call.function));
-  } else {
-    check(c.finish_reason === "length" && !c.message.reasoning_content, `tools ${name}: no call closed within 24 tokens (random weights)`,
-      JSON.stringify(c.message.tool_calls?.[0]?.function ?? (c.message.content ?? "").slice(0, 40)));
-  }
-  const ts = await collect(await client.chat.completions.create({ model, messages: user("Weather in Oslo?"), tools, tool_choice, max_tokens: 24, stream: true }));
-  check(ts.finish === c.finish_reason || ts.finish === "length" || ts.finish === "tool_calls", `tools ${name} stream: finish_reason`, ts.finish);
-  for (const call of ts.calls) {
-    let ok = true;
-    try { JSON.parse(call.arguments); } catch { ok = false; }
-    // A call cut at max_tokens keeps the arguments generated so far, as OpenAI's do.
-    check(call.id.startsWith("call_") && (ok || ts.finish === "length"), `tools ${name} stream: call ${ts.finish === "length" ? "cut short" : "arguments parse"}`,
-      JSON.stringify(call));
+  for (const seed of [1, 2, 3]) {
+    const t = await client.chat.completions.create({ model, messages: user("Weather in Oslo?"), tools, tool_choice, max_tokens: 64, seed, temperature: 1.2 });
+    const c = t.choices[0];
+    const call = c.message.tool_calls?.[0];
+    check(c.finish_reason === "tool_calls" && c.message.tool_calls.length === 1 && call.type === "function" &&
+      call.function.name === "get_weather" && argsOK(call) && !c.message.reasoning_content,
+      `tools ${name} seed ${seed}: a call whose arguments validate`, JSON.stringify(call?.function ?? c.message));
+    const ts = await collect(await client.chat.completions.create({ model, messages: user("Weather in Oslo?"), tools, tool_choice, max_tokens: 64, seed, temperature: 1.2, stream: true }));
+    check(ts.finish === "tool_calls" && ts.calls.length === 1 && ts.calls[0].id.startsWith("call_") && ts.calls[0].name === "get_weather" &&
+      argsOK(ts.calls[0]) && ts.calls[0].arguments === call?.function.arguments,
+      `tools ${name} seed ${seed} stream: the same call`, JSON.stringify(ts.calls[0]));
   }
 }
+
+// response_format: JSON that validates (ajv) whatever the weights, also
+// when max_tokens cuts it short: the shortest instance of this schema,
+// {"name":"","age":0,"unit":"cm","tags":[]}, is 41 bytes.
+const person = { type: "object", additionalProperties: false, required: ["name", "age", "unit", "tags"], properties: {
+  name: { type: "string", maxLength: 16 }, age: { type: "integer" }, unit: { enum: ["cm", "in"] },
+  tags: { type: "array", items: { type: "string" }, maxItems: 3 }, nick: { anyOf: [{ type: "string" }, { type: "null" }] } } };
+const validPerson = ajv.compile(person);
+for (const max_tokens of [41, 48, 100]) {
+  for (const stream of [false, true]) {
+    const body = { model, messages: user("Describe someone as JSON."), max_tokens, seed: max_tokens, temperature: 1.3,
+      response_format: { type: "json_schema", json_schema: { name: "person", strict: true, schema: person } } };
+    let content, finish;
+    if (stream) {
+      const st = await collect(await client.chat.completions.create({ ...body, stream: true }));
+      content = st.content; finish = st.finish;
+    } else {
+      const rr = await client.chat.completions.create(body);
+      content = rr.choices[0].message.content; finish = rr.choices[0].finish_reason;
+    }
+    let v = null;
+    try { v = JSON.parse(content); } catch {}
+    check(v !== null && validPerson(v) && finish === "stop", `json_schema max_tokens ${max_tokens}${stream ? " stream" : ""}: validates`,
+      `${finish} ${content.slice(0, 80)}${validPerson.errors ? " " + JSON.stringify(validPerson.errors) : ""}`);
+  }
+}
+const jo = await client.chat.completions.create({ model, messages: user("JSON please"), max_tokens: 30, seed: 5, response_format: { type: "json_object" } });
+let obj = null;
+try { obj = JSON.parse(jo.choices[0].message.content); } catch {}
+check(obj !== null && typeof obj === "object" && !Array.isArray(obj), "json_object: an object", jo.choices[0].message.content.slice(0, 60));
+await expectError("an unsupported schema keyword is a 400", 400, () => client.chat.completions.create({ model, messages: user("x"),
+  response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "^a" } } } }));
 
 // Completions, prompt as text and as ids.
 const cr = { model, prompt: "The capital of France is", max_tokens: 8, temperature: 0 };
