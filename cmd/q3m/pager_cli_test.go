@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -124,6 +125,18 @@ func TestCLIGenerateRecordsTheRouting(t *testing.T) {
 		t.Errorf("trace of %d tokens, want %d", tr.Tokens(), len(prompt)+len(gen)-1)
 	}
 
+	// run records the chat's routing: the prompt's tokens at least.
+	runTrace := filepath.Join(t.TempDir(), "run.jsonl")
+	stdout, stderr, err = q3mWith(t, nil, "", "run", "-m", path, "-p", "hello", "--json", "-n", "3", "-t", "1", "--trace-experts", runTrace)
+	if err != nil {
+		t.Fatalf("run --trace-experts: %v\n%s", err, stderr)
+	}
+	a := parseAnswers(t, stdout)
+	if tr, err := routing.ReadFile(runTrace, m.RouteGeometry()); err != nil || len(a) != 1 ||
+		tr.Tokens() < a[0].Usage.PromptTokens || tr.Tokens() > a[0].Usage.PromptTokens+a[0].Usage.CompletionTokens {
+		t.Errorf("run --trace-experts: trace %v, answers %+v; want the prompt's and the answer's tokens", err, a)
+	}
+
 	// A trace path that cannot be written is refused before any work.
 	dir := t.TempDir()
 	for _, bad := range []string{dir, path} {
@@ -181,6 +194,13 @@ func TestCLIBenchReplaysARoutingTrace(t *testing.T) {
 	rep, _ = benchJSON(t, path, "--mem-budget", "none", "--no-prefetch", "--route-trace", forced)
 	if p := rep.Pager; p.Misses != uint64(k*moe) || p.Resident != k*moe || p.Hits == 0 || p.Budget != 0 {
 		t.Errorf("pager %+v; want exactly experts 0 to %d of each of %d MoE layers touched, no budget", p, k-1, moe)
+	}
+
+	// The table names the trace and the experts really in memory.
+	md := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "3", "-r", "1", "-t", "1", "--mem-budget", "none", "--route-trace", forced)
+	inMemory := regexp.MustCompile(fmt.Sprintf(`expert pager: budget none; %d experts resident \([^)]+\), in memory (\d+ \([^)]+\)|unknown here);`, k*moe))
+	if !inMemory.MatchString(md) || !strings.Contains(md, "routing forced from "+forced+": the outputs are not the model's") {
+		t.Errorf("bench table output lacks the pager's experts in memory or the forced routing:\n%s", md)
 	}
 
 	// A trace of another geometry is refused by name.
