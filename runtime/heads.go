@@ -40,8 +40,8 @@ type Head struct {
 	Class Class
 	// Labels names the outputs of a sequence or token classifier.
 	Labels []string
-	// PadTokenID is the token sequence classification does not pool;
-	// -1 when the model has none (the last token is pooled).
+	// PadTokenID, for sequence classification only, is the token not
+	// pooled; -1 when the model has none (the last token is pooled).
 	PadTokenID int
 }
 
@@ -59,9 +59,10 @@ func (h Head) Outputs(c Config) int {
 	return len(h.Labels)
 }
 
-// readHead reads the head's keys; an absent q3m.class is the causal LM.
+// readHead reads the head's keys; an absent q3m.class is the causal LM,
+// the zero Head.
 func readHead(r *metaReader) Head {
-	h := Head{PadTokenID: -1}
+	var h Head
 	name := r.string("q3m.class")
 	if name == "" {
 		return h

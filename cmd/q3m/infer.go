@@ -30,9 +30,9 @@ func logitsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "logits",
 		Usage: "run one prefill over token ids and print the top-5 logits per position (or write them all)",
-		Flags: append(modelFlags(true),
-			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout)"},
-		),
+		Flags: append(append(modelFlags(true),
+			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout); other classes write their head's output (logits_heads.go)"},
+		), headFlags()...),
 		Action: func(c *cli.Context) error {
 			ids, err := parseIDs(c.String("ids"))
 			if err != nil {
@@ -53,9 +53,14 @@ func logitsCommand() *cli.Command {
 				return err
 			}
 			defer m.Close()
-			logits, err := s.Eval(ids, true)
-			if err != nil {
+			logits, done, err := runHeads(c, m, s, ids, o) // other classes, --hidden-out, --router-out
+			if done || err != nil {
 				return err
+			}
+			if logits == nil {
+				if logits, err = s.Eval(ids, true); err != nil {
+					return err
+				}
 			}
 			if err := c.Context.Err(); err != nil {
 				return err

@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			convertCommand(),
 			infoCommand(),
 			logitsCommand(),
+			classifyCommand(),
 			generateCommand(),
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
