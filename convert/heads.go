@@ -20,7 +20,7 @@ const (
 	Backbone               Class = "Qwen3MoeModel"                     // no head; saved alone without the "model." prefix
 	SequenceClassification Class = "Qwen3MoeForSequenceClassification" // score [num_labels, H], no bias
 	TokenClassification    Class = "Qwen3MoeForTokenClassification"    // score [num_labels, H] with bias
-	QuestionAnswering      Class = "Qwen3MoeForQuestionAnswering"      // qa_outputs [2, H] with bias
+	QuestionAnswering      Class = "Qwen3MoeForQuestionAnswering"      // qa_outputs [2, H] with bias; backbone under "transformer."
 )
 
 var classes = []Class{CausalLM, Backbone, SequenceClassification, TokenClassification, QuestionAnswering}
@@ -138,16 +138,31 @@ func parseLabels(f fields) ([]string, error) {
 	return labels, nil
 }
 
-// backboneNames gives a bare Qwen3MoeModel's tensors the "model." prefix
-// that the classes wrapping it (base_model_prefix "model") save them under:
-// saved alone, its keys are embed_tokens.weight, layers.N.…, norm.weight.
+// backboneNames gives the backbone's tensors the "model." prefix that
+// makePlan reads. transformers saves a bare Qwen3MoeModel without prefix
+// (embed_tokens.weight, layers.N.…, norm.weight) and a
+// Qwen3MoeForQuestionAnswering under "transformer." (its base_model_prefix,
+// kept from LlamaForQuestionAnswering for backward compatibility); the
+// other classes use "model.". Either class is also read with "model.".
 func backboneNames(c *HFConfig, ck *checkpoint) {
-	if c.Head.Kind() != Backbone || ck.has("model.embed_tokens.weight") || !ck.has("embed_tokens.weight") {
+	var from string
+	switch c.Head.Kind() {
+	case Backbone:
+		from = ""
+	case QuestionAnswering:
+		from = "transformer."
+	default:
+		return
+	}
+	if ck.has("model.embed_tokens.weight") || !ck.has(from+"embed_tokens.weight") {
 		return
 	}
 	renamed := make(map[string]*srcTensor, len(ck.tensors))
 	for name, t := range ck.tensors {
-		renamed["model."+name] = t
+		if rest, ok := strings.CutPrefix(name, from); ok {
+			name = "model." + rest
+		}
+		renamed[name] = t
 	}
 	ck.tensors = renamed
 }

@@ -178,3 +178,30 @@ func TestParseHeadLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestConvertReadsEachClassBackbonePrefix: the synthetic checkpoints hold
+// the backbone under the prefix transformers saves it with, and convert.
+func TestConvertReadsEachClassBackbonePrefix(t *testing.T) {
+	for variant, key := range map[string]string{
+		"backbone": "embed_tokens.weight",
+		"qa":       "transformer.embed_tokens.weight",
+		"seqcls":   "model.embed_tokens.weight",
+	} {
+		dir := filepath.Join(t.TempDir(), variant)
+		if err := synth.Write(dir, synth.HeadVariants()[variant]); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := openCheckpoint(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := ck.has(key)
+		ck.Close()
+		if !has {
+			t.Errorf("%s: checkpoint lacks %s", variant, key)
+		}
+		if err := Convert(context.Background(), dir, filepath.Join(t.TempDir(), "o.gguf"), Options{Type: quant.F32, Threads: 1}); err != nil {
+			t.Errorf("%s: %v", variant, err)
+		}
+	}
+}

@@ -10,7 +10,10 @@ import (
 // modeling_layers.py's generic heads save them: sequence classification
 // score.weight [n, H] (no bias), token classification score.weight and
 // score.bias, question answering qa_outputs.weight [2, H] and its bias, and
-// a bare Qwen3MoeModel with no head and no "model." prefix on its keys.
+// a bare Qwen3MoeModel with no head and no "model." prefix on its keys. The
+// question-answering class keeps its backbone under "transformer.", not
+// "model." (LlamaForQuestionAnswering's base_model_prefix, which
+// Qwen3MoeForQuestionAnswering inherits).
 type Head struct {
 	Class      string   // transformers class; "" means Qwen3MoeForCausalLM
 	Labels     []string // written as id2label and label2id when non-nil
@@ -89,8 +92,11 @@ func (h Head) tensors(ts []tensor, hidden int) []tensor {
 		if t.name == "lm_head.weight" {
 			continue
 		}
-		if cls == "Qwen3MoeModel" {
+		switch cls {
+		case "Qwen3MoeModel":
 			t.name = strings.TrimPrefix(t.name, "model.")
+		case "Qwen3MoeForQuestionAnswering": // base_model_prefix "transformer"
+			t.name = "transformer." + strings.TrimPrefix(t.name, "model.")
 		}
 		out = append(out, t)
 	}

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent float64 reference for Qwen3-MoE (HF Qwen3MoeForCausalLM).
+"""Independent float64 reference for Qwen3-MoE (HF Qwen3MoeForCausalLM and,
+with --task, the backbone, sequence/token classification and QA classes).
 
 Written from the model's math (docs/model.md), not from transformers, and
 sharing no code with q3m. It reads a Hugging Face checkpoint directory
@@ -15,6 +16,10 @@ Output in --out:
   golden.json  prompt, greedy ids, per-row top-1/top-2 margins, and for every
                MoE layer and position the router's top-k experts, their
                weights and the gap between the k-th and (k+1)-th probability.
+
+With --task: one pass over the prompt; head.bin (the class's own output),
+hidden.bin [L+1, T, H], router.bin [MoE layers, T, E] and golden.json (aux
+loss, pooled position). See task().
 
 Usage: reference.py --hf DIR [--gguf FILE] --prompt 1,2,3 --steps 16 --out DIR
 """
@@ -294,6 +299,9 @@ def load(hf_dir, gguf, act_q8=False):
         w = read_hf_weights(hf_dir)
         if cfg.cls == "Qwen3MoeModel" and "model.embed_tokens.weight" not in w:
             w = {"model." + k: v for k, v in w.items()}  # a bare backbone's keys
+        if cfg.cls == "Qwen3MoeForQuestionAnswering" and "transformer.embed_tokens.weight" in w:
+            # base_model_prefix "transformer", inherited from LlamaForQuestionAnswering
+            w = {"model." + k[len("transformer."):] if k.startswith("transformer.") else k: v for k, v in w.items()}
         for hf in ("score", "qa_outputs"):  # the heads of modeling_layers.py
             for s in ("weight", "bias"):
                 if f"{hf}.{s}" in w:
