@@ -151,4 +151,15 @@ func TestCLIClassifyPrintsLabelsWithProbabilities(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "Qwen3MoeForQuestionAnswering, not a classifier") {
 		t.Errorf("classify of a QA model: err %v, stderr %q", err, stderr)
 	}
+	// logits without --out prints a QA model's start and end logits per position.
+	stdout, stderr, err := q3mRun(t, "logits", "-m", models["qa"], "--ids", "1,302,27")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if err != nil || len(lines) != 3 || !strings.HasPrefix(lines[2], "pos 2 (id 27): start ") || !strings.Contains(lines[2], " end ") {
+		t.Errorf("logits of a QA model: err %v, stdout %q, stderr %q", err, stdout, stderr)
+	}
+	// --router-out cannot share stdout with --out -.
+	_, stderr, err = q3mRun(t, "logits", "-m", models["qa"], "--ids", "1", "--out", "-", "--router-out", filepath.Join(dir, "r.f32"))
+	if err == nil || !strings.Contains(stderr, "--router-out prints aux_loss on stdout") {
+		t.Errorf("--out - with --router-out: err %v, stderr %q", err, stderr)
+	}
 }
