@@ -74,7 +74,9 @@ func parseHead(f fields) (Head, error) {
 			return h, fmt.Errorf("config.json: architectures names %q, a class q3m does not convert (want one of %s)", h.Class, strings.Join(names, ", "))
 		}
 	}
-	if _, ok := f.get("pad_token_id"); ok {
+	// Only sequence classification reads pad_token_id (for pooling), so a
+	// causal LM's odd pad_token_id (some configs say -1) is no concern.
+	if _, ok := f.get("pad_token_id"); ok && h.Class == SequenceClassification {
 		id, err := f.intOr("pad_token_id", 0, true)
 		if err != nil {
 			return h, err

@@ -139,6 +139,18 @@ func TestConvertRefusesHeadMismatch(t *testing.T) {
 	}
 }
 
+// TestParseHeadIgnoresACausalLMsPadID: a causal LM converts whatever its
+// pad_token_id says; only sequence classification reads it.
+func TestParseHeadIgnoresACausalLMsPadID(t *testing.T) {
+	f, err := parseFields([]byte(`{"architectures": ["Qwen3MoeForCausalLM"], "pad_token_id": -1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := parseHead(f); err != nil || h.Kind() != CausalLM || h.PadTokenID != -1 {
+		t.Fatalf("head %+v, err %v", h, err)
+	}
+}
+
 func TestParseHeadLabels(t *testing.T) {
 	for _, tc := range []struct {
 		name, json string

@@ -14,7 +14,8 @@ import (
 // and router logits when opt asks for them. It computes nothing else: no
 // vocabulary projection for a classifier, no hidden-state copies unless
 // asked, only the pooled position's score for sequence classification.
-// The result is the caller's. On error the session is left empty.
+// The result is the caller's. Afterwards the session holds ids, as after
+// Eval; on error it is left empty.
 func (s *Session) Run(ids []int32, opt RunOptions) (_ *Result, err error) {
 	c := s.cfg
 	if len(ids) == 0 {
