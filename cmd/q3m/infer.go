@@ -32,9 +32,9 @@ func logitsCommand() *cli.Command {
 		Name:      "logits",
 		Usage:     "run one prefill over token ids and print the top-5 logits per position (or write them all)",
 		ArgsUsage: "MODEL",
-		Flags: append(sessionFlags(),
-			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout)"},
-		),
+		Flags: append(append(sessionFlags(),
+			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout); other classes write their head's output"},
+		), headFlags()...),
 		Action: func(c *cli.Context) error {
 			model, args, err := modelArgs(c)
 			if err != nil {
@@ -65,9 +65,14 @@ func logitsCommand() *cli.Command {
 				return err
 			}
 			defer m.Close()
-			logits, err := s.Eval(ids, true)
-			if err != nil {
+			logits, done, err := runHeads(c, m, s, ids, o) // other classes, --hidden-out, --router-out
+			if done || err != nil {
 				return err
+			}
+			if logits == nil {
+				if logits, err = s.Eval(ids, true); err != nil {
+					return err
+				}
 			}
 			if err := c.Context.Err(); err != nil {
 				return err

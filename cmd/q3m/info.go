@@ -172,7 +172,8 @@ func printConfig(w io.Writer, c runtime.Config) {
 	if len(c.DenseLayers) > 0 {
 		fmt.Fprintf(w, "dense layers:  %v (FFN %d)\n", c.DenseLayers, c.FFN)
 	}
-	if c.Tied {
+	printHead(w, c) // a head other than lm_head (logits_heads.go)
+	if c.Tied && c.Head.Class == runtime.CausalLM {
 		fmt.Fprintln(w, "output:        tied to the token embedding")
 	}
 }

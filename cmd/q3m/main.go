@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			convertCommand(),
 			infoCommand(),
 			logitsCommand(),
+			classifyCommand(),
 			generateCommand(),
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
