@@ -39,3 +39,9 @@ func kX2(k kType) func(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 		dotKxN(k, w, [][]byte{x0, x1}, nblocks, out[:])
 	}
 }
+
+// reduceQ4_K returns the dot product the lanes of an assembly Q4_K routine
+// hold: eight lanes of scaled sums, then four of minimums.
+func reduceQ4_K(acc *[12]float32) float32 {
+	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
+}

@@ -19,10 +19,6 @@ func q6_Kx4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
 //go:noescape
 func q6_Kx2AVX2(w, x0, x1 *byte, nblocks int, acc *[2][8]float32)
 
-func reduceQ4_K(acc *[12]float32) float32 {
-	return hsum8((*[8]float32)(acc[:8])) + hsum4((*[4]float32)(acc[8:]))
-}
-
 func dotQ4_Kx4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
 	n := nblocks * Q8_KBytes
 	w, x0, x1, x2, x3 = w[:nblocks*Q4_KBytes], x0[:n], x1[:n], x2[:n], x3[:n]

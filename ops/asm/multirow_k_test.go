@@ -2,6 +2,7 @@ package asm
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -229,4 +230,49 @@ func FuzzMultiRowDots(f *testing.F) {
 			checkMultiRow(t, k, typ, w, &xs, n)
 		}
 	})
+}
+
+// BenchmarkMultiRowDots multiplies a 768×2048 matrix of each type with a
+// multi-row form by 32 activation rows: with the X4 form (eight calls per
+// weight row) and with 32 calls of X1; bytes/s count the weight bytes.
+func BenchmarkMultiRowDots(b *testing.B) {
+	const rows, cols, n = benchRows, benchCols, 32
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, typ := range multiRowTypes() {
+		tr, _ := TypeTraits(typ)
+		nb := cols / typ.BlockSize()
+		rb := nb * typ.BlockBytes()
+		w := randWeights(r, typ, rows*nb, func() float32 { return float32(r.NormFloat64() * 0.05) })
+		xq, _ := randActivations(r, typ, n*cols/tr.Activation.BlockSize())
+		xb := tr.ActivationBytes(cols)
+		for _, k := range allKernels() {
+			d, _ := k.Dots(typ)
+			if d.X4 == nil {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%s/x4", typ, k.Name), func(b *testing.B) {
+				b.SetBytes(int64(rows * rb))
+				var out [4]float32
+				for b.Loop() {
+					for i := range rows {
+						for j := 0; j < n; j += 4 {
+							d.X4(w[i*rb:], xq[j*xb:], xq[(j+1)*xb:], xq[(j+2)*xb:], xq[(j+3)*xb:], nb, &out)
+						}
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/%s/x1", typ, k.Name), func(b *testing.B) {
+				b.SetBytes(int64(rows * rb))
+				var sink float32
+				for b.Loop() {
+					for i := range rows {
+						for j := range n {
+							sink += d.X1(w[i*rb:], xq[j*xb:], nb)
+						}
+					}
+				}
+				_ = sink
+			})
+		}
+	}
 }
