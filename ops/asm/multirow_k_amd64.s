@@ -3,11 +3,11 @@
 #include "textflag.h"
 #include "kquant_amd64.h"
 
-// Multi-row Q4_K and Q6_K dot products with AVX2: one weight row against
+// Multi-row Q4_K, Q5_K and Q6_K dot products with AVX2: one weight row against
 // four (or two) Q8_K activation rows. Each weight super-block is decoded
 // once per 32 or 64 values and multiplied with every row; each row gets
-// the integer lanes, the operations and the operand order of q4_KAVX2 and
-// q6_KAVX2 (kquant_amd64.s), so each result equals the single-row
+// the integer lanes, the operations and the operand order of q4_KAVX2, q5_KAVX2
+// and q6_KAVX2 (kquant_amd64.s), so each result equals the single-row
 // kernel's bit for bit. (The int32 lane sums wrap, so the order in which
 // the products are added does not change them.) The float32 accumulators
 // of row r live in memory, acc[r], the layout the single-row routines
@@ -299,5 +299,134 @@ q6kx2loop:
 	ADDQ $292, R11
 	DECQ CX
 	JNZ  q6kx2loop
+	VZEROUPPER
+	RET
+
+// Q5KWEIGHTS is Q4KWEIGHTS for Q5_K: nibbles at (48+o)(SI), and bits c0
+// and c1 of the fifth-bit bytes at 16(SI) add 16 (as Q5KSTEP); Y9 holds
+// 0x01 in every byte.
+#define Q5KWEIGHTS(o, c0, c1) \
+	VMOVDQU (48+o)(SI), Y0; \
+	VPSRLW  $4, Y0, Y1;     \
+	VPAND   Y8, Y0, Y0;     \
+	VPAND   Y8, Y1, Y1;     \
+	VMOVDQU 16(SI), Y4;     \
+	VPSRLW  $c0, Y4, Y5;    \
+	VPAND   Y9, Y5, Y5;     \
+	VPSLLW  $4, Y5, Y5;     \
+	VPOR    Y5, Y0, Y0;     \
+	VPSRLW  $c1, Y4, Y5;    \
+	VPAND   Y9, Y5, Y5;     \
+	VPSLLW  $4, Y5, Y5;     \
+	VPOR    Y5, Y1, Y1;     \
+	VPSHUFB Y13, Y7, Y2;    \
+	VPADDB  Y14, Y13, Y13;  \
+	VPSHUFB Y13, Y7, Y3;    \
+	VPADDB  Y14, Y13, Y13
+
+#define Q5KX4(o, c0, c1) \
+	Q5KWEIGHTS(o, c0, c1); \
+	Q4KROW(o, DI, Y6);     \
+	Q4KROW(o, R11, Y10);   \
+	Q4KROW(o, R12, Y11);   \
+	Q4KROW(o, R13, Y12)
+
+#define Q5KX2(o, c0, c1) \
+	Q5KWEIGHTS(o, c0, c1); \
+	Q4KROW(o, DI, Y6);     \
+	Q4KROW(o, R11, Y10)
+
+// Q5KMIN takes dmin·Σ(mins·bsums) of row p off the float32 sum at
+// (off+32)(R8), as q5_KAVX2 does (the four lanes added as integers).
+#define Q5KMIN(p, off) \
+	VMOVDQU      260(p), Y5;       \
+	VEXTRACTI128 $1, Y5, X1;       \
+	VPHADDW      X1, X5, X5;       \
+	VPMADDWD     X9, X5, X5;       \
+	VPHADDD      X5, X5, X5;       \
+	VPHADDD      X5, X5, X5;       \
+	VCVTDQ2PS    X5, X5;           \
+	VMOVSS       (p), X0;          \
+	VMULSS       X2, X0, X0;       \
+	VMOVSS       (off+32)(R8), X1; \
+	VFNMADD231SS X5, X0, X1;       \
+	VMOVSS       X1, (off+32)(R8)
+
+// Q5KONES sets Y9 to 0x01 in every byte.
+#define Q5KONES \
+	MOVL         $0x01010101, AX; \
+	VMOVD        AX, X9;          \
+	VPBROADCASTD X9, Y9
+
+// func q5_Kx4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][9]float32)
+TEXT ·q5_Kx4AVX2(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ x0+8(FP), DI
+	MOVQ x1+16(FP), R11
+	MOVQ x2+24(FP), R12
+	MOVQ x3+32(FP), R13
+	MOVQ nblocks+40(FP), CX
+	KCONSTS
+
+q5kx4loop:
+	Q4KSCALES
+	MOVQ    acc+48(FP), R8
+	Q5KMIN(DI, 0)
+	Q5KMIN(R11, 36)
+	Q5KMIN(R12, 72)
+	Q5KMIN(R13, 108)
+	Q5KONES
+	VMOVDQA Y15, Y13
+	KCLEAR
+	Q5KX4(0, 0, 1)
+	Q5KX4(32, 2, 3)
+	Q5KX4(64, 4, 5)
+	Q5KX4(96, 6, 7)
+	VCVTPH2PS (SI), X3
+	KLANES(DI, Y6, 0)
+	KLANES(R11, Y10, 36)
+	KLANES(R12, Y11, 72)
+	KLANES(R13, Y12, 108)
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	ADDQ $292, R11
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNZ  q5kx4loop
+	VZEROUPPER
+	RET
+
+// func q5_Kx2AVX2(w, x0, x1 *byte, nblocks int, acc *[2][9]float32)
+TEXT ·q5_Kx2AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x0+8(FP), DI
+	MOVQ x1+16(FP), R11
+	MOVQ nblocks+24(FP), CX
+	KCONSTS
+
+q5kx2loop:
+	Q4KSCALES
+	MOVQ    acc+32(FP), R8
+	Q5KMIN(DI, 0)
+	Q5KMIN(R11, 36)
+	Q5KONES
+	VMOVDQA Y15, Y13
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y10, Y10, Y10
+	Q5KX2(0, 0, 1)
+	Q5KX2(32, 2, 3)
+	Q5KX2(64, 4, 5)
+	Q5KX2(96, 6, 7)
+	VCVTPH2PS (SI), X3
+	KLANES(DI, Y6, 0)
+	KLANES(R11, Y10, 36)
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	ADDQ $292, R11
+	DECQ CX
+	JNZ  q5kx2loop
 	VZEROUPPER
 	RET
