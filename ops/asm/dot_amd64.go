@@ -30,7 +30,7 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.Q4_K:   {X1: dotQ4_KAVX2, X2: dotQ4_Kx2AVX2, X4: dotQ4_Kx4AVX2},
 	quant.Q5_K:   {X1: dotQ5_KAVX2, X2: dotQ5_Kx2AVX2, X4: dotQ5_Kx4AVX2},
 	quant.Q6_K:   {X1: dotQ6_KAVX2, X2: dotQ6_Kx2AVX2, X4: dotQ6_Kx4AVX2},
-	quant.IQ4_XS: {X1: dotIQ4_XSAVX2},
+	quant.IQ4_XS: {X1: dotIQ4_XSAVX2, X2: dotIQ4_XSx2AVX2, X4: dotIQ4_XSx4AVX2},
 })
 
 func archKernels() []*Kernel {

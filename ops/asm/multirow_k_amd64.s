@@ -3,11 +3,11 @@
 #include "textflag.h"
 #include "kquant_amd64.h"
 
-// Multi-row Q4_K, Q5_K and Q6_K dot products with AVX2: one weight row against
+// Multi-row Q4_K, Q5_K, Q6_K and IQ4_XS dot products with AVX2: one weight row against
 // four (or two) Q8_K activation rows. Each weight super-block is decoded
 // once per 32 or 64 values and multiplied with every row; each row gets
-// the integer lanes, the operations and the operand order of q4_KAVX2, q5_KAVX2
-// and q6_KAVX2 (kquant_amd64.s), so each result equals the single-row
+// the integer lanes, the operations and the operand order of q4_KAVX2, q5_KAVX2,
+// q6_KAVX2 (kquant_amd64.s) and iq4_XSAVX2 (kquant2_amd64.s), so each result equals the single-row
 // kernel's bit for bit. (The int32 lane sums wrap, so the order in which
 // the products are added does not change them.) The float32 accumulators
 // of row r live in memory, acc[r], the layout the single-row routines
@@ -428,5 +428,138 @@ q5kx2loop:
 	ADDQ $292, R11
 	DECQ CX
 	JNZ  q5kx2loop
+	VZEROUPPER
+	RET
+
+// kshiftx and kvaluesIQ4x are kshift and kvaluesIQ4 of kquant2_amd64.s
+// (assembler symbols are local to their file).
+DATA kshiftx<>+0(SB)/8, $0
+DATA kshiftx<>+8(SB)/8, $0
+DATA kshiftx<>+16(SB)/8, $0x0000000400000004
+DATA kshiftx<>+24(SB)/8, $0x0000000400000004
+GLOBL kshiftx<>(SB), RODATA|NOPTR, $32
+
+DATA kvaluesIQ4x<>+0(SB)/8, $0xF6EADDCFBFAD9881
+DATA kvaluesIQ4x<>+8(SB)/8, $0x7159453526190D01
+GLOBL kvaluesIQ4x<>(SB), RODATA|NOPTR, $16
+
+// IQ4XSW sets Y0 to the 32 values of IQ4_XS sub-block ib (nibbles looked
+// up in Y7), Y3 to their absolute values and Y2 to the sub-block's 6-bit
+// scale - 32 (low bits the nibble at bit sh of byte so(SI), high bits
+// from BX) in every int16, as IQ4XSBLOCK; Y9 holds kshift.
+#define IQ4XSW(ib, so, sh) \
+	VBROADCASTI128 (8+16*ib)(SI), Y0; \
+	VPSRLVD        Y9, Y0, Y0;         \
+	VPAND          Y8, Y0, Y0;         \
+	VPSHUFB        Y0, Y7, Y0;         \
+	VPSIGNB        Y0, Y0, Y3;         \
+	MOVBLZX        so(SI), AX;         \
+	SHRL           $sh, AX;            \
+	ANDL           $15, AX;            \
+	MOVL           BX, DX;             \
+	SHRL           $(2*ib), DX;        \
+	ANDL           $3, DX;             \
+	SHLL           $4, DX;             \
+	ORL            DX, AX;             \
+	SUBL           $32, AX;            \
+	VMOVD          AX, X2;             \
+	VPBROADCASTW   X2, Y2
+
+// IQ4XSROW adds to the int32 lanes a the products of sub-block ib with
+// the activations of row p, the weights' signs moved onto them.
+#define IQ4XSROW(ib, p, a) \
+	VMOVDQU    (4+32*ib)(p), Y1; \
+	VPSIGNB    Y0, Y1, Y1;       \
+	VPMADDUBSW Y1, Y3, Y1;       \
+	VPMADDWD   Y2, Y1, Y1;       \
+	VPADDD     Y1, a, a
+
+#define IQ4XSX4(ib, so, sh) \
+	IQ4XSW(ib, so, sh);    \
+	IQ4XSROW(ib, DI, Y6);  \
+	IQ4XSROW(ib, R11, Y10); \
+	IQ4XSROW(ib, R12, Y11); \
+	IQ4XSROW(ib, R13, Y12)
+
+#define IQ4XSX2(ib, so, sh) \
+	IQ4XSW(ib, so, sh);   \
+	IQ4XSROW(ib, DI, Y6); \
+	IQ4XSROW(ib, R11, Y10)
+
+// IQ4XSALL multiplies the eight sub-blocks with every row (X, IQ4XSX4 or
+// IQ4XSX2).
+#define IQ4XSALL(X) \
+	X(0, 4, 0); \
+	X(1, 4, 4); \
+	X(2, 5, 0); \
+	X(3, 5, 4); \
+	X(4, 6, 0); \
+	X(5, 6, 4); \
+	X(6, 7, 0); \
+	X(7, 7, 4)
+
+// IQ4XSCONSTS sets Y8 to 0x0f in every byte, Y9 to kshift and Y7 to the
+// IQ4 values in both halves.
+#define IQ4XSCONSTS \
+	MOVL           $0x0f0f0f0f, AX;      \
+	VMOVD          AX, X8;               \
+	VPBROADCASTD   X8, Y8;               \
+	VMOVDQU        kshiftx<>(SB), Y9;    \
+	VBROADCASTI128 kvaluesIQ4x<>(SB), Y7
+
+// func iq4_XSx4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
+TEXT ·iq4_XSx4AVX2(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ x0+8(FP), DI
+	MOVQ x1+16(FP), R11
+	MOVQ x2+24(FP), R12
+	MOVQ x3+32(FP), R13
+	MOVQ nblocks+40(FP), CX
+	MOVQ acc+48(FP), R8
+	IQ4XSCONSTS
+
+iq4xsx4loop:
+	MOVWLZX 2(SI), BX
+	KCLEAR
+	IQ4XSALL(IQ4XSX4)
+	VCVTPH2PS (SI), X3
+	KLANES(DI, Y6, 0)
+	KLANES(R11, Y10, 32)
+	KLANES(R12, Y11, 64)
+	KLANES(R13, Y12, 96)
+
+	ADDQ $136, SI
+	ADDQ $292, DI
+	ADDQ $292, R11
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNZ  iq4xsx4loop
+	VZEROUPPER
+	RET
+
+// func iq4_XSx2AVX2(w, x0, x1 *byte, nblocks int, acc *[2][8]float32)
+TEXT ·iq4_XSx2AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x0+8(FP), DI
+	MOVQ x1+16(FP), R11
+	MOVQ nblocks+24(FP), CX
+	MOVQ acc+32(FP), R8
+	IQ4XSCONSTS
+
+iq4xsx2loop:
+	MOVWLZX 2(SI), BX
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y10, Y10, Y10
+	IQ4XSALL(IQ4XSX2)
+	VCVTPH2PS (SI), X3
+	KLANES(DI, Y6, 0)
+	KLANES(R11, Y10, 32)
+
+	ADDQ $136, SI
+	ADDQ $292, DI
+	ADDQ $292, R11
+	DECQ CX
+	JNZ  iq4xsx2loop
 	VZEROUPPER
 	RET
