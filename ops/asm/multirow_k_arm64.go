@@ -2,8 +2,8 @@
 
 package asm
 
-// Multi-row SDOT forms of the Q4_K, Q5_K, Q6_K and IQ4_XS dot products
-// (multirow_k_arm64.s). The routines accumulate into acc, which the
+// Multi-row SDOT forms of the super-block dot products
+// (multirow_k*_arm64.s). The routines accumulate into acc, which the
 // wrappers zero and reduce as the single-row wrappers do; they
 // need nblocks ≥ 1.
 
@@ -24,6 +24,18 @@ func iq4_XSx4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
 
 //go:noescape
 func iq4_XSx2DotProd(w, x0, x1 *byte, nblocks int, acc *[2][8]float32)
+
+//go:noescape
+func q2_Kx4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
+
+//go:noescape
+func q2_Kx2DotProd(w, x0, x1 *byte, nblocks int, acc *[2][8]float32)
+
+//go:noescape
+func q3_Kx4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
+
+//go:noescape
+func q3_Kx2DotProd(w, x0, x1 *byte, nblocks int, acc *[2][8]float32)
 
 //go:noescape
 func q6_Kx4DotProd(w, x0, x1, x2, x3 *byte, nblocks int, acc *[4][8]float32)
@@ -138,6 +150,62 @@ func dotIQ4_XSx2DotProd(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 	}
 	var acc [2][8]float32
 	iq4_XSx2DotProd(&w[0], &x0[0], &x1[0], nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8(&acc[i])
+	}
+}
+
+func dotQ2_Kx4DotProd(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_KBytes
+	w, x0, x1, x2, x3 = w[:nblocks*Q2_KBytes], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	var acc [4][8]float32
+	q2_Kx4DotProd(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8(&acc[i])
+	}
+}
+
+func dotQ2_Kx2DotProd(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_KBytes
+	w, x0, x1 = w[:nblocks*Q2_KBytes], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	var acc [2][8]float32
+	q2_Kx2DotProd(&w[0], &x0[0], &x1[0], nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8(&acc[i])
+	}
+}
+
+func dotQ3_Kx4DotProd(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_KBytes
+	w, x0, x1, x2, x3 = w[:nblocks*Q3_KBytes], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	var acc [4][8]float32
+	q3_Kx4DotProd(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8(&acc[i])
+	}
+}
+
+func dotQ3_Kx2DotProd(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_KBytes
+	w, x0, x1 = w[:nblocks*Q3_KBytes], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	var acc [2][8]float32
+	q3_Kx2DotProd(&w[0], &x0[0], &x1[0], nblocks, &acc)
 	for i := range out {
 		out[i] = hsum8(&acc[i])
 	}
