@@ -25,12 +25,12 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.Q5_0:   {X1: dotQ5_0Q8_0AVX2},
 	quant.Q5_1:   {X1: dotQ5_1Q8_1AVX2},
 	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0AVX2},
-	quant.Q2_K:   {X1: dotQ2_KAVX2},
-	quant.Q3_K:   {X1: dotQ3_KAVX2},
-	quant.Q4_K:   {X1: dotQ4_KAVX2},
-	quant.Q5_K:   {X1: dotQ5_KAVX2},
-	quant.Q6_K:   {X1: dotQ6_KAVX2},
-	quant.IQ4_XS: {X1: dotIQ4_XSAVX2},
+	quant.Q2_K:   {X1: dotQ2_KAVX2, X2: dotQ2_Kx2AVX2, X4: dotQ2_Kx4AVX2},
+	quant.Q3_K:   {X1: dotQ3_KAVX2, X2: dotQ3_Kx2AVX2, X4: dotQ3_Kx4AVX2},
+	quant.Q4_K:   {X1: dotQ4_KAVX2, X2: dotQ4_Kx2AVX2, X4: dotQ4_Kx4AVX2},
+	quant.Q5_K:   {X1: dotQ5_KAVX2, X2: dotQ5_Kx2AVX2, X4: dotQ5_Kx4AVX2},
+	quant.Q6_K:   {X1: dotQ6_KAVX2, X2: dotQ6_Kx2AVX2, X4: dotQ6_Kx4AVX2},
+	quant.IQ4_XS: {X1: dotIQ4_XSAVX2, X2: dotIQ4_XSx2AVX2, X4: dotIQ4_XSx4AVX2},
 })
 
 func archKernels() []*Kernel {

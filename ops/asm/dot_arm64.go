@@ -35,12 +35,12 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 	quant.Q5_0:   {X1: dotQ5_0Q8_0DotProd},
 	quant.Q5_1:   {X1: dotQ5_1Q8_1DotProd},
 	quant.IQ4_NL: {X1: dotIQ4_NLQ8_0DotProd},
-	quant.Q2_K:   {X1: dotQ2_KDotProd},
-	quant.Q3_K:   {X1: dotQ3_KDotProd},
-	quant.Q4_K:   {X1: dotQ4_KDotProd},
-	quant.Q5_K:   {X1: dotQ5_KDotProd},
-	quant.Q6_K:   {X1: dotQ6_KDotProd},
-	quant.IQ4_XS: {X1: dotIQ4_XSDotProd},
+	quant.Q2_K:   {X1: dotQ2_KDotProd, X2: dotQ2_Kx2DotProd, X4: dotQ2_Kx4DotProd},
+	quant.Q3_K:   {X1: dotQ3_KDotProd, X2: dotQ3_Kx2DotProd, X4: dotQ3_Kx4DotProd},
+	quant.Q4_K:   {X1: dotQ4_KDotProd, X2: dotQ4_Kx2DotProd, X4: dotQ4_Kx4DotProd},
+	quant.Q5_K:   {X1: dotQ5_KDotProd, X2: dotQ5_Kx2DotProd, X4: dotQ5_Kx4DotProd},
+	quant.Q6_K:   {X1: dotQ6_KDotProd, X2: dotQ6_Kx2DotProd, X4: dotQ6_Kx4DotProd},
+	quant.IQ4_XS: {X1: dotIQ4_XSDotProd, X2: dotIQ4_XSx2DotProd, X4: dotIQ4_XSx4DotProd},
 })
 
 func archKernels() []*Kernel {

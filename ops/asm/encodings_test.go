@@ -16,6 +16,14 @@ import (
 // comment gives.
 var wordRE = regexp.MustCompile(`WORD\s+\$0x([0-9a-fA-F]{8})\s*;?\s*(?://\s*(.+?)\s*$|/\*\s*(.+?)\s*\*/)`)
 
+// argWordsRE matches a macro call whose arguments include instruction
+// words and whose comment, after "// =", gives their texts in order,
+// separated by semicolons; hexWordRE finds those words.
+var (
+	argWordsRE = regexp.MustCompile(`^\s*[A-Z0-9_]+\((.*)\)\s*//\s*=\s*(.+?)\s*$`)
+	hexWordRE  = regexp.MustCompile(`\b0x([0-9a-fA-F]{8})\b`)
+)
+
 // The arm64 assembly spells the instructions Go's assembler lacks as WORDs
 // with the instruction in a comment; each word must be what an assembler
 // makes of that text. Needs GNU as for aarch64 (binutils-aarch64-linux-gnu)
@@ -29,7 +37,7 @@ func TestArm64WordsMatchTheirInstructions(t *testing.T) {
 	if err != nil {
 		t.Skip("aarch64-linux-gnu-objdump not installed")
 	}
-	files, _ := filepath.Glob("*_arm64.s")
+	files, _ := filepath.Glob("*_arm64.[sh]")
 	type word struct {
 		where string
 		code  uint32
@@ -42,6 +50,17 @@ func TestArm64WordsMatchTheirInstructions(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(src), "\n") {
+			if m := argWordsRE.FindStringSubmatch(line); m != nil {
+				codes, texts := hexWordRE.FindAllStringSubmatch(m[1], -1), strings.Split(m[2], ";")
+				if len(codes) != len(texts) {
+					t.Fatalf("%s:%d: %d words but %d instruction texts", f, i+1, len(codes), len(texts))
+				}
+				for j, c := range codes {
+					code, _ := strconv.ParseUint(c[1], 16, 32)
+					words = append(words, word{fmt.Sprintf("%s:%d word %d", f, i+1, j), uint32(code), strings.TrimSpace(texts[j])})
+				}
+				continue
+			}
 			m := wordRE.FindStringSubmatch(line)
 			if m == nil || strings.Contains(line, "SABOTAGE") {
 				continue

@@ -68,72 +68,136 @@ func scaleMinK4(b []byte) (sc, m [8]int32) {
 	return sc, m
 }
 
+// kAcc holds the float32 accumulators of a super-block dot product: the
+// eight lanes every type has, the four minimum lanes of Q4_K and the one
+// minimum sum of Q5_K.
+type kAcc struct {
+	lanes [8]float32
+	mins  [4]float32
+	summs float32
+}
+
+// kScratch holds one decoded super-block: its 256 values and 16 scales.
+type kScratch struct {
+	q  [QKK]int8
+	sc [16]int32
+}
+
+// kType is one super-block type for the generic dot products.
+type kType int
+
+const (
+	kQ2_K kType = iota
+	kQ3_K
+	kQ4_K
+	kQ5_K
+	kQ6_K
+	kIQ4_XS
+)
+
+// bytes returns the size of one super-block of k.
+func (k kType) bytes() int {
+	return [...]int{Q2_KBytes, Q3_KBytes, Q4_KBytes, Q5_KBytes, Q6_KBytes, IQ4_XSBytes}[k]
+}
+
+// step adds one weight super-block of k times one Q8_K block to acc. The
+// calls are direct (not through function values) so that the scratch and
+// accumulators stay on the stack.
+func (k kType) step(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	switch k {
+	case kQ2_K:
+		stepQ2_K(s, acc, wb, a)
+	case kQ3_K:
+		stepQ3_K(s, acc, wb, a)
+	case kQ4_K:
+		stepQ4_K(s, acc, wb, a)
+	case kQ5_K:
+		stepQ5_K(s, acc, wb, a)
+	case kQ6_K:
+		stepQ6_K(s, acc, wb, a)
+	case kIQ4_XS:
+		stepIQ4_XS(s, acc, wb, a)
+	}
+}
+
+// reduce returns the dot product the accumulators of k hold.
+func (k kType) reduce(acc *kAcc) float32 {
+	switch k {
+	case kQ4_K:
+		return hsum8(&acc.lanes) + hsum4(&acc.mins)
+	case kQ5_K:
+		return hsum8(&acc.lanes) + acc.summs
+	}
+	return hsum8(&acc.lanes)
+}
+
+// dotK returns the dot product of nblocks super-blocks of type k at w with
+// nblocks Q8_K blocks at x.
+func dotK(k kType, w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*k.bytes()], x[:nblocks*Q8_KBytes]
+	var acc kAcc
+	var s kScratch
+	for b := 0; b < nblocks; b++ {
+		a := readQ8K(x[b*Q8_KBytes:])
+		k.step(&s, &acc, w[b*k.bytes():(b+1)*k.bytes()], &a)
+	}
+	return k.reduce(&acc)
+}
+
 // DotQ2_KQ8_K returns the dot product of nblocks Q2_K super-blocks w with
 // nblocks Q8_K blocks x, as ggml_vec_dot_q2_K_q8_K on AVX2: the lanes first
 // take dmin·(mins·bsums) (two groups per lane), then d·(scaled sums).
-func DotQ2_KQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*Q2_KBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*Q2_KBytes:(b+1)*Q2_KBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(a.d * f16(wb[80:]))
-		dmin := float32(-a.d * f16(wb[82:]))
-		var mins [8]int32
-		for l := range mins {
-			mins[l] = int32(wb[2*l]>>4)*int32(a.bsums[2*l]) + int32(wb[2*l+1]>>4)*int32(a.bsums[2*l+1])
-		}
-		accumulate(&acc, dmin, &mins)
-		for g := range sc {
-			sc[g] = int32(wb[g] & 0x0f)
-		}
-		for j := range 2 {
-			for s := range 4 {
-				for i, v := range wb[16+32*j : 16+32*j+32] {
-					q[128*j+32*s+i] = int8(v >> (2 * s) & 3)
-				}
+func DotQ2_KQ8_K(w, x []byte, nblocks int) float32 { return dotK(kQ2_K, w, x, nblocks) }
+
+func stepQ2_K(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(a.d * f16(wb[80:]))
+	dmin := float32(-a.d * f16(wb[82:]))
+	var mins [8]int32
+	for l := range mins {
+		mins[l] = int32(wb[2*l]>>4)*int32(a.bsums[2*l]) + int32(wb[2*l+1]>>4)*int32(a.bsums[2*l+1])
+	}
+	accumulate(&acc.lanes, dmin, &mins)
+	for g := range s.sc {
+		s.sc[g] = int32(wb[g] & 0x0f)
+	}
+	for j := range 2 {
+		for sh := range 4 {
+			for i, v := range wb[16+32*j : 16+32*j+32] {
+				s.q[128*j+32*sh+i] = int8(v >> (2 * sh) & 3)
 			}
 		}
-		sums := kLanes(&q, &sc, a.q)
-		accumulate(&acc, d, &sums)
 	}
-	return hsum8(&acc)
+	sums := kLanes(&s.q, &s.sc, a.q)
+	accumulate(&acc.lanes, d, &sums)
 }
 
 // DotQ3_KQ8_K returns the dot product of nblocks Q3_K super-blocks w with
 // nblocks Q8_K blocks x, as ggml_vec_dot_q3_K_q8_K on AVX2 (values
 // low 2 bits - 4 where the high bit is clear, scales 6 bits - 32).
-func DotQ3_KQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*Q3_KBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*Q3_KBytes:(b+1)*Q3_KBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(a.d * f16(wb[108:]))
-		hm, qs, s := wb[0:32], wb[32:96], wb[96:108]
-		for j := range 4 {
-			lo := s[j]    // scales j and j+8: low nibbles of bytes 0…7
-			hi := s[j+4]  // scales j+4 and j+12
-			top := s[8+j] // the two high bits of scales j, j+4, j+8, j+12
-			sc[j] = int32(lo&0x0f|top&3<<4) - 32
-			sc[j+4] = int32(hi&0x0f|top>>2&3<<4) - 32
-			sc[j+8] = int32(lo>>4|top>>4&3<<4) - 32
-			sc[j+12] = int32(hi>>4|top>>6&3<<4) - 32
-		}
-		for j := range 2 {
-			for s := range 4 {
-				bit := uint(4*j + s)
-				for i, v := range qs[32*j : 32*j+32] {
-					q[128*j+32*s+i] = int8(v>>(2*s)&3) - int8((^hm[i]>>bit)&1)<<2
-				}
+func DotQ3_KQ8_K(w, x []byte, nblocks int) float32 { return dotK(kQ3_K, w, x, nblocks) }
+
+func stepQ3_K(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(a.d * f16(wb[108:]))
+	hm, qs, sb := wb[0:32], wb[32:96], wb[96:108]
+	for j := range 4 {
+		lo := sb[j]    // scales j and j+8: low nibbles of bytes 0…7
+		hi := sb[j+4]  // scales j+4 and j+12
+		top := sb[8+j] // the two high bits of scales j, j+4, j+8, j+12
+		s.sc[j] = int32(lo&0x0f|top&3<<4) - 32
+		s.sc[j+4] = int32(hi&0x0f|top>>2&3<<4) - 32
+		s.sc[j+8] = int32(lo>>4|top>>4&3<<4) - 32
+		s.sc[j+12] = int32(hi>>4|top>>6&3<<4) - 32
+	}
+	for j := range 2 {
+		for sh := range 4 {
+			bit := uint(4*j + sh)
+			for i, v := range qs[32*j : 32*j+32] {
+				s.q[128*j+32*sh+i] = int8(v>>(2*sh)&3) - int8((^hm[i]>>bit)&1)<<2
 			}
 		}
-		sums := kLanes(&q, &sc, a.q)
-		accumulate(&acc, d, &sums)
 	}
-	return hsum8(&acc)
+	sums := kLanes(&s.q, &s.sc, a.q)
+	accumulate(&acc.lanes, d, &sums)
 }
 
 // q4KBody fills q, sc and the minimum lanes of a Q4_K or Q5_K super-block
@@ -162,109 +226,83 @@ func q4KBody(q *[QKK]int8, sc *[16]int32, wb, nibbles []byte, a *q8K) (mins [4]i
 // nblocks Q8_K blocks x, as ggml_vec_dot_q4_K_q8_K on AVX2: scaled sums in
 // eight lanes, dmin·(mins·bsums) in four more, reduced separately and
 // added.
-func DotQ4_KQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var accm [4]float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*Q4_KBytes:(b+1)*Q4_KBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(a.d * f16(wb[0:]))
-		dmin := float32(-a.d * f16(wb[2:]))
-		mins := q4KBody(&q, &sc, wb, wb[16:144], &a)
-		for i, v := range mins {
-			accm[i] = fma32(dmin, float32(v), accm[i])
-		}
-		sums := kLanes(&q, &sc, a.q)
-		accumulate(&acc, d, &sums)
+func DotQ4_KQ8_K(w, x []byte, nblocks int) float32 { return dotK(kQ4_K, w, x, nblocks) }
+
+func stepQ4_K(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(a.d * f16(wb[0:]))
+	dmin := float32(-a.d * f16(wb[2:]))
+	mins := q4KBody(&s.q, &s.sc, wb, wb[16:144], a)
+	for i, v := range mins {
+		acc.mins[i] = fma32(dmin, float32(v), acc.mins[i])
 	}
-	return hsum8(&acc) + hsum4(&accm)
+	sums := kLanes(&s.q, &s.sc, a.q)
+	accumulate(&acc.lanes, d, &sums)
 }
 
 // DotQ5_KQ8_K returns the dot product of nblocks Q5_K super-blocks w with
 // nblocks Q8_K blocks x, as ggml_vec_dot_q5_K_q8_K on AVX2: as Q4_K, but
 // the minimums' integer sum is added in one float32 with a fused
 // multiply-add per super-block.
-func DotQ5_KQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*Q5_KBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var summs float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*Q5_KBytes:(b+1)*Q5_KBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(a.d * f16(wb[0:]))
-		dmin := float32(-a.d * f16(wb[2:]))
-		mins := q4KBody(&q, &sc, wb, wb[48:176], &a)
-		summs = fma32(dmin, float32(mins[0]+mins[1]+mins[2]+mins[3]), summs)
-		qh := wb[16:48]
-		for c := range 8 {
-			for i, h := range qh {
-				q[32*c+i] += int8(h >> c & 1 << 4)
-			}
+func DotQ5_KQ8_K(w, x []byte, nblocks int) float32 { return dotK(kQ5_K, w, x, nblocks) }
+
+func stepQ5_K(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(a.d * f16(wb[0:]))
+	dmin := float32(-a.d * f16(wb[2:]))
+	mins := q4KBody(&s.q, &s.sc, wb, wb[48:176], a)
+	acc.summs = fma32(dmin, float32(mins[0]+mins[1]+mins[2]+mins[3]), acc.summs)
+	qh := wb[16:48]
+	for c := range 8 {
+		for i, h := range qh {
+			s.q[32*c+i] += int8(h >> c & 1 << 4)
 		}
-		sums := kLanes(&q, &sc, a.q)
-		accumulate(&acc, d, &sums)
 	}
-	return hsum8(&acc) + summs
+	sums := kLanes(&s.q, &s.sc, a.q)
+	accumulate(&acc.lanes, d, &sums)
 }
 
 // DotQ6_KQ8_K returns the dot product of nblocks Q6_K super-blocks w with
 // nblocks Q8_K blocks x, as ggml_vec_dot_q6_K_q8_K on AVX2: values 0…63
 // multiplied as unsigned, and 32·(scale·bsum) of two groups taken off each
 // lane.
-func DotQ6_KQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*Q6_KBytes:(b+1)*Q6_KBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(a.d * f16(wb[208:]))
-		ql, qh := wb[0:128], wb[128:192]
-		for g := range sc {
-			sc[g] = int32(int8(wb[192+g]))
-		}
-		for j := range 2 {
-			l1, l2, h := ql[64*j:64*j+32], ql[64*j+32:64*j+64], qh[32*j:32*j+32]
-			for i := range 32 {
-				q[128*j+i] = int8(l1[i]&0x0f | h[i]&3<<4)
-				q[128*j+32+i] = int8(l2[i]&0x0f | h[i]>>2&3<<4)
-				q[128*j+64+i] = int8(l1[i]>>4 | h[i]>>4&3<<4)
-				q[128*j+96+i] = int8(l2[i]>>4 | h[i]>>6<<4)
-			}
-		}
-		sums := kLanes(&q, &sc, a.q)
-		for l := range sums {
-			sums[l] -= (int32(a.bsums[2*l])*sc[2*l] + int32(a.bsums[2*l+1])*sc[2*l+1]) << 5
-		}
-		accumulate(&acc, d, &sums)
+func DotQ6_KQ8_K(w, x []byte, nblocks int) float32 { return dotK(kQ6_K, w, x, nblocks) }
+
+func stepQ6_K(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(a.d * f16(wb[208:]))
+	ql, qh := wb[0:128], wb[128:192]
+	for g := range s.sc {
+		s.sc[g] = int32(int8(wb[192+g]))
 	}
-	return hsum8(&acc)
+	for j := range 2 {
+		l1, l2, h := ql[64*j:64*j+32], ql[64*j+32:64*j+64], qh[32*j:32*j+32]
+		for i := range 32 {
+			s.q[128*j+i] = int8(l1[i]&0x0f | h[i]&3<<4)
+			s.q[128*j+32+i] = int8(l2[i]&0x0f | h[i]>>2&3<<4)
+			s.q[128*j+64+i] = int8(l1[i]>>4 | h[i]>>4&3<<4)
+			s.q[128*j+96+i] = int8(l2[i]>>4 | h[i]>>6<<4)
+		}
+	}
+	sums := kLanes(&s.q, &s.sc, a.q)
+	for l := range sums {
+		sums[l] -= (int32(a.bsums[2*l])*s.sc[2*l] + int32(a.bsums[2*l+1])*s.sc[2*l+1]) << 5
+	}
+	accumulate(&acc.lanes, d, &sums)
 }
 
 // DotIQ4_XSQ8_K returns the dot product of nblocks IQ4_XS super-blocks w
 // with nblocks Q8_K blocks x, as ggml_vec_dot_iq4_xs_q8_K on AVX2 (values
 // kvaluesIQ4NL, a 6-bit scale - 32 per 32 values).
-func DotIQ4_XSQ8_K(w, x []byte, nblocks int) float32 {
-	w, x = w[:nblocks*IQ4_XSBytes], x[:nblocks*Q8_KBytes]
-	var acc [8]float32
-	var q [QKK]int8
-	var sc [16]int32
-	for b := 0; b < nblocks; b++ {
-		wb, a := w[b*IQ4_XSBytes:(b+1)*IQ4_XSBytes], readQ8K(x[b*Q8_KBytes:])
-		d := float32(f16(wb[0:]) * a.d)
-		sh := binary.LittleEndian.Uint16(wb[2:])
-		for ib := range 8 {
-			ls := int32(wb[4+ib/2]>>(4*(ib%2))&0x0f|byte(sh>>(2*ib)&3)<<4) - 32
-			sc[2*ib], sc[2*ib+1] = ls, ls
-			for j, v := range wb[8+16*ib : 8+16*ib+16] {
-				q[32*ib+j], q[32*ib+16+j] = kvaluesIQ4NL[v&0x0f], kvaluesIQ4NL[v>>4]
-			}
+func DotIQ4_XSQ8_K(w, x []byte, nblocks int) float32 { return dotK(kIQ4_XS, w, x, nblocks) }
+
+func stepIQ4_XS(s *kScratch, acc *kAcc, wb []byte, a *q8K) {
+	d := float32(f16(wb[0:]) * a.d)
+	sh := binary.LittleEndian.Uint16(wb[2:])
+	for ib := range 8 {
+		ls := int32(wb[4+ib/2]>>(4*(ib%2))&0x0f|byte(sh>>(2*ib)&3)<<4) - 32
+		s.sc[2*ib], s.sc[2*ib+1] = ls, ls
+		for j, v := range wb[8+16*ib : 8+16*ib+16] {
+			s.q[32*ib+j], s.q[32*ib+16+j] = kvaluesIQ4NL[v&0x0f], kvaluesIQ4NL[v>>4]
 		}
-		sums := kLanes(&q, &sc, a.q)
-		accumulate(&acc, d, &sums)
 	}
-	return hsum8(&acc)
+	sums := kLanes(&s.q, &s.sc, a.q)
+	accumulate(&acc.lanes, d, &sums)
 }

@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kquant_amd64.h"
 
 // Q2_K, Q3_K and IQ4_XS dot products with Q8_K activations, with AVX2,
 // FMA and F16C, following llama.cpp's AVX2 loops (ggml_vec_dot_q2_K_q8_K,
@@ -21,22 +22,6 @@ GLOBL kshift<>(SB), RODATA|NOPTR, $32
 DATA kvaluesIQ4<>+0(SB)/8, $0xF6EADDCFBFAD9881
 DATA kvaluesIQ4<>+8(SB)/8, $0x7159453526190D01
 GLOBL kvaluesIQ4<>(SB), RODATA|NOPTR, $16
-
-// BCAST sets y to the 32-bit constant c in every dword.
-#define BCAST(c, x, y) \
-	MOVL         $c, AX; \
-	VMOVD        AX, x;  \
-	VPBROADCASTD x, y
-
-// SCALEMASK sets Y15 to the VPSHUFB mask that broadcasts int16 0 of the
-// low 128-bit lane and int16 1 of the high lane (ggml's
-// get_scale_shuffle_q3k(0)), and Y14 to 4 in every byte, which steps it
-// to the next two int16.
-#define SCALEMASK \
-	BCAST(0x01000100, X15, Y15); \
-	BCAST(0x03020302, X14, Y14); \
-	VINSERTI128 $1, X14, Y15, Y15; \
-	BCAST(0x04040404, X14, Y14)
 
 // KCHUNK adds to Y10 the lane sums of the 32 values whose unsigned weights
 // are in Y0 and whose int8 activations are at q8(DI), times the two int16
@@ -148,45 +133,7 @@ q3kloop:
 	VMULSS       (DI), X0, X0
 	VBROADCASTSS X0, Y6
 
-	// The sixteen 6-bit scales - 32, as ggml's scales128.
-	MOVL 96(SI), AX
-	MOVL 100(SI), BX
-	MOVL 104(SI), DX
-	MOVL AX, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL  R9, R8 // scales 0…3
-	MOVL BX, R9
-	ANDL $0x0f0f0f0f, R9
-	MOVL DX, R10
-	SHRL $2, R10
-	ANDL $0x03030303, R10
-	SHLL $4, R10
-	ORL  R10, R9 // scales 4…7
-	SHRL $4, AX
-	ANDL $0x0f0f0f0f, AX
-	MOVL DX, R10
-	SHRL $4, R10
-	ANDL $0x03030303, R10
-	SHLL $4, R10
-	ORL  R10, AX // scales 8…11
-	SHRL $4, BX
-	ANDL $0x0f0f0f0f, BX
-	SHRL $6, DX
-	ANDL $0x03030303, DX
-	SHLL $4, DX
-	ORL  DX, BX // scales 12…15
-	VMOVD     R8, X4
-	VPINSRD   $1, R9, X4, X4
-	VPINSRD   $2, AX, X4, X4
-	VPINSRD   $3, BX, X4, X4
-	MOVL      $0x20202020, AX
-	VMOVD     AX, X0
-	VPBROADCASTD X0, X0
-	VPSUBB    X0, X4, X4
-	VPMOVSXBW X4, Y4
+	Q3KSCALES
 
 	VMOVDQU (SI), Y5
 	VPCMPEQB Y0, Y0, Y0

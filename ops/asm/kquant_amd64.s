@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kquant_amd64.h"
 
 // Q4_K, Q5_K and Q6_K dot products with Q8_K activations, with AVX2, FMA and
 // F16C: llama.cpp's AVX2 loops (ggml_vec_dot_q4_K_q8_K, _q5_K_q8_K, _q6_K_q8_K), whose
@@ -11,23 +12,6 @@
 // VPMADDWD applies each 16- or 32-value group's scale, and the eight int32
 // lanes are converted and accumulated with one VFMADD231PS. The routines
 // return their float32 lanes; the Go wrappers reduce them in ggml's order.
-
-// KCONSTS sets Y8 to 0x0f in every byte, Y9 to 0x03 in every byte, Y14 to
-// 0x02 in every byte and Y15 to 0x0100 in every int16 (the VPSHUFB mask
-// that broadcasts int16 0 of each 128-bit lane).
-#define KCONSTS \
-	MOVL         $0x0f0f0f0f, AX; \
-	VMOVD        AX, X8;          \
-	VPBROADCASTD X8, Y8;          \
-	MOVL         $0x03030303, AX; \
-	VMOVD        AX, X9;          \
-	VPBROADCASTD X9, Y9;          \
-	MOVL         $0x02020202, AX; \
-	VMOVD        AX, X14;         \
-	VPBROADCASTD X14, Y14;        \
-	MOVL         $0x01000100, AX; \
-	VMOVD        AX, X15;         \
-	VPBROADCASTD X15, Y15
 
 // Q4KSTEP adds to Y10 the scaled lane sums of the 64 values whose nibbles
 // are the 32 bytes at (16+o)(SI) (low nibbles first) and whose activations
@@ -48,36 +32,6 @@
 	VPMADDWD   Y3, Y1, Y1;          \
 	VPADDD     Y0, Y10, Y10;        \
 	VPADDD     Y1, Y10, Y10
-
-// KSCALES loads the 6-bit scales and minimums of the Q4_K or Q5_K block at
-// SI into Y4 as int16, rearranged as ggml's utmp: 0…7 the scales, 8…15
-// the minimums; AX, BX, DX, R8, R9 and R10 are clobbered.
-#define KSCALES \
-	MOVL      4(SI), AX;          \
-	MOVL      8(SI), BX;          \
-	MOVL      12(SI), DX;         \
-	MOVL      DX, R8;             \
-	SHRL      $4, R8;             \
-	ANDL      $0x0f0f0f0f, R8;    \
-	MOVL      BX, R9;             \
-	SHRL      $6, R9;             \
-	ANDL      $0x03030303, R9;    \
-	SHLL      $4, R9;             \
-	ORL       R9, R8;             \
-	MOVL      BX, R10;            \
-	ANDL      $0x3f3f3f3f, R10;   \
-	ANDL      $0x0f0f0f0f, DX;    \
-	MOVL      AX, R9;             \
-	SHRL      $6, R9;             \
-	ANDL      $0x03030303, R9;    \
-	SHLL      $4, R9;             \
-	ORL       R9, DX;             \
-	ANDL      $0x3f3f3f3f, AX;    \
-	VMOVD     AX, X4;             \
-	VPINSRD   $1, DX, X4, X4;     \
-	VPINSRD   $2, R10, X4, X4;    \
-	VPINSRD   $3, R8, X4, X4;     \
-	VPMOVZXBW X4, Y4
 
 // KMINS sets X5 to the four int32 lanes of the minimums (Y4's upper half)
 // times the bsums of the Q8_K block at DI summed in pairs (VPHADDW), as

@@ -77,12 +77,12 @@ var genericDots = map[quant.Type]Dots{
 	quant.Q5_1:   {X1: DotQ5_1Q8_1},
 	quant.IQ4_NL: {X1: DotIQ4_NLQ8_0},
 
-	quant.Q2_K:   {X1: DotQ2_KQ8_K},
-	quant.Q3_K:   {X1: DotQ3_KQ8_K},
-	quant.Q4_K:   {X1: DotQ4_KQ8_K},
-	quant.Q5_K:   {X1: DotQ5_KQ8_K},
-	quant.Q6_K:   {X1: DotQ6_KQ8_K},
-	quant.IQ4_XS: {X1: DotIQ4_XSQ8_K},
+	quant.Q2_K:   {X1: DotQ2_KQ8_K, X2: kX2(kQ2_K), X4: kX4(kQ2_K)},
+	quant.Q3_K:   {X1: DotQ3_KQ8_K, X2: kX2(kQ3_K), X4: kX4(kQ3_K)},
+	quant.Q4_K:   {X1: DotQ4_KQ8_K, X2: kX2(kQ4_K), X4: kX4(kQ4_K)},
+	quant.Q5_K:   {X1: DotQ5_KQ8_K, X2: kX2(kQ5_K), X4: kX4(kQ5_K)},
+	quant.Q6_K:   {X1: DotQ6_KQ8_K, X2: kX2(kQ6_K), X4: kX4(kQ6_K)},
+	quant.IQ4_XS: {X1: DotIQ4_XSQ8_K, X2: kX2(kIQ4_XS), X4: kX4(kIQ4_XS)},
 }
 
 // TypeTraits returns the traits of weight type t, and false if products
