@@ -32,6 +32,7 @@ type HFConfig struct {
 	MaxPositionEmbeddings int
 	RopeTheta             float64
 	Rope                  RopeScaling
+	Head                  Head // architectures, labels, pad_token_id (heads.go)
 }
 
 // RopeScaling describes RoPE scaling. Type is "" for plain RoPE or "yarn";
@@ -175,6 +176,9 @@ func ParseConfig(data []byte) (*HFConfig, error) {
 		return nil, err
 	}
 	if err := parseRope(f, c); err != nil {
+		return nil, err
+	}
+	if c.Head, err = parseHead(f); err != nil {
 		return nil, err
 	}
 	if err := c.validate(); err != nil {

@@ -121,6 +121,7 @@ func Convert(ctx context.Context, hfDir, outPath string, opt Options) (err error
 	defer ck.Close()
 	// The plan checks every size of config.json against the tensors, so
 	// vocab_size is confirmed by the embedding before readVocab allocates.
+	backboneNames(cfg, ck) // a bare Qwen3MoeModel's keys (heads.go)
 	p, err := makePlan(cfg, ck, preset, pure)
 	if err != nil {
 		return err
@@ -232,5 +233,5 @@ func metadata(c *HFConfig, p *plan, name string, ftype uint32) []kv {
 	if c.UseSlidingWindow {
 		m = append(m, kv{"q3m.sliding_window", u(c.SlidingWindow)})
 	}
-	return m
+	return append(m, headMetadata(c.Head)...)
 }

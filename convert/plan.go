@@ -58,9 +58,11 @@ func makePlan(cfg *HFConfig, ck *checkpoint, preset Preset, pure bool) (*plan, e
 		p.layer(i)
 	}
 	p.vector("output_norm.weight", "model.norm.weight", H)
-	if cfg.TieWordEmbeddings {
+	switch {
+	case p.head(): // a task head instead of lm_head (heads.go)
+	case cfg.TieWordEmbeddings:
 		ck.take("lm_head.weight") // the embedding is the output matrix
-	} else {
+	default:
 		p.matrix("output.weight", "lm_head.weight", V, H)
 	}
 	if p.err != nil {

@@ -39,6 +39,7 @@ type Config struct {
 	YarnAttnFactor             float64
 	YarnTruncate               bool
 	Tied                       bool // token_embd is also the output matrix
+	Head                       Head // the head after the final norm (heads.go)
 }
 
 // MoE reports whether layer i has a routed-expert MLP (else a dense one).
@@ -157,6 +158,7 @@ func ConfigFromFile(f *format.File) (Config, error) {
 		c.DenseLayers = slices.Compact(c.DenseLayers)
 	}
 	readRopeScaling(r, &c)
+	c.Head = readHead(r)
 	c.Vocab = r.uint(a+"vocab_size", 0, false)
 	if c.Vocab == 0 && r.err == nil {
 		if toks, ok, err := f.Strings("tokenizer.ggml.tokens"); err == nil && ok {

@@ -24,7 +24,8 @@ type Model struct {
 	output  ops.Matrix // token_embd when tied
 	outNorm []float32
 	layers  []layer
-	pager   *Pager // nil: residency left to the OS (pager.go)
+	pager   *Pager      // nil: residency left to the OS (pager.go)
+	head    headWeights // classifier heads (heads.go)
 
 	mu    sync.Mutex
 	pools map[int]*ops.Pool // shared by sessions, by thread count
@@ -74,6 +75,7 @@ func newModel(f *format.File) (_ *Model, err error) {
 		m.output = ld.matrix("output.weight", H, V)
 	}
 	m.outNorm = ld.vector("output_norm.weight", H)
+	m.head = ld.head(c)
 	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	m.layers = make([]layer, c.Layers)
 	for i := range m.layers {

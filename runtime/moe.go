@@ -22,6 +22,9 @@ func (s *Session) moe(li int, l *layer, n int) {
 	c, b := s.cfg, &s.buf
 	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
 	s.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
+	if s.capture != nil {
+		s.capture.routerLogits(li, E, b.router[:n*E])
+	}
 	clear(b.count)
 	h := s.route // routing recorded or replayed (pager_trace.go)
 	if h != nil && li == h.moeLayers[0] {

@@ -60,6 +60,7 @@ type Session struct {
 	logits   []float32
 	buf      scratch
 	route    *routeHook // routing recorded or replayed (pager_trace.go)
+	capture  *capture   // hidden states and router logits for Run (heads.go)
 }
 
 // scratch holds the activations of one batch of up to maxBatch tokens.
@@ -181,6 +182,9 @@ func (s *Session) Eval(ids []int32, all bool) (_ []float32, err error) {
 	if len(ids) == 0 {
 		return nil, errors.New("runtime: Eval of no tokens")
 	}
+	if s.cfg.Head.Class != CausalLM {
+		return nil, fmt.Errorf("runtime: Eval: the model is a %s, without logits over the vocabulary; use Run", s.cfg.Head.Class)
+	}
 	for i, id := range ids {
 		if id < 0 || int(id) >= V {
 			return nil, fmt.Errorf("runtime: token %d (index %d) outside vocabulary [0, %d)", id, i, V)
@@ -245,6 +249,9 @@ func (s *Session) forward(ids []int32) {
 	eps := float32(c.RMSEps)
 	for li := range s.m.layers {
 		l := &s.m.layers[li]
+		if s.capture != nil {
+			s.capture.layerInput(li, H, b.x[:n*H])
+		}
 		for t := range n {
 			ops.RMSNorm(b.xn[t*H:(t+1)*H], b.x[t*H:(t+1)*H], l.attnNorm, eps)
 		}

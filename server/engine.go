@@ -302,7 +302,11 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		if e.pick != nil {
 			id = e.pick(req.Prompt, logits, gen)
 		} else {
-			id = sampler.Sample(logits, gen)
+			var err error
+			if id, err = sampler.Next(logits, gen); err != nil {
+				res.Finish = FinishStop
+				return res, fmt.Errorf("server: after %d generated tokens: %w", res.GenTokens, err)
+			}
 		}
 		if containsID(req.Stops, id) {
 			res.Finish = FinishStop

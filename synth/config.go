@@ -42,7 +42,7 @@ func (s Spec) configJSON() ([]byte, error) {
 		window = s.SlidingWindow
 	}
 	o := obj{
-		{"architectures", []string{"Qwen3MoeForCausalLM"}},
+		{"architectures", []string{s.Head.class()}},
 		{"attention_bias", s.AttentionBias},
 		{"attention_dropout", 0.0},
 		{"bos_token_id", specialID("<|endoftext|>")},
@@ -90,6 +90,7 @@ func (s Spec) configJSON() ([]byte, error) {
 		{"use_sliding_window", s.UseSlidingWindow},
 		{"vocab_size", s.Vocab},
 	}...)
+	o = s.Head.fields(o)
 	var b bytes.Buffer
 	if err := writeJSON(&b, o, ""); err != nil {
 		return nil, fmt.Errorf("synth: config.json: %w", err)

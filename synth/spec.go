@@ -53,6 +53,10 @@ type Spec struct {
 	// the embedding std 1, lm_head 2/√H and the router 3/√H, which keeps
 	// activations of order one and gives logits and routing clear margins.
 	Std float32
+
+	// Head selects the transformers class and its head (heads.go); the
+	// zero Head is Qwen3MoeForCausalLM.
+	Head Head
 }
 
 // YaRN is the rope_scaling (or rope_parameters) entry of a YaRN checkpoint.

@@ -114,7 +114,7 @@ func (s Spec) tensors() []tensor {
 	if !s.Tied {
 		matrix("lm_head.weight", s.Vocab, h, lmHeadGain)
 	}
-	return ts
+	return s.Head.tensors(ts, h)
 }
 
 // stream draws a segment's values: four per 64-bit PCG output, each a

@@ -13,7 +13,8 @@ import (
 // interspersed moves a command's flags before its other arguments, so that
 // `q3m run MODEL -n 8 "hello"` means what it says: urfave/cli stops at the
 // first argument that is not a flag. A flag that takes a value keeps the
-// next argument with it; everything after "--" stays an argument.
+// next argument with it; everything after "--" stays an argument. The
+// flags of a subcommand (q3m trace gen) are its own.
 func interspersed(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -21,6 +22,11 @@ func interspersed(app *cli.App, args []string) []string {
 	cmd := app.Command(args[1])
 	if cmd == nil {
 		return args
+	}
+	start := 2 // the first argument after the command, or its subcommand
+	for start < len(args) && cmd.Command(args[start]) != nil {
+		cmd = cmd.Command(args[start])
+		start++
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
@@ -32,7 +38,7 @@ func interspersed(app *cli.App, args []string) []string {
 	flags := []string{}
 	var rest []string
 	dashes := false
-	for i := 2; i < len(args); i++ {
+	for i := start; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
@@ -50,7 +56,7 @@ func interspersed(app *cli.App, args []string) []string {
 			rest = append(rest, a)
 		}
 	}
-	out := append(slices.Clone(args[:2]), flags...)
+	out := append(slices.Clone(args[:start]), flags...)
 	if dashes || len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
 		out = append(out, "--")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/ops/asm"
 	"github.com/q3m/q3m/quant"
+	"github.com/q3m/q3m/routing"
 	"github.com/q3m/q3m/runtime"
 )
 
@@ -36,6 +38,8 @@ func benchCommand() *cli.Command {
 				DefaultText: fmt.Sprintf("%d, GOMAXPROCS", goruntime.GOMAXPROCS(0)), Usage: "worker threads, a list"},
 			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 3, Usage: "runs of each test"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "md", Usage: "output format: md, csv, json or jsonl"},
+			&cli.StringFlag{Name: "route-trace", Usage: "force the routing of every token from the trace in `FILE` (q3m trace gen, --trace-experts): measures the expert cache on that routing; the outputs are not the model's"},
+			traceExpertsFlag(),
 		}, memFlags()...),
 		Action: func(c *cli.Context) error {
 			model, args, err := modelArgs(c)
@@ -53,12 +57,11 @@ func benchCommand() *cli.Command {
 				}
 				return cli.Exit(msg, 2)
 			}
-			budget, err := parseSize(c.String("mem-budget"))
+			load, err := loadOptions(c)
 			if err != nil {
-				return fmt.Errorf("--mem-budget: %w", err)
+				return err
 			}
-			o := benchOptions{Reps: c.Int("repetitions"),
-				Load:     runtime.LoadOptions{ExpertBudget: budget, NoPrefetch: c.Bool("no-prefetch")},
+			o := benchOptions{Reps: c.Int("repetitions"), Load: load, RouteTrace: c.String("route-trace"),
 				Progress: newBenchProgress(os.Stderr)}
 			for _, l := range []struct {
 				flag string
@@ -68,8 +71,19 @@ func benchCommand() *cli.Command {
 					return fmt.Errorf("%s: %w", flagName(l.flag), err)
 				}
 			}
+			rec, err := startRouteTrace(c, model)
+			if err != nil {
+				return err
+			}
+			defer rec.discard()
+			if rec != nil {
+				o.Record = rec
+			}
 			rep, err := runBench(c.Context, model, o)
 			if err != nil {
+				return err
+			}
+			if err := rec.finish(nil); err != nil {
 				return err
 			}
 			return writeBench(os.Stdout, rep, format)
@@ -100,6 +114,12 @@ type benchOptions struct {
 	Prompts, Gens, Threads []int
 	Reps                   int
 	Load                   runtime.LoadOptions
+	// RouteTrace, when set, is a routing trace forced on every session
+	// (Session.ReplayRouting).
+	RouteTrace string
+	// Record, when set, receives the routing of the first thread count's
+	// session (Session.RecordRouting): warm-up, then every test in order.
+	Record io.Writer
 	// Progress, when set, is called before each run of a test.
 	Progress func(test string, threads, run, runs int)
 }
@@ -116,6 +136,7 @@ type benchReport struct {
 	PeakRSSBytes int64              `json:"peak_rss_bytes,omitempty"`
 	MappedRSS    int64              `json:"mapped_rss_bytes,omitempty"` // weights resident at the end
 	Pager        runtime.PagerStats `json:"pager"`
+	RouteTrace   string             `json:"route_trace,omitempty"` // routing forced from this trace: outputs not the model's
 	Tests        []benchTest        `json:"tests"`
 }
 
@@ -162,6 +183,10 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 	if progress == nil {
 		progress = func(string, int, int, int) {}
 	}
+	ctxLen := max(maxP, maxG+1)
+	if o.Load.ContextLen == 0 {
+		o.Load.ContextLen = ctxLen // the memory plan reserves this KV cache
+	}
 	m, err := runtime.LoadWith(path, o.Load)
 	if err != nil {
 		return benchReport{}, err
@@ -174,7 +199,6 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 	}()
 	cfg := m.Config()
-	ctxLen := max(maxP, maxG+1)
 	if ctxLen > cfg.ContextLen {
 		return benchReport{}, fmt.Errorf("bench: %s: %d positions exceed the model's context of %d", path, ctxLen, cfg.ContextLen)
 	}
@@ -182,7 +206,15 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 	rep = benchReport{
 		Model: modelLabel(m.File(), w), File: path, SizeBytes: w.bytes, Params: w.params,
 		ActiveParams: w.activeParams, TokenBytes: w.activeBytes,
-		Kernel: asm.Active().Name,
+		Kernel: asm.Active().Name, RouteTrace: o.RouteTrace,
+	}
+	var trace *routing.Trace
+	if o.RouteTrace != "" {
+		if trace, err = routing.ReadFile(o.RouteTrace, m.RouteGeometry()); err != nil {
+			return benchReport{}, fmt.Errorf("--route-trace: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: routing forced from %s (%d tokens): speeds measure the expert cache on that routing; the outputs are not the model's\n",
+			o.RouteTrace, trace.Tokens())
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	randomIDs := func(n int) []int32 {
@@ -192,10 +224,20 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 		return ids
 	}
-	for _, nt := range threads {
+	var recorded *runtime.Session
+	for i, nt := range threads {
 		s, err := m.NewSession(runtime.SessionOptions{ContextLen: ctxLen, Threads: nt})
 		if err != nil {
 			return benchReport{}, err
+		}
+		if trace != nil {
+			if err := s.ReplayRouting(trace); err != nil {
+				return benchReport{}, fmt.Errorf("--route-trace: %w", err)
+			}
+		}
+		if i == 0 && o.Record != nil {
+			s.RecordRouting(o.Record)
+			recorded = s
 		}
 		// Warm-up: page in the weights one token touches and size the scratch.
 		if _, err := s.Eval(randomIDs(1), false); err != nil {
@@ -247,6 +289,11 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 	}
 	progress("", 0, 0, 0)
+	if recorded != nil {
+		if err := recorded.RecordingError(); err != nil {
+			return benchReport{}, fmt.Errorf("--trace-experts: %w", err)
+		}
+	}
 	if rss, ok := peakRSS(); ok {
 		rep.PeakRSSBytes = rss
 	}

@@ -97,8 +97,15 @@ func printBench(w io.Writer, r benchReport) error {
 		if p.Budget > 0 {
 			budget = humanBytes(p.Budget)
 		}
-		_, err := fmt.Fprintf(w, "expert pager: budget %s; %d experts resident (%s); hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
-			budget, p.Resident, humanBytes(p.ResidentBytes), p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
+		inMemory := "unknown here"
+		if p.InMemory >= 0 {
+			inMemory = fmt.Sprintf("%d (%s)", p.InMemory, humanBytes(p.InMemoryBytes))
+		}
+		fmt.Fprintf(w, "expert pager: budget %s; %d experts resident (%s), in memory %s; hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
+			budget, p.Resident, humanBytes(p.ResidentBytes), inMemory, p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
+	}
+	if r.RouteTrace != "" {
+		_, err := fmt.Fprintf(w, "routing forced from %s: the outputs are not the model's\n", r.RouteTrace)
 		return err
 	}
 	return nil

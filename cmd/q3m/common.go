@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/q3m/q3m/routing"
 )
 
 // The flags below mean the same in every command that has them, with the
@@ -68,10 +70,24 @@ func fileFlag() cli.Flag {
 // memFlags set the expert pager of the commands that load a model.
 func memFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "mem-budget", EnvVars: []string{"Q3M_MEM_BUDGET"}, DefaultText: "no limit",
-			Usage: "RAM for routed experts' weights, e.g. 8GiB or 512MiB; least recently used experts are dropped beyond it"},
+		&cli.StringFlag{Name: "mem-budget", EnvVars: []string{"Q3M_MEM_BUDGET"}, DefaultText: "planned from the memory available",
+			Usage: "RAM for routed experts' weights, e.g. 8GiB or 512MiB (0 or none: no cap); experts the --expert-policy picks are dropped beyond it"},
+		&cli.StringFlag{Name: "mem-limit", EnvVars: []string{"Q3M_MEM_LIMIT"}, DefaultText: "detected: the cgroup's limit or MemAvailable",
+			Usage: "memory the process may use, which the plan divides between weights, KV cache and experts, e.g. 16GiB"},
+		&cli.StringFlag{Name: "expert-policy", DefaultText: routing.DefaultPolicy,
+			Usage: "rule that picks the experts to drop beyond the budget: " + strings.Join(routing.Policies, ", ")},
 		&cli.BoolFlag{Name: "no-prefetch", DisableDefaultText: true, Usage: "do not read ahead the experts predicted for the next layer"},
 	}
+}
+
+// traceExpertsFlag is --trace-experts: a file of the routing decisions.
+func traceExpertsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "trace-experts", Usage: "record every routing decision to `FILE` as JSON lines (replay with bench --route-trace, simulate with q3m trace sim)"}
+}
+
+// chatTemplateFileFlag is --chat-template-file, llama.cpp's name.
+func chatTemplateFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "chat-template-file", Usage: "render prompts with the chat template (Jinja) in `FILE` instead of the model's"}
 }
 
 // boolFlag is a switch whose help shows no "(default: false)".

@@ -43,12 +43,32 @@ func completionCommand() *cli.Command {
 // flagWords returns a command's flags as typed: --model, -m, ….
 func flagWords(cmd *cli.Command) []string {
 	var w []string
-	for _, f := range cmd.Flags {
+	for _, f := range allFlags(cmd) {
 		for _, n := range f.Names() {
 			w = append(w, flagName(n))
 		}
 	}
 	return append(w, "--help")
+}
+
+// allFlags returns a command's flags and those of its subcommands (q3m
+// trace gen), each name once.
+func allFlags(cmd *cli.Command) []cli.Flag {
+	seen := map[string]bool{}
+	var out []cli.Flag
+	for _, f := range cmd.Flags {
+		seen[f.Names()[0]] = true
+		out = append(out, f)
+	}
+	for _, sub := range cmd.Subcommands {
+		for _, f := range allFlags(sub) {
+			if !seen[f.Names()[0]] {
+				seen[f.Names()[0]] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 func commandNames(cmds []*cli.Command) []string {
@@ -75,6 +95,12 @@ func writeBashCompletion(w io.Writer, cmds []*cli.Command) error {
 		fmt.Fprintf(&b, "\t%s) opts=%q ;;\n", strings.Join(c.Names(), "|"), strings.Join(flagWords(c), " "))
 	}
 	b.WriteString("\tesac\n")
+	for _, c := range cmds {
+		if len(c.Subcommands) > 0 && !c.Hidden {
+			fmt.Fprintf(&b, "\tif [[ $COMP_CWORD -eq 2 && ${COMP_WORDS[1]} == %s && $cur != -* ]]; then\n\t\tCOMPREPLY=($(compgen -W %q -- \"$cur\"))\n\t\treturn\n\tfi\n",
+				c.Name, strings.Join(commandNames(c.Subcommands), " "))
+		}
+	}
 	b.WriteString("\tif [[ ${COMP_WORDS[1]} == completion ]]; then\n\t\tCOMPREPLY=($(compgen -W \"bash zsh fish\" -- \"$cur\"))\n")
 	b.WriteString("\telif [[ $cur == -* ]]; then\n\t\tCOMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n")
 	b.WriteString("\telse\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\tfi\n}\n")
@@ -124,7 +150,10 @@ func writeFishCompletion(w io.Writer, cmds []*cli.Command) error {
 	for _, c := range cmds {
 		cond := fishQuote("__fish_seen_subcommand_from " + strings.Join(c.Names(), " "))
 		fmt.Fprintf(&b, "complete -c q3m -n %s -F\n", cond)
-		for _, f := range c.Flags {
+		for _, sub := range c.Subcommands {
+			fmt.Fprintf(&b, "complete -c q3m -n %s -a %s -d %s\n", cond, fishQuote(sub.Name), fishQuote(sub.Usage))
+		}
+		for _, f := range allFlags(c) {
 			line := "complete -c q3m -n " + cond
 			for _, n := range f.Names() {
 				if len(n) == 1 {

@@ -463,6 +463,8 @@ func TestCompletionScriptsComplete(t *testing.T) {
 		{[]string{"q3m", "run", "--max"}, "--max-tokens"},
 		{[]string{"q3m", "bench", "--n-"}, "--n-prompt --n-gen"},
 		{[]string{"q3m", "completion", "f"}, "fish"},
+		{[]string{"q3m", "trace", "s"}, "stats sim"},
+		{[]string{"q3m", "trace", "gen", "--pat"}, "--pattern"},
 	} {
 		if got := complete(tc.words...); got != tc.want {
 			t.Errorf("completing %v: %q, want %q", tc.words, got, tc.want)

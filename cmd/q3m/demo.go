@@ -117,5 +117,8 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		return nil
 	}
 	fmt.Println("Your turn: this is `q3m run` on the demo model.")
-	return chatWith(c, m, o, "", false)
+	if chat, err = m.NewChat(o); err != nil {
+		return err
+	}
+	return chatWith(c, m, chat, "", false)
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,6 +26,7 @@ type flagRule struct {
 	min, max float64
 	minOpen  bool   // min itself is refused
 	size     bool   // a byte count such as 8GiB, read by parseSize
+	none     bool   // a size that may also be "none"
 	meaning  string // printed with the range, e.g. "0: all cores"
 }
 
@@ -50,7 +52,12 @@ func numericFlags() map[string]flagRule {
 		"queue":             {min: 0, max: 1 << 16, meaning: "requests waiting for a slot"},
 		"repeat-penalty":    {min: 0, max: 100, minOpen: true, meaning: "1: off"},
 		"seed":              {min: 0, max: math.MaxUint64},
-		"mem-budget":        {min: 0, max: 1 << 62, size: true, meaning: "0: no limit"},
+		"mem-budget":        {min: 0, max: 1 << 62, size: true, none: true, meaning: "0 or none: no cap"},
+		"mem-limit":         {min: 0, max: 1 << 62, size: true, meaning: "0: detected"},
+		"layers":            {min: 1, max: 1 << 12},
+		"experts":           {min: 0, max: 1 << 16, meaning: "sim: 0, the largest id in the trace + 1"},
+		"k":                 {min: 1, max: 1 << 16},
+		"tokens":            {min: 1, max: maxTokens},
 	}
 }
 
@@ -85,6 +92,9 @@ func checkFlags(c *cli.Context) error {
 						return fromEnv(f, text, err)
 					}
 				}
+				continue
+			}
+			if r.none && strings.EqualFold(strings.TrimSpace(text), "none") {
 				continue
 			}
 			n, err := parseSize(text)

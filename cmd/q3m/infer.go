@@ -32,9 +32,9 @@ func logitsCommand() *cli.Command {
 		Name:      "logits",
 		Usage:     "run one prefill over token ids and print the top-5 logits per position (or write them all)",
 		ArgsUsage: "MODEL",
-		Flags: append(sessionFlags(),
-			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout)"},
-		),
+		Flags: append(append(sessionFlags(),
+			&cli.StringFlag{Name: "out", Usage: "write float32 little-endian logits, row-major [T × vocab_size], to this file (-: stdout); other classes write their head's output"},
+		), headFlags()...),
 		Action: func(c *cli.Context) error {
 			model, args, err := modelArgs(c)
 			if err != nil {
@@ -65,9 +65,14 @@ func logitsCommand() *cli.Command {
 				return err
 			}
 			defer m.Close()
-			logits, err := s.Eval(ids, true)
-			if err != nil {
+			logits, done, err := runHeads(c, m, s, ids, o) // other classes, --hidden-out, --router-out
+			if done || err != nil {
 				return err
+			}
+			if logits == nil {
+				if logits, err = s.Eval(ids, true); err != nil {
+					return err
+				}
 			}
 			if err := c.Context.Err(); err != nil {
 				return err
@@ -112,6 +117,8 @@ func generateCommand() *cli.Command {
 		Flags: append(append(sessionFlags(),
 			promptFlag("a user message, instead of --ids"),
 			fileFlag(),
+			chatTemplateFileFlag(),
+			traceExpertsFlag(),
 			&cli.BoolFlag{Name: "think", Value: true, Usage: "with a prompt: let the model think first (--think=false: answer directly)"},
 			maxTokensFlag(0),
 		), samplingFlags()...),
@@ -136,6 +143,18 @@ func generateCommand() *cli.Command {
 			if o.Sampling != nil {
 				sampling = *o.Sampling
 			}
+			if !hasPrompt && c.IsSet("chat-template-file") {
+				return cli.Exit("q3m generate: --chat-template-file renders a prompt; --ids are not rendered", 2)
+			}
+			tmpl, err := chatTemplateFile(c)
+			if err != nil {
+				return err
+			}
+			rec, err := startRouteTrace(c, model)
+			if err != nil {
+				return err
+			}
+			defer rec.discard()
 			m, s, err := openSession(c, model)
 			if err != nil {
 				return err
@@ -144,7 +163,7 @@ func generateCommand() *cli.Command {
 			var ids []int32
 			var stop func(int32) bool
 			if hasPrompt {
-				if ids, err = promptIDs(m, prompt, o.Thinking); err != nil {
+				if ids, err = promptIDs(m, tmpl, prompt, o.Thinking); err != nil {
 					return err
 				}
 				if stop, err = endOfTurn(m); err != nil {
@@ -157,8 +176,14 @@ func generateCommand() *cli.Command {
 			if room := s.ContextLen() - len(ids); n == 0 || n > room {
 				n = max(room, 0)
 			}
+			if rec != nil {
+				s.RecordRouting(rec)
+			}
 			out, err := generateIDs(c, s, ids, n, stop, sampling)
 			if err != nil {
+				return err
+			}
+			if err := rec.finish(s.RecordingError()); err != nil {
 				return err
 			}
 			if stop == nil {
@@ -208,7 +233,10 @@ func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop
 		if err := c.Context.Err(); err != nil {
 			return out, err
 		}
-		id := sampler.Sample(logits, history)
+		id, err := sampler.Next(logits, history)
+		if err != nil {
+			return out, fmt.Errorf("after %d prompt and %d generated tokens: %w", len(prompt), len(out), err)
+		}
 		out = append(out, id)
 		history = append(history, id)
 		if len(out) == n || (stop != nil && stop(id)) {

@@ -23,6 +23,9 @@ func infoCommand() *cli.Command {
 			modelFlag(),
 			&cli.IntFlag{Name: "layer", Value: 0, Usage: "layer whose per-expert byte ranges are listed"},
 			boolFlag("json", "print the description as one JSON object"),
+			ctxFlag(),
+			&cli.StringFlag{Name: "mem-limit", EnvVars: []string{"Q3M_MEM_LIMIT"}, DefaultText: "detected: the cgroup's limit or MemAvailable",
+				Usage: "memory the process may use, which the memory plan divides, e.g. 16GiB"},
 		},
 		Action: func(c *cli.Context) error {
 			model, args, err := modelArgs(c)
@@ -37,18 +40,45 @@ func infoCommand() *cli.Command {
 				return err
 			}
 			defer f.Close()
-			if c.Bool("json") {
-				return printInfoJSON(os.Stdout, f, c.Int("layer"))
+			limit, err := parseSize(c.String("mem-limit"))
+			if err != nil {
+				return fmt.Errorf("--mem-limit: %w", err)
 			}
-			return printInfo(os.Stdout, f, c.Int("layer"))
+			plan := infoPlan{ctx: c.Int("ctx"), limit: limit}
+			if c.Bool("json") {
+				return printInfoJSON(os.Stdout, f, c.Int("layer"), plan)
+			}
+			return printInfo(os.Stdout, f, c.Int("layer"), plan)
 		},
 	}
 }
 
-func printInfo(w io.Writer, f *format.File, layer int) error {
+// infoPlan is what info plans the memory for: a context (0: the default)
+// and a memory limit (0: detected).
+type infoPlan struct {
+	ctx   int
+	limit int64
+}
+
+// plan makes the memory plan of f, or says why there is none.
+func (p infoPlan) plan(f *format.File, cfg runtime.Config) (runtime.MemoryPlan, error) {
+	if p.ctx > cfg.ContextLen {
+		return runtime.MemoryPlan{}, fmt.Errorf("--ctx %d: above the model's trained context of %d tokens", p.ctx, cfg.ContextLen)
+	}
+	return runtime.PlanMemory(f, p.ctx, p.limit)
+}
+
+func printInfo(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 	cfg, cfgErr := runtime.ConfigFromFile(f)
 	if cfgErr == nil && layer >= cfg.Layers {
 		return fmt.Errorf("--layer %d: the model has %d layers (0 to %d)", layer, cfg.Layers, cfg.Layers-1)
+	}
+	var plan runtime.MemoryPlan
+	if cfgErr == nil {
+		var err error
+		if plan, err = ip.plan(f, cfg); err != nil {
+			return err
+		}
 	}
 	arch, _, _ := f.String("general.architecture")
 	fmt.Fprintf(w, "file:          %s\n", f.Path)
@@ -59,6 +89,7 @@ func printInfo(w io.Writer, f *format.File, layer int) error {
 		fmt.Fprintf(w, "model:         q3m cannot run this file: %v\n", cfgErr)
 	} else {
 		printConfig(w, cfg)
+		fmt.Fprint(w, indent("\nmemory plan:\n", plan.String()))
 	}
 
 	fmt.Fprintln(w, "\nmetadata:")
@@ -141,7 +172,8 @@ func printConfig(w io.Writer, c runtime.Config) {
 	if len(c.DenseLayers) > 0 {
 		fmt.Fprintf(w, "dense layers:  %v (FFN %d)\n", c.DenseLayers, c.FFN)
 	}
-	if c.Tied {
+	printHead(w, c) // a head other than lm_head (logits_heads.go)
+	if c.Tied && c.Head.Class == runtime.CausalLM {
 		fmt.Fprintln(w, "output:        tied to the token embedding")
 	}
 }

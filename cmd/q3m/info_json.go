@@ -21,6 +21,7 @@ type infoJSON struct {
 	Architecture string            `json:"architecture"`
 	Config       *configJSON       `json:"config,omitempty"`
 	ConfigError  string            `json:"config_error,omitempty"` // why q3m cannot run the file
+	MemoryPlan   *memoryPlanJSON   `json:"memory_plan,omitempty"`  // runtime.MemoryPlan, when q3m can run the file
 	Metadata     map[string]any    `json:"metadata"`
 	Tensors      []tensorJSON      `json:"tensors"`
 	Layer        int               `json:"expert_ranges_layer"`
@@ -52,6 +53,33 @@ type configJSON struct {
 	TiedEmbeddings bool    `json:"tied_embeddings"`
 }
 
+// memoryPlanJSON is runtime.MemoryPlan; sizes in bytes.
+type memoryPlanJSON struct {
+	Available       int64   `json:"available"`
+	Source          string  `json:"source"`
+	NonExpertBytes  int64   `json:"non_expert_bytes"`
+	ExpertBytes     int64   `json:"expert_bytes"`
+	Experts         int     `json:"experts"`
+	KVBytesPerToken int64   `json:"kv_bytes_per_token"`
+	ContextLen      int     `json:"context_length"`
+	KVBytes         int64   `json:"kv_bytes"`
+	ScratchBytes    int64   `json:"scratch_bytes"`
+	Margin          int64   `json:"margin"`
+	ExpertCache     int64   `json:"expert_cache"`
+	Fits            bool    `json:"fits"`
+	ResidentShare   float64 `json:"resident_share"`
+	WorkingSet      int64   `json:"working_set"`
+	Budget          int64   `json:"budget"` // the ExpertBudget the plan implies, 0: no cap
+	Warning         string  `json:"warning,omitempty"`
+}
+
+func planJSON(p runtime.MemoryPlan) *memoryPlanJSON {
+	return &memoryPlanJSON{Available: p.Available, Source: p.Source, NonExpertBytes: p.NonExpertBytes, ExpertBytes: p.ExpertBytes,
+		Experts: p.Experts, KVBytesPerToken: p.KVBytesPerToken, ContextLen: p.ContextLen, KVBytes: p.KVBytes,
+		ScratchBytes: p.ScratchBytes, Margin: p.Margin, ExpertCache: p.ExpertCache, Fits: p.Fits,
+		ResidentShare: p.ResidentShare, WorkingSet: p.WorkingSet, Budget: p.Budget(), Warning: p.Warning()}
+}
+
 type tensorJSON struct {
 	Name   string   `json:"name"`
 	Type   string   `json:"type"`
@@ -78,7 +106,7 @@ type totalsJSON struct {
 // (the vocabulary, the merges) show their type and length only.
 const maxJSONArray = 64
 
-func printInfoJSON(w io.Writer, f *format.File, layer int) error {
+func printInfoJSON(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 	cfg, cfgErr := runtime.ConfigFromFile(f)
 	if cfgErr == nil && layer >= cfg.Layers {
 		return fmt.Errorf("--layer %d: the model has %d layers (0 to %d)", layer, cfg.Layers, cfg.Layers-1)
@@ -98,6 +126,11 @@ func printInfoJSON(w io.Writer, f *format.File, layer int) error {
 			ContextLen: c.ContextLen, RopeTheta: c.RopeTheta, RMSEps: c.RMSEps, NormTopKProb: c.NormTopKProb,
 			AttentionBias: c.AttentionBias, DenseLayers: append([]int{}, c.DenseLayers...), SlidingWindow: c.SlidingWindow,
 			RopeScaling: c.RopeScaling, RopeFactor: c.RopeFactor, RopeOrigCtx: c.RopeOrigCtx, TiedEmbeddings: c.Tied}
+		plan, err := ip.plan(f, cfg)
+		if err != nil {
+			return err
+		}
+		out.MemoryPlan = planJSON(plan)
 	}
 	for _, kv := range f.KV {
 		out.Metadata[kv.Key] = jsonValue(kv.Value)

@@ -45,10 +45,12 @@ func newApp() *cli.App {
 			convertCommand(),
 			infoCommand(),
 			logitsCommand(),
+			classifyCommand(),
 			generateCommand(),
 			demoCommand(),
 			runCommand(), tokenizeCommand(),
 			benchCommand(),
+			traceCommand(),
 			serveCommand(),
 			completionCommand(),
 		},
@@ -69,10 +71,16 @@ func newApp() *cli.App {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	for _, cmd := range app.Commands {
+	setChecks(app.Commands)
+	return app
+}
+
+// setChecks makes every command and subcommand check its flags first.
+func setChecks(cmds []*cli.Command) {
+	for _, cmd := range cmds {
 		cmd.Before = checkFlags
 		cmd.OnUsageError = flagUsageError
 		cmd.HideHelpCommand = true
+		setChecks(cmd.Subcommands)
 	}
-	return app
 }

@@ -51,6 +51,8 @@ func runCommand() *cli.Command {
 			boolFlag("json", "print each answer as one JSON object: content, reasoning, stop and usage"),
 			boolFlag("verbose", "print statistics after each answer also with a prompt or piped input"),
 			&cli.StringFlag{Name: "history", Usage: "file of the REPL's line history (\"\": none)", DefaultText: "~/.q3m_history"},
+			chatTemplateFileFlag(),
+			traceExpertsFlag(),
 		}, samplingFlags()...), memFlags()...),
 		Action: runAction,
 	}
@@ -138,6 +140,15 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	tmpl, err := chatTemplateFile(c)
+	if err != nil {
+		return err
+	}
+	rec, err := startRouteTrace(c, model)
+	if err != nil {
+		return err
+	}
+	defer rec.discard()
 	m, err := loadModel(c, model)
 	if err != nil {
 		return err
@@ -146,19 +157,49 @@ func runAction(c *cli.Context) error {
 	if err := checkContextFlag(c, m); err != nil {
 		return err
 	}
-	return chatWith(c, m, o, prompt, hasPrompt)
-}
-
-// chatWith runs the chat with m: one answer for a prompt, the REPL at a
-// terminal, the piped message (or messages, with --lines) otherwise.
-func chatWith(c *cli.Context, m *runtime.Model, o runtime.ChatOptions, prompt string, hasPrompt bool) error {
-	if _, err := m.ChatTemplate(); errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
-		fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
-	}
-	chat, err := m.NewChat(o)
+	printMemoryPlan(m)
+	chat, err := newChat(m, tmpl, o)
 	if err != nil {
 		return err
 	}
+	if rec != nil {
+		chat.RecordRouting(rec)
+	}
+	if err := chatWith(c, m, chat, prompt, hasPrompt); err != nil {
+		return err
+	}
+	return rec.finish(chat.RecordingError())
+}
+
+// chatTemplateFile reads the template of --chat-template-file, or returns
+// nil when the flag is not given.
+func chatTemplateFile(c *cli.Context) (*tokenizer.Template, error) {
+	path := c.String("chat-template-file")
+	if path == "" {
+		return nil, nil
+	}
+	t, err := runtime.ReadChatTemplate(path)
+	if err != nil {
+		return nil, fmt.Errorf("--chat-template-file: %w", err)
+	}
+	return t, nil
+}
+
+// newChat starts a chat with m whose prompts tmpl renders, or the model's
+// own template when tmpl is nil (with a warning when q3m cannot use it).
+func newChat(m *runtime.Model, tmpl *tokenizer.Template, o runtime.ChatOptions) (*runtime.Chat, error) {
+	if tmpl != nil {
+		return m.NewChatWithTemplate(tmpl, o)
+	}
+	if _, err := m.ChatTemplate(); errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
+		fmt.Fprintf(os.Stderr, "q3m: warning: %v\n", err)
+	}
+	return m.NewChat(o)
+}
+
+// chatWith runs chat, a chat with m: one answer for a prompt, the REPL at a
+// terminal, the piped message (or messages, with --lines) otherwise.
+func chatWith(c *cli.Context, m *runtime.Model, chat *runtime.Chat, prompt string, hasPrompt bool) error {
 	color := os.Getenv("NO_COLOR") == "" // https://no-color.org
 	errDim := color && isTerminal(os.Stderr)
 	p := &printer{out: os.Stdout, thinkOut: os.Stderr, dim: errDim, hide: c.Bool("hide-thinking")}
@@ -449,8 +490,12 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // promptIDs returns the prompt ids of a conversation of one user message,
 // rendered with the model's chat template (plain ChatML when the file has
 // none it knows) with the text encoded as plain text, ready for generation.
-func promptIDs(m *runtime.Model, text string, thinking bool) ([]int32, error) {
+// A non-nil tmpl replaces the model's template.
+func promptIDs(m *runtime.Model, tmpl *tokenizer.Template, text string, thinking bool) ([]int32, error) {
 	enc, err := m.PromptEncoder()
+	if tmpl != nil {
+		enc, err = m.PromptEncoderWith(tmpl)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func TestPromptIDsEncodeUserTextAsPlainText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := promptIDs(m, "<|im_end|>hi", false)
+	ids, err := promptIDs(m, nil, "<|im_end|>hi", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func serveCommand() *cli.Command {
 			threadsFlag(),
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"Q3M_API_KEY"}, Usage: "require Authorization: Bearer KEY on every endpoint but /health"},
 			&cli.StringFlag{Name: "alias", Usage: "model id in /v1/models and responses", DefaultText: "the file name without .gguf"},
-			&cli.StringFlag{Name: "chat-template", Usage: "file of a chat template (Jinja) to use instead of the model's"},
+			&cli.StringFlag{Name: "chat-template", Aliases: []string{"chat-template-file"}, Usage: "file of a chat template (Jinja) to use instead of the model's"},
 			&cli.IntFlag{Name: "max-tokens", Aliases: []string{"n"}, EnvVars: []string{"Q3M_MAX_TOKENS"}, Usage: "tokens to generate at most, thinking included, when a request sets none", DefaultText: "0, until the end of the answer or a full context"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "longest time one request may generate"},
 			&cli.StringFlag{Name: "max-body", Value: "8MiB", Usage: "largest request body accepted (413 beyond)"},

@@ -31,13 +31,16 @@ recognised). With --jsonl, reads JSON lines on stdin and writes one answer line 
                                  → {"text": S, "ids": [...]}   rendered with the file's template,
                                    then encoded with special tokens recognised, as
                                    transformers' apply_chat_template(tokenize=True) does
-Messages hold role, content, reasoning_content and tool_calls (OpenAI's
-{"function": {"name", "arguments"}} or {"name", "arguments"}). A bad line gets
+Messages are OpenAI's: role, content (a string or null), reasoning_content, name,
+tool_call_id and tool_calls ({"id", "type", "function": {"name", "arguments"}} or
+{"name", "arguments"}; arguments a JSON string or object). --chat-template-file
+renders with another template than the file's. A bad line gets
 {"error": "..."} and the next lines go on; so does a line that is not UTF-8 or
 longer than 16 MiB.`,
 		Flags: []cli.Flag{
 			modelFlag(),
 			boolFlag("jsonl", "read JSON requests on stdin, one per line"),
+			chatTemplateFileFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			model, args, err := modelArgs(c)
@@ -54,11 +57,23 @@ longer than 16 MiB.`,
 				return err
 			}
 			if !c.Bool("jsonl") {
+				if c.IsSet("chat-template-file") {
+					return cli.Exit("q3m tokenize: --chat-template-file renders the messages of --jsonl", 2)
+				}
 				if len(args) != 1 {
 					return errors.New("tokenize: give one TEXT argument (quoted), or --jsonl")
 				}
 				fmt.Println(joinIDs(tok.EncodeSpecial(args[0])))
 				return nil
+			}
+			if len(args) > 0 {
+				return cli.Exit(fmt.Sprintf("q3m tokenize: unexpected argument %q: --jsonl reads stdin", args[0]), 2)
+			}
+			if tmpl, err := chatTemplateFile(c); err != nil || tmpl != nil {
+				if err != nil {
+					return err
+				}
+				return tokenizeJSONL(c.Context, os.Stdin, os.Stdout, tok, tmpl, maxLineBytes)
 			}
 			tmpl, err := runtime.NewChatTemplate(f)
 			if err != nil && !errors.Is(err, tokenizer.ErrUnsupportedTemplate) {
@@ -74,31 +89,12 @@ longer than 16 MiB.`,
 
 // tokenizeRequest is one line of `tokenize --jsonl`.
 type tokenizeRequest struct {
-	Text                *string           `json:"text"`
-	IDs                 []int64           `json:"ids"`
-	Messages            []jsonMessage     `json:"messages"`
-	AddGenerationPrompt bool              `json:"add_generation_prompt"`
-	EnableThinking      *bool             `json:"enable_thinking"`
-	Tools               []json.RawMessage `json:"tools"`
-}
-
-type jsonMessage struct {
-	Role             string         `json:"role"`
-	Content          *string        `json:"content"`
-	ReasoningContent string         `json:"reasoning_content"`
-	Name             string         `json:"name"`
-	ToolCalls        []jsonToolCall `json:"tool_calls"`
-}
-
-type jsonToolCall struct {
-	Function  *jsonFunction   `json:"function"`
-	Name      string          `json:"name"`
-	Arguments json.RawMessage `json:"arguments"`
-}
-
-type jsonFunction struct {
-	Name      string          `json:"name"`
-	Arguments json.RawMessage `json:"arguments"`
+	Text                *string             `json:"text"`
+	IDs                 []int64             `json:"ids"`
+	Messages            []tokenizer.Message `json:"messages"`
+	AddGenerationPrompt bool                `json:"add_generation_prompt"`
+	EnableThinking      *bool               `json:"enable_thinking"`
+	Tools               []json.RawMessage   `json:"tools"`
 }
 
 // tokenizeAnswer is one output line: "ids", "text", both, or "error".
@@ -174,47 +170,15 @@ func tokenizeLine(line []byte, tok *tokenizer.Tokenizer, tmpl *tokenizer.Templat
 		}
 		return tokenizeAnswer{"text": tok.Decode(ids)}, nil
 	}
-	msgs, err := chatMessages(req.Messages)
-	if err != nil {
-		return nil, err
-	}
 	opt := tokenizer.ChatOptions{AddGenerationPrompt: req.AddGenerationPrompt, EnableThinking: req.EnableThinking}
 	for _, t := range req.Tools {
 		opt.Tools = append(opt.Tools, t)
 	}
-	text, err := tmpl.Render(msgs, opt)
+	text, err := tmpl.Render(req.Messages, opt)
 	if err != nil {
 		return nil, err
 	}
 	return tokenizeAnswer{"text": text, "ids": nonNil(tok.EncodeSpecial(text))}, nil
-}
-
-func chatMessages(in []jsonMessage) ([]tokenizer.Message, error) {
-	out := make([]tokenizer.Message, len(in))
-	for i, m := range in {
-		if m.Role == "" {
-			return nil, fmt.Errorf("message %d has no role", i)
-		}
-		out[i] = tokenizer.Message{Role: m.Role, ReasoningContent: m.ReasoningContent, Name: m.Name}
-		if m.Content != nil {
-			out[i].Content = *m.Content
-		}
-		for j, tc := range m.ToolCalls {
-			name, args := tc.Name, tc.Arguments
-			if tc.Function != nil {
-				name, args = tc.Function.Name, tc.Function.Arguments
-			}
-			if name == "" {
-				return nil, fmt.Errorf("message %d: tool call %d has no name", i, j)
-			}
-			var a any = args
-			if len(args) == 0 {
-				a = map[string]any{}
-			}
-			out[i].ToolCalls = append(out[i].ToolCalls, tokenizer.ToolCall{Name: name, Arguments: a})
-		}
-	}
-	return out, nil
 }
 
 // nonNil makes an empty id list encode as [] rather than be omitted.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -120,27 +119,4 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-func TestChatMessagesReadsBothToolCallForms(t *testing.T) {
-	var in []jsonMessage
-	if err := json.Unmarshal([]byte(`[{"role": "assistant", "content": null, "tool_calls": [
-		{"type": "function", "function": {"name": "f", "arguments": {"b": 1, "a": 2}}},
-		{"name": "g", "arguments": "raw"}]}]`), &in); err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := chatMessages(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, tc := range msgs[0].ToolCalls {
-		names = append(names, tc.Name)
-	}
-	if msgs[0].Content != "" || !slices.Equal(names, []string{"f", "g"}) {
-		t.Fatalf("messages %+v", msgs)
-	}
-	if raw, ok := msgs[0].ToolCalls[0].Arguments.(json.RawMessage); !ok || string(raw) != `{"b": 1, "a": 2}` {
-		t.Errorf("arguments %#v, want the raw JSON with its key order", msgs[0].ToolCalls[0].Arguments)
-	}
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent float64 reference for Qwen3-MoE (HF Qwen3MoeForCausalLM).
+"""Independent float64 reference for Qwen3-MoE (HF Qwen3MoeForCausalLM and,
+with --task, the backbone, sequence/token classification and QA classes).
 
 Written from the model's math (docs/model.md), not from transformers, and
 sharing no code with q3m. It reads a Hugging Face checkpoint directory
@@ -15,6 +16,10 @@ Output in --out:
   golden.json  prompt, greedy ids, per-row top-1/top-2 margins, and for every
                MoE layer and position the router's top-k experts, their
                weights and the gap between the k-th and (k+1)-th probability.
+
+With --task: one pass over the prompt; head.bin (the class's own output),
+hidden.bin [L+1, T, H], router.bin [MoE layers, T, E] and golden.json (aux
+loss, pooled position). See task().
 
 Usage: reference.py --hf DIR [--gguf FILE] --prompt 1,2,3 --steps 16 --out DIR
 """
@@ -183,6 +188,8 @@ def gguf_name(name):
         return "lm_head.weight"
     if name == "output_norm.weight":
         return "model.norm.weight"
+    if name in ("cls.output.weight", "cls.output.bias"):  # any class's head
+        return "head." + name.rsplit(".", 1)[1]
     if name.startswith("blk."):
         _, i, rest = name.split(".", 2)
         base, suffix = rest.rsplit(".", 1)
@@ -220,6 +227,8 @@ class Config:
         self.bias = c.get("attention_bias", False)
         self.window = c.get("sliding_window") if c.get("use_sliding_window") else None
         self.maxpos = c["max_position_embeddings"]
+        self.cls = (c.get("architectures") or ["Qwen3MoeForCausalLM"])[0]
+        self.pad = c.get("pad_token_id")
         rp = c.get("rope_parameters")
         if rp is None:
             rp = dict(c.get("rope_scaling") or {})
@@ -288,6 +297,15 @@ def load(hf_dir, gguf, act_q8=False):
                 cfg.act_q8 |= {n.replace(f"ffn_{a}_exps", a) for n in cfg.act_q8 if n.endswith(f"ffn_{a}_exps")}
     else:
         w = read_hf_weights(hf_dir)
+        if cfg.cls == "Qwen3MoeModel" and "model.embed_tokens.weight" not in w:
+            w = {"model." + k: v for k, v in w.items()}  # a bare backbone's keys
+        if cfg.cls == "Qwen3MoeForQuestionAnswering" and "transformer.embed_tokens.weight" in w:
+            # base_model_prefix "transformer", inherited from LlamaForQuestionAnswering
+            w = {"model." + k[len("transformer."):] if k.startswith("transformer.") else k: v for k, v in w.items()}
+        for hf in ("score", "qa_outputs"):  # the heads of modeling_layers.py
+            for s in ("weight", "bias"):
+                if f"{hf}.{s}" in w:
+                    w[f"head.{s}"] = w.pop(f"{hf}.{s}")
     w = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in w.items()}
     for i in range(cfg.L):
         p = f"model.layers.{i}.mlp."
@@ -376,8 +394,11 @@ def swiglu(cfg, names, x, gate, up, down):
     return act(cfg, names[2], torch.nn.functional.silu(g) * u) @ down.T
 
 
-def moe(cfg, w, p, x, trace):
-    probs = torch.softmax(x @ w[p + "gate.weight"].T, dim=-1)  # [T, E] over all experts
+def moe(cfg, w, p, x, trace, rec=None):
+    logits = x @ w[p + "gate.weight"].T
+    if rec is not None:
+        rec["router"].append(logits)
+    probs = torch.softmax(logits, dim=-1)  # [T, E] over all experts
     order = torch.argsort(probs, dim=-1, descending=True, stable=True)
     top = order[:, : cfg.k]
     out = torch.zeros_like(x)
@@ -397,6 +418,14 @@ def moe(cfg, w, p, x, trace):
 
 def forward(cfg, w, ids):
     """Logits [T, V] of every position of ids, and per MoE layer its routing."""
+    x, routing = backbone(cfg, w, ids)
+    return act(cfg, "lm_head.weight", x) @ w["lm_head.weight"].T, routing
+
+
+def backbone(cfg, w, ids, rec=None):
+    """The final-normed hidden states [T, H] and per MoE layer its routing.
+    With rec, rec["inputs"] gets every layer's input and rec["router"] every
+    MoE layer's router logits."""
     T = len(ids)
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]
     inv, af = cfg.inv_freq()
@@ -405,19 +434,79 @@ def forward(cfg, w, ids):
     routing = {}
     for i in range(cfg.L):
         p = f"model.layers.{i}."
+        if rec is not None:
+            rec["inputs"].append(x)
         h = rms_norm(x, w[p + "input_layernorm.weight"], cfg.eps)
         x = x + attention(cfg, w, p + "self_attn.", h, cos, sin)
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], cfg.eps)
         if cfg.sparse(i):
             trace = []
-            x = x + moe(cfg, w, p + "mlp.", h, trace)
+            x = x + moe(cfg, w, p + "mlp.", h, trace, rec)
             routing[i] = trace
         else:
             m = p + "mlp."
             names = [f"{m}{a}_proj.weight" for a in ("gate", "up", "down")]
             x = x + swiglu(cfg, names, h, *(w[n] for n in names))
-    x = rms_norm(x, w["model.norm.weight"], cfg.eps)
-    return act(cfg, "lm_head.weight", x) @ w["lm_head.weight"].T, routing
+    return rms_norm(x, w["model.norm.weight"], cfg.eps), routing
+
+
+def pool(ids, pad):
+    """The position GenericForSequenceClassification pools (modeling_layers.py):
+    the rightmost token that is not pad_token_id, found there as the argmax of
+    index * (id != pad), hence 0 when every token is pad; the last token when
+    the config has no pad_token_id."""
+    if pad is None:
+        return len(ids) - 1
+    kept = [i for i, t in enumerate(ids) if t != pad]
+    return kept[-1] if kept else 0
+
+
+def aux_loss(cfg, router):
+    """load_balancing_loss_func without attention mask, before the
+    coefficient: over all layers' rows, E * sum over experts of (fraction of
+    rows with the expert among their top k) * (mean routing probability)."""
+    probs = torch.softmax(torch.cat(router, dim=0), dim=-1)  # [layers*T, E]
+    top = torch.topk(probs, cfg.k, dim=-1).indices
+    share = torch.zeros(cfg.E, dtype=DT)
+    for e in top.reshape(-1).tolist():
+        share[e] += 1
+    share /= probs.shape[0]
+    return float((share * probs.mean(dim=0)).sum() * cfg.E)
+
+
+def task(cfg, w, ids, out):
+    """One forward pass over ids; writes the class's own head output
+    (head.bin), every hidden state as transformers v5 records them
+    (hidden.bin [L+1, T, H]: each layer's input, then the final-normed last
+    layer output), the router logits (router.bin [MoE layers, T, E]) and
+    golden.json with the aux loss and the pooled position."""
+    rec = {"inputs": [], "router": []}
+    x, _ = backbone(cfg, w, ids, rec)
+    T = len(ids)
+    golden = {"class": cfg.cls, "prompt": ids, "tokens": T, "hidden_size": cfg.H}
+    if cfg.cls == "Qwen3MoeForCausalLM":
+        head = act(cfg, "lm_head.weight", x) @ w["lm_head.weight"].T
+    elif cfg.cls == "Qwen3MoeModel":
+        head = x
+    elif cfg.cls == "Qwen3MoeForSequenceClassification":  # score: no bias
+        p = pool(ids, cfg.pad)
+        golden["pooled"] = p
+        head = x[p] @ w["head.weight"].T
+    elif cfg.cls in ("Qwen3MoeForTokenClassification", "Qwen3MoeForQuestionAnswering"):
+        head = x @ w["head.weight"].T + w["head.bias"]  # [T, labels] or [T, (start, end)]
+    else:
+        raise ValueError(f"class {cfg.cls} unknown")
+    golden["head_shape"] = list(head.shape)
+    golden["head_std"] = head.std().item() if head.numel() > 1 else abs(head.item())
+    golden["router_layers"] = [i for i in range(cfg.L) if cfg.sparse(i)]
+    golden["aux_loss"] = aux_loss(cfg, rec["router"])
+    os.makedirs(out, exist_ok=True)
+    for name, t in (("head", head), ("hidden", torch.stack(rec["inputs"] + [x])),
+                    ("router", torch.stack(rec["router"]))):
+        t.to(torch.float32).numpy().astype("<f4").tofile(os.path.join(out, name + ".bin"))
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump(golden, f, separators=(",", ":"))
+        f.write("\n")
 
 
 def main():
@@ -429,9 +518,13 @@ def main():
     ap.add_argument("--prompt", required=True, help="comma-separated token ids")
     ap.add_argument("--steps", type=int, default=16, help="greedy steps")
     ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--task", action="store_true",
+                    help="one pass over the prompt: the class's head output, hidden states, router logits, aux loss")
     a = ap.parse_args()
     cfg, w = load(a.hf, a.gguf, a.act_q8)
     prompt = [int(s) for s in a.prompt.split(",")]
+    if a.task:
+        return task(cfg, w, prompt, a.out)
     seq, greedy = list(prompt), []
     for _ in range(a.steps):
         logits, routing = forward(cfg, w, seq)

@@ -63,6 +63,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "python with torch and numpy")
 	script := flag.String("script", "scripts/reference/reference.py", "reference script")
 	only := flag.String("only", "", "comma-separated case names (default all)")
+	headsOut := flag.String("heads-out", "runtime/testdata/heads", "golden directory of the head cases (heads.go)")
 	flag.Parse()
 	work, err := os.MkdirTemp("", "q3m-parity-")
 	if err != nil {
@@ -86,12 +87,15 @@ func main() {
 		}
 		log.Printf("%s: done", name)
 	}
+	if err := generateHeads(*only, work, *headsOut, *python, *script); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func generate(name string, c Case, work, out, python, script string) error {
 	hf := filepath.Join(work, c.Variant)
 	if _, err := os.Stat(filepath.Join(hf, "config.json")); err != nil {
-		if err := synth.Write(hf, synth.Variants()[c.Variant]); err != nil {
+		if err := synth.Write(hf, variant(c.Variant)); err != nil {
 			return err
 		}
 	}
