@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,8 +76,19 @@ func TestChatContextShiftDuringAnswer(t *testing.T) {
 	if err != nil || r.Stop != StopEnd || r.Content != long {
 		t.Fatalf("answer across a shift: stop %v, %d bytes, %v; want the whole answer", r.Stop, len(r.Content), err)
 	}
-	if h := c.History(); len(h) >= 9 || h[0].Content != "s" {
-		t.Errorf("history after the shift: %d messages starting %+v; want old turns dropped, the system prompt kept", len(h), h[0])
+	h := c.History()
+	if len(h) >= 9 || h[0].Content != "s" {
+		t.Fatalf("history after the shift: %d messages starting %+v; want old turns dropped, the system prompt kept", len(h), h[0])
+	}
+	// The cache holds exactly the kept conversation rendered afresh, then
+	// the answer's tokens.
+	off := false
+	prompt, _, err := c.enc.Encode(h[:len(h)-1], tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(prompt, tok.Encode(long)...); !slices.Equal(c.cached, want) {
+		t.Errorf("after the shift the cache holds %d tokens, want the %d of the kept prompt and the answer", len(c.cached), len(want))
 	}
 }
 
