@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/q3m/q3m/quant"
 )
 
 // TestAttendCausalEqualsAttendPerQuery checks that grouping heads that share
@@ -48,4 +50,74 @@ func TestAttendCausalEqualsAttendPerQuery(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestAttendCausalKVDequantizesEachRow checks that attention over an F16
+// or Q8_0 cache is, bit for bit, attention over the float32 rows the cache
+// dequantizes to (the cache is read through the same kernels), and stays
+// within the float64 reference's tolerance of those rows.
+func TestAttendCausalKVDequantizesEachRow(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		for _, typ := range []quant.Type{quant.F16, quant.Q8_0} {
+			for _, c := range []struct{ heads, kv, first, n, window, threads int }{
+				{8, 2, 10, 3, 0, 3}, {4, 4, 12, 2, 5, 2}, {8, 1, 30, 1, 0, 1},
+			} {
+				t.Run(fmt.Sprintf("%v/%+v", typ, c), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(c.heads), uint64(c.first)))
+					a := Attn{Heads: c.heads, KVHeads: c.kv, HeadDim: 64, Scale: 0.125}
+					ctx, qd, kvd := c.first+c.n, c.heads*64, c.kv*64
+					k, v, q := randVec(r, ctx*kvd, 1), randVec(r, ctx*kvd, 1), randVec(r, c.n*qd, 1)
+					enc := func(x []float32) ([]byte, []float32) {
+						rb, _ := typ.RowBytes(kvd)
+						b := make([]byte, ctx*rb)
+						back := make([]float32, len(x))
+						for p := range ctx {
+							if err := quant.Quantize(typ, b[p*rb:(p+1)*rb], x[p*kvd:(p+1)*kvd]); err != nil {
+								t.Fatal(err)
+							}
+							if err := quant.Dequantize(typ, back[p*kvd:(p+1)*kvd], b[p*rb:(p+1)*rb]); err != nil {
+								t.Fatal(err)
+							}
+						}
+						return b, back
+					}
+					kb, kf := enc(k)
+					vb, vf := enc(v)
+					pool := NewPool(c.threads)
+					defer pool.Close()
+					e := NewExec(pool)
+					got, want := make([]float32, c.n*qd), make([]float32, c.n*qd)
+					e.AttendCausalKV(got, q, KVRows{Type: typ, Data: kb}, KVRows{Type: typ, Data: vb}, c.first, c.n, c.window, a)
+					e.AttendCausal(want, q, kf, vf, c.first, c.n, c.window, a)
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("value %d: over %v rows %v, over their float32 values %v", i, typ, got[i], want[i])
+						}
+					}
+					for tok := range c.n {
+						p, lo := c.first+tok, 0
+						if c.window > 0 {
+							lo = max(0, p-c.window+1)
+						}
+						closeTo(t, "AttendCausalKV", got[tok*qd:(tok+1)*qd], refAttend(q[tok*qd:(tok+1)*qd], kf, vf, lo, p+1, a), 1e-5)
+					}
+				})
+			}
+		}
+	})
+}
+
+func TestKVTypeOK(t *testing.T) {
+	for _, c := range []struct {
+		typ  quant.Type
+		hd   int
+		want bool
+	}{
+		{quant.F32, 24, true}, {quant.F16, 24, true}, {quant.Q8_0, 64, true},
+		{quant.Q8_0, 48, false}, {quant.Q4_0, 64, false}, {quant.BF16, 64, false}, {quant.F16, 0, false},
+	} {
+		if got := KVTypeOK(c.typ, c.hd); got != c.want {
+			t.Errorf("KVTypeOK(%v, %d) = %v, want %v", c.typ, c.hd, got, c.want)
+		}
+	}
 }

@@ -35,12 +35,12 @@ func (s *Session) attention(li int, l *layer, n int) {
 		cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
 		ops.Rope(q, c.Heads, cos, sin)
 		ops.Rope(k, c.KVHeads, cos, sin)
-		copy(s.kc[li][p*kvd:(p+1)*kvd], k)
-		copy(s.vc[li][p*kvd:(p+1)*kvd], v)
+		s.kv.store(&s.kv.k[li], p, k)
+		s.kv.store(&s.kv.v[li], p, v)
 	}
 	a := ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: hd, Scale: float32(1 / math.Sqrt(float64(hd)))}
-	end := (s.pos + n) * kvd
-	s.exec.AttendCausal(b.att[:n*qd], b.q[:n*qd], s.kc[li][:end], s.vc[li][:end], s.pos, n, c.SlidingWindow, a)
+	end := s.pos + n
+	s.exec.AttendCausalKV(b.att[:n*qd], b.q[:n*qd], s.kv.upTo(s.kv.k[li], end), s.kv.upTo(s.kv.v[li], end), s.pos, n, c.SlidingWindow, a)
 	s.exec.MatMul(b.o, l.o, b.att[:n*qd], n)
 	if l.ob != nil {
 		for t := range n {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/q3m/q3m/ops"
+	"github.com/q3m/q3m/quant"
 )
 
 func TestNewSessionRefusesThreadCountsOutsideItsRange(t *testing.T) {
@@ -52,7 +53,7 @@ func TestLongContextCostsOnlyWhatIsUsed(t *testing.T) {
 	if s.ContextLen() != c.ContextLen {
 		t.Errorf("context %d, want %d", s.ContextLen(), c.ContextLen)
 	}
-	want := (&ref64{m: tm}).logits(ids)[len(ids)-1]
+	want := (&ref64{m: tm, kv: quant.F16}).logits(ids)[len(ids)-1] // the default f16 KV cache
 	if d := maxDiff(got, want); d > 1e-4 {
 		t.Errorf("logits differ from the reference by %g", d)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,9 +24,14 @@ type ChatOptions struct {
 	Sampling *SamplerOptions
 	// Seed seeds the default sampling; with Sampling set, its Seed is used.
 	Seed uint64
-	// ContextLen and Threads configure the chat's Session (see
+	// ContextLen, Threads and KVType configure the chat's Session (see
 	// SessionOptions).
 	ContextLen, Threads int
+	KVType              KVType
+	// NoContextShift turns off the context shift: by default, when the
+	// conversation no longer fits in the context, the oldest turns after
+	// the system prompt are dropped (see Send).
+	NoContextShift bool
 	// MaxTokens caps the tokens of one answer, thinking included; 0 means
 	// until the context is full.
 	MaxTokens int
@@ -105,6 +111,7 @@ type Chat struct {
 	system     string
 	thinking   bool
 	maxTokens  int
+	shift      bool                // drop the oldest turns when the context fills
 	msgs       []tokenizer.Message // without the system prompt
 	cached     []int32             // the tokens in the session's KV cache
 	used       int                 // positions the conversation fills
@@ -153,13 +160,13 @@ func (m *Model) PromptEncoder() (*PromptEncoder, error) {
 }
 
 func newChat(m *Model, enc *PromptEncoder, o ChatOptions) (*Chat, error) {
-	sess, err := m.NewSession(SessionOptions{ContextLen: o.ContextLen, Threads: o.Threads})
+	sess, err := m.NewSession(SessionOptions{ContextLen: o.ContextLen, Threads: o.Threads, KVType: o.KVType})
 	if err != nil {
 		return nil, err
 	}
 	tok := enc.Tokenizer()
 	c := &Chat{
-		enc: enc, sess: sess, system: o.System, thinking: o.Thinking, maxTokens: o.MaxTokens,
+		enc: enc, sess: sess, system: o.System, thinking: o.Thinking, maxTokens: o.MaxTokens, shift: !o.NoContextShift,
 		stops: chatStops(tok), thinkOpen: -1, thinkClose: -1,
 	}
 	if id, ok := tok.Lookup("<think>"); ok {
@@ -253,34 +260,43 @@ func (c *Chat) Stream(ctx context.Context, text string) iter.Seq2[Chunk, error] 
 // conversation. Each piece of text is passed to fn (which may be nil) as it
 // is generated; an error from fn stops the answer and is returned.
 //
-// When the prompt does not fit in the context, Send returns an error
-// wrapping ErrContextFull and leaves the conversation as it was (Reset makes
-// room). An answer cut short — by ctx, by fn, by MaxTokens or by the context
-// filling up — is kept in the conversation as far as it got, as llama.cpp's
-// CLI does, and the Reply says why it stopped; the error is ctx's, fn's or
-// one wrapping ErrContextFull, and nil for MaxTokens. If the answer is
-// cancelled before its first token, the message is dropped instead. Once
-// the model is closing, Send fails with an error wrapping ErrClosed.
+// When the conversation no longer fits in the context — the prompt, or the
+// prompt and the answer so far — Send shifts the context (unless
+// ChatOptions.NoContextShift is set): it drops the oldest turns after the
+// system prompt until the rest takes at most half of the context, renders
+// and evaluates the kept conversation again (reusing the cache up to the
+// first dropped turn) and goes on; Stats counts the tokens evaluated again
+// as prompt tokens. When even the system prompt and the current turn do
+// not fit (or shifting is off), a prompt that does not fit makes Send
+// return an error wrapping ErrContextFull and leave the conversation as it
+// was (Reset makes room). An answer cut short — by ctx, by fn, by MaxTokens
+// or by the context filling up — is kept in the conversation as far as it
+// got, as llama.cpp's CLI does, and the Reply says why it stopped; the
+// error is ctx's, fn's or one wrapping ErrContextFull, and nil for
+// MaxTokens. If the answer is cancelled before its first token, the message
+// is dropped instead. Once the model is closing, Send fails with an error
+// wrapping ErrClosed.
 func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Reply, error) {
 	if m := c.sess.m; m.closing.Load() {
 		return Reply{}, fmt.Errorf("runtime: chat: %w", m.closedError())
 	}
-	msgs := append(c.conversation(), tokenizer.Message{Role: "user", Content: text})
-	thinking := c.thinking
-	ids, prompt, err := c.enc.Encode(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking})
-	if err != nil {
-		return Reply{}, fmt.Errorf("runtime: chat: %w", err)
+	t := chatTurn{msgs: append(slices.Clone(c.msgs), tokenizer.Message{Role: "user", Content: text})}
+	if err := c.render(&t); err != nil {
+		return Reply{}, err
 	}
-	if len(ids) == 0 {
-		return Reply{}, errors.New("runtime: chat: the chat template rendered an empty prompt")
+	size := c.sess.ContextLen()
+	if len(t.ids) >= size && c.shift {
+		if _, err := c.dropTurns(&t, 0); err != nil {
+			return Reply{}, err
+		}
 	}
-	if size := c.sess.ContextLen(); len(ids) >= size {
+	if len(t.ids) >= size {
 		return Reply{}, fmt.Errorf("runtime: chat: the conversation takes %d tokens, the context holds %d; reset it: %w",
-			len(ids), size, ErrContextFull)
+			len(t.ids), size, ErrContextFull)
 	}
 	var st Stats
 	start := time.Now()
-	logits, err := c.prefill(ctx, ids, &st)
+	logits, err := c.prefill(ctx, t.ids, &st)
 	st.Prefill = time.Since(start)
 	if err != nil {
 		c.total.add(st)
@@ -289,10 +305,10 @@ func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Rep
 
 	r := replyBuilder{dec: c.enc.Tokenizer().NewDecoder(), fn: fn}
 	// Some templates open the think block in the generation prompt.
-	r.thinking = c.thinkOpen >= 0 && strings.HasSuffix(strings.TrimRight(prompt, "\n"), "<think>")
-	start = time.Now()
-	stop, err := c.decode(ctx, logits, &r, &st)
-	st.Decode = time.Since(start)
+	r.thinking = c.thinkOpen >= 0 && strings.HasSuffix(strings.TrimRight(t.prompt, "\n"), "<think>")
+	start, shifts := time.Now(), st.Prefill
+	stop, err := c.decode(ctx, logits, &r, &st, &t)
+	st.Decode = time.Since(start) - (st.Prefill - shifts) // a shift's prefill counts as prefill
 	if err == nil {
 		err = r.flush()
 	}
@@ -301,10 +317,70 @@ func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Rep
 	if stop == StopCancelled && st.GenTokens == 0 {
 		return reply, err
 	}
-	c.msgs = append(msgs[len(msgs)-len(c.msgs)-1:],
-		tokenizer.Message{Role: "assistant", Content: reply.Content, ReasoningContent: reply.Thinking})
+	c.msgs = append(t.msgs, tokenizer.Message{Role: "assistant", Content: reply.Content, ReasoningContent: reply.Thinking})
 	c.used = len(c.cached)
 	return reply, err
+}
+
+// chatTurn is the conversation of one Send, without the system prompt and
+// ending with the new user message, and its rendered prompt.
+type chatTurn struct {
+	msgs   []tokenizer.Message
+	ids    []int32
+	prompt string
+}
+
+// render sets t's prompt from its messages and the system prompt.
+func (c *Chat) render(t *chatTurn) error {
+	msgs := t.msgs
+	if c.system != "" {
+		msgs = append([]tokenizer.Message{{Role: "system", Content: c.system}}, msgs...)
+	}
+	thinking := c.thinking
+	ids, prompt, err := c.enc.Encode(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, EnableThinking: &thinking})
+	if err != nil {
+		return fmt.Errorf("runtime: chat: %w", err)
+	}
+	if len(ids) == 0 {
+		return errors.New("runtime: chat: the chat template rendered an empty prompt")
+	}
+	t.ids, t.prompt = ids, prompt
+	return nil
+}
+
+// dropTurns shifts the context: it drops t's oldest turns (a user message
+// and the replies up to the next one), never the last user message, until
+// its prompt and extra more tokens take at most half of the context. It
+// reports whether any turn was dropped.
+//
+// The kept conversation is rendered and evaluated again rather than its
+// keys moved in the cache (llama.cpp's shift re-rotates them): the
+// template renders a shortened conversation differently from a cut of the
+// longer one (earlier thinking dropped, a new first turn), the cached keys
+// are rounded to the KV type after RoPE, and re-evaluating gives exactly
+// the logits of a fresh chat holding the kept turns, at the cost of one
+// prefill of at most half the context per shift.
+func (c *Chat) dropTurns(t *chatTurn, extra int) (bool, error) {
+	target := c.sess.ContextLen() / 2
+	dropped := false
+	for len(t.ids)+extra > target {
+		next := -1 // the second user message: the start of the turns to keep
+		for i := 1; i < len(t.msgs); i++ {
+			if t.msgs[i].Role == "user" {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		t.msgs = t.msgs[next:]
+		dropped = true
+		if err := c.render(t); err != nil {
+			return dropped, err
+		}
+	}
+	return dropped, nil
 }
 
 // prefillChunk is how many prompt tokens are evaluated between checks of
@@ -337,8 +413,9 @@ func (c *Chat) prefill(ctx context.Context, ids []int32, st *Stats) ([]float32, 
 }
 
 // decode samples the answer from logits on until a stop.
-func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st *Stats) (StopReason, error) {
+func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st *Stats, t *chatTurn) (StopReason, error) {
 	var one [1]int32
+	answerFrom := len(c.cached) // the prompt's tokens, then the answer's
 	for {
 		err := ctx.Err()
 		if err != nil {
@@ -362,6 +439,13 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 		}
 		one[0] = id
 		if logits, err = c.sess.Eval(one[:], false); err != nil {
+			if errors.Is(err, ErrContextFull) && c.shift {
+				var shifted bool
+				if logits, shifted, err = c.shiftAnswer(ctx, t, append(slices.Clone(c.cached[answerFrom:]), id), st); shifted {
+					answerFrom = len(t.ids)
+					continue
+				}
+			}
 			if errors.Is(err, ErrContextFull) {
 				return StopContextFull, fmt.Errorf("runtime: chat: the answer filled the context of %d tokens; reset the conversation: %w",
 					c.sess.ContextLen(), err)
@@ -370,6 +454,29 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 		}
 		c.cached = append(c.cached, id)
 	}
+}
+
+// shiftAnswer shifts the context in the middle of an answer: it drops the
+// oldest turns of t (see dropTurns) and evaluates the kept prompt followed
+// by the answer's tokens so far, returning the logits of the last. When no
+// turn can be dropped it reports false with an error wrapping
+// ErrContextFull.
+func (c *Chat) shiftAnswer(ctx context.Context, t *chatTurn, answer []int32, st *Stats) ([]float32, bool, error) {
+	full := fmt.Errorf("runtime: chat: %d tokens at position %d exceed the context of %d: %w", 1, c.sess.Pos(), c.sess.ContextLen(), ErrContextFull)
+	dropped, err := c.dropTurns(t, len(answer))
+	if err != nil {
+		return nil, false, err
+	}
+	if !dropped || len(t.ids)+len(answer) >= c.sess.ContextLen() {
+		return nil, false, full
+	}
+	start := time.Now()
+	logits, err := c.prefill(ctx, append(slices.Clone(t.ids), answer...), st)
+	st.Prefill += time.Since(start)
+	if err != nil {
+		return nil, false, err
+	}
+	return logits, true, nil
 }
 
 // replyBuilder splits generated tokens into thinking and answer text,

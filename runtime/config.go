@@ -284,60 +284,8 @@ func (c Config) checkFloats() error {
 	return nil
 }
 
-// tensorSpec is one tensor the forward pass reads: its GGUF dims, and
-// whether it is a vector (copied and dequantized) or a matrix (read in place).
-type tensorSpec struct {
-	name   string
-	dims   []int
-	matrix bool
-}
-
-func tensorSpecs(c Config) []tensorSpec {
-	H, q, kv := c.Hidden, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	specs := []tensorSpec{
-		{"token_embd.weight", []int{H, c.Vocab}, true},
-		{"output_norm.weight", []int{H}, false},
-	}
-	if !c.Tied {
-		specs = append(specs, tensorSpec{"output.weight", []int{H, c.Vocab}, true})
-	}
-	for i := range c.Layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		specs = append(specs,
-			tensorSpec{p + "attn_norm.weight", []int{H}, false},
-			tensorSpec{p + "attn_q.weight", []int{H, q}, true},
-			tensorSpec{p + "attn_k.weight", []int{H, kv}, true},
-			tensorSpec{p + "attn_v.weight", []int{H, kv}, true},
-			tensorSpec{p + "attn_output.weight", []int{q, H}, true},
-			tensorSpec{p + "attn_q_norm.weight", []int{c.HeadDim}, false},
-			tensorSpec{p + "attn_k_norm.weight", []int{c.HeadDim}, false},
-			tensorSpec{p + "ffn_norm.weight", []int{H}, false})
-		if c.AttentionBias {
-			specs = append(specs,
-				tensorSpec{p + "attn_q.bias", []int{q}, false},
-				tensorSpec{p + "attn_k.bias", []int{kv}, false},
-				tensorSpec{p + "attn_v.bias", []int{kv}, false},
-				tensorSpec{p + "attn_output.bias", []int{H}, false})
-		}
-		if c.MoE(i) {
-			E, I := c.Experts, c.ExpertFFN
-			specs = append(specs,
-				tensorSpec{p + "ffn_gate_inp.weight", []int{H, E}, true},
-				tensorSpec{p + "ffn_gate_exps.weight", []int{H, I, E}, true},
-				tensorSpec{p + "ffn_up_exps.weight", []int{H, I, E}, true},
-				tensorSpec{p + "ffn_down_exps.weight", []int{I, H, E}, true})
-		} else {
-			specs = append(specs,
-				tensorSpec{p + "ffn_gate.weight", []int{H, c.FFN}, true},
-				tensorSpec{p + "ffn_up.weight", []int{H, c.FFN}, true},
-				tensorSpec{p + "ffn_down.weight", []int{c.FFN, H}, true})
-		}
-	}
-	return specs
-}
-
 func checkTensors(f *format.File, c Config) error {
-	for _, s := range tensorSpecs(c) {
+	for _, s := range c.Tensors() {
 		if _, err := lookup(f, s); err != nil {
 			return err
 		}
@@ -346,30 +294,30 @@ func checkTensors(f *format.File, c Config) error {
 }
 
 // lookup finds the tensor of spec s and checks its shape and type.
-func lookup(f *format.File, s tensorSpec) (format.TensorInfo, error) {
-	t, ok := f.Tensor(s.name)
+func lookup(f *format.File, s TensorSpec) (format.TensorInfo, error) {
+	t, ok := f.Tensor(s.Name)
 	if !ok {
-		return t, fmt.Errorf("runtime: %s: tensor %q missing", f.Path, s.name)
+		return t, fmt.Errorf("runtime: %s: tensor %q missing", f.Path, s.Name)
 	}
-	same := len(t.Dims) == len(s.dims)
-	for i := 0; same && i < len(s.dims); i++ {
-		same = t.Dims[i] == uint64(s.dims[i])
+	same := len(t.Dims) == len(s.Dims)
+	for i := 0; same && i < len(s.Dims); i++ {
+		same = t.Dims[i] == uint64(s.Dims[i])
 	}
 	if !same {
-		return t, fmt.Errorf("runtime: %s: tensor %q has dims %v, want %v", f.Path, s.name, t.Dims, s.dims)
+		return t, fmt.Errorf("runtime: %s: tensor %q has dims %v, want %v", f.Path, s.Name, t.Dims, s.Dims)
 	}
 	// Vectors are dequantized; matrices are multiplied in place by the
 	// kernels of ops, and token_embd's rows are dequantized as well for the
 	// embedding lookup.
 	supported := t.Type.Convertible()
-	if s.matrix {
-		supported = ops.Supported(t.Type) && (s.name != "token_embd.weight" || t.Type.Convertible())
+	if s.Matrix {
+		supported = ops.Supported(t.Type) && (s.Name != "token_embd.weight" || t.Type.Convertible())
 	}
 	if !supported {
-		return t, fmt.Errorf("runtime: %s: tensor %q has type %s: %w", f.Path, s.name, t.Type, ErrUnsupported)
+		return t, fmt.Errorf("runtime: %s: tensor %q has type %s: %w", f.Path, s.Name, t.Type, ErrUnsupported)
 	}
 	if n := len(f.Data(t)); uint64(n) != t.Bytes() {
-		return t, fmt.Errorf("runtime: %s: tensor %q: %d data bytes, want %d: %w", f.Path, s.name, n, t.Bytes(), format.ErrCorrupt)
+		return t, fmt.Errorf("runtime: %s: tensor %q: %d data bytes, want %d: %w", f.Path, s.Name, n, t.Bytes(), format.ErrCorrupt)
 	}
 	return t, nil
 }

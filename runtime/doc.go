@@ -2,8 +2,12 @@
 //
 // Load maps a file and builds views of its weights (matrices are never
 // copied; norms and biases are). A Model is shared read-only by any number
-// of Sessions; each Session owns a position, a float32 KV cache and all the
-// scratch memory of the forward pass, so decoding a token allocates nothing.
+// of Sessions; each Session owns a position, a KV cache (f16 by default,
+// q8_0 or f32: SessionOptions.KVType) and all the scratch memory of the
+// forward pass, so decoding a token allocates nothing. Session.Generate is
+// the token loop; a Chat renders a conversation with the model's template
+// and shifts its context (drops the oldest turns) when it fills. Config.Tensors
+// is the one table of the tensors a model's forward pass reads.
 // Sessions of one Model with the same thread count share one worker pool.
 //
 // The arithmetic follows Hugging Face transformers' Qwen3MoeForCausalLM
@@ -12,7 +16,7 @@
 // weight type (Q8_0, Q8_1 or Q8_K), as llama.cpp does. Prefill runs up to
 // maxBatch tokens through each layer together, grouping them by expert in
 // MoE layers; its logits are bit-identical to decoding the same tokens one
-// at a time.
+// at a time, under every KV cache type.
 //
 // Failure is an error, not a crash: a file truncated while mapped makes
 // Eval fail with ErrModelFault (the fault is recovered on the session's

@@ -24,7 +24,7 @@ func openTiny(t *testing.T, m *tinyModel) *Model {
 
 func newSession(t *testing.T, m *Model, threads int) *Session {
 	t.Helper()
-	s, err := m.NewSession(SessionOptions{Threads: threads})
+	s, err := m.NewSession(SessionOptions{Threads: threads, KVType: KVF32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestEvalErrorsLeaveSessionUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("filling the context exactly: %v", err)
 	}
-	want := (&ref64{m: tm}).logits(ids)[7]
+	want := (&ref64{m: tm, kv: quant.F16}).logits(ids)[7] // the default f16 KV cache
 	if d := maxDiff(got, want); d > 1e-4 {
 		t.Errorf("after rejected calls, logits differ from reference by %g", d)
 	}
@@ -339,7 +339,7 @@ func TestConcurrentSessionsShareAPool(t *testing.T) {
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			s, err := model.NewSession(SessionOptions{Threads: 2})
+			s, err := model.NewSession(SessionOptions{Threads: 2, KVType: KVF32}) // as newSession
 			if err != nil {
 				errs <- err
 				return

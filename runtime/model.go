@@ -68,46 +68,15 @@ func newModel(f *format.File) (_ *Model, err error) {
 	}
 	ld := &loader{f: f}
 	m := &Model{file: f, cfg: c, rope: newRopeCache(c), pools: map[int]*ops.Pool{}, mapping: mp}
-	H, V := c.Hidden, c.Vocab
-	m.embed = ld.matrix("token_embd.weight", H, V)
-	m.output = m.embed
-	if !c.Tied {
-		m.output = ld.matrix("output.weight", H, V)
-	}
-	m.outNorm = ld.vector("output_norm.weight", H)
-	m.head = ld.head(c)
-	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	m.layers = make([]layer, c.Layers)
 	for i := range m.layers {
-		l := &m.layers[i]
-		p := fmt.Sprintf("blk.%d.", i)
-		l.attnNorm = ld.vector(p+"attn_norm.weight", H)
-		l.ffnNorm = ld.vector(p+"ffn_norm.weight", H)
-		l.q = ld.matrix(p+"attn_q.weight", H, q)
-		l.k = ld.matrix(p+"attn_k.weight", H, kv)
-		l.v = ld.matrix(p+"attn_v.weight", H, kv)
-		l.o = ld.matrix(p+"attn_output.weight", q, H)
-		l.qNorm = ld.vector(p+"attn_q_norm.weight", c.HeadDim)
-		l.kNorm = ld.vector(p+"attn_k_norm.weight", c.HeadDim)
-		if c.AttentionBias {
-			l.qb = ld.vector(p+"attn_q.bias", q)
-			l.kb = ld.vector(p+"attn_k.bias", kv)
-			l.vb = ld.vector(p+"attn_v.bias", kv)
-			l.ob = ld.vector(p+"attn_output.bias", H)
-		}
-		l.moe = c.MoE(i)
-		if l.moe {
-			E, I := c.Experts, c.ExpertFFN
-			l.router = ld.matrix(p+"ffn_gate_inp.weight", H, E)
-			l.gate = ld.experts(p+"ffn_gate_exps.weight", H, I, E)
-			l.up = ld.experts(p+"ffn_up_exps.weight", H, I, E)
-			l.down = ld.experts(p+"ffn_down_exps.weight", I, H, E)
-		} else {
-			l.gate = []ops.Matrix{ld.matrix(p+"ffn_gate.weight", H, c.FFN)}
-			l.up = []ops.Matrix{ld.matrix(p+"ffn_up.weight", H, c.FFN)}
-			l.down = []ops.Matrix{ld.matrix(p+"ffn_down.weight", c.FFN, H)}
-		}
+		m.layers[i].moe = c.MoE(i)
 	}
+	ld.load(m, c.Tensors())
+	if c.Tied {
+		m.output = m.embed
+	}
+	m.head = ld.head(c)
 	if ld.err != nil {
 		return nil, ld.err
 	}
@@ -120,11 +89,11 @@ type loader struct {
 	err error
 }
 
-func (ld *loader) tensor(name string, matrix bool, dims ...int) (format.TensorInfo, []byte) {
+func (ld *loader) tensor(s TensorSpec) (format.TensorInfo, []byte) {
 	if ld.err != nil {
 		return format.TensorInfo{}, nil
 	}
-	t, err := lookup(ld.f, tensorSpec{name, dims, matrix})
+	t, err := lookup(ld.f, s)
 	if err != nil {
 		ld.err = err
 		return t, nil
@@ -134,7 +103,13 @@ func (ld *loader) tensor(name string, matrix bool, dims ...int) (format.TensorIn
 
 // matrix returns the view of a 2-D tensor with GGUF dims {cols, rows}.
 func (ld *loader) matrix(name string, cols, rows int) ops.Matrix {
-	t, data := ld.tensor(name, true, cols, rows)
+	return ld.matrixOf(TensorSpec{Name: name, Dims: []int{cols, rows}, Matrix: true})
+}
+
+// matrixOf returns the view of the 2-D tensor of spec s.
+func (ld *loader) matrixOf(s TensorSpec) ops.Matrix {
+	name, cols, rows := s.Name, s.Dims[0], s.Dims[1]
+	t, data := ld.tensor(s)
 	m := ops.Matrix{Type: t.Type, Data: data, Rows: rows, Cols: cols}
 	if ld.err == nil {
 		if err := m.Validate(); err != nil {
@@ -144,9 +119,11 @@ func (ld *loader) matrix(name string, cols, rows int) ops.Matrix {
 	return m
 }
 
-// experts returns one view per expert of a 3-D tensor {cols, rows, n}.
-func (ld *loader) experts(name string, cols, rows, n int) []ops.Matrix {
-	t, data := ld.tensor(name, true, cols, rows, n)
+// expertsOf returns one view per expert of the 3-D tensor {cols, rows, n}
+// of spec s.
+func (ld *loader) expertsOf(s TensorSpec) []ops.Matrix {
+	name, cols, rows, n := s.Name, s.Dims[0], s.Dims[1], s.Dims[2]
+	t, data := ld.tensor(s)
 	if ld.err != nil {
 		return nil
 	}
@@ -164,7 +141,13 @@ func (ld *loader) experts(name string, cols, rows, n int) []ops.Matrix {
 
 // vector returns a float32 copy of a 1-D tensor of n values.
 func (ld *loader) vector(name string, n int) []float32 {
-	t, data := ld.tensor(name, false, n)
+	return ld.vectorOf(TensorSpec{Name: name, Dims: []int{n}})
+}
+
+// vectorOf returns a float32 copy of the 1-D tensor of spec s.
+func (ld *loader) vectorOf(s TensorSpec) []float32 {
+	name, n := s.Name, s.Dims[0]
+	t, data := ld.tensor(s)
 	if ld.err != nil {
 		return nil
 	}

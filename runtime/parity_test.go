@@ -193,7 +193,7 @@ func openParity(t *testing.T, path string) *runtime.Model {
 
 func newParitySession(t *testing.T, m *runtime.Model) *runtime.Session {
 	t.Helper()
-	s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 2})
+	s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 2, KVType: runtime.KVF32})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,14 @@ type SessionOptions struct {
 	// ops.MaxThreads; 0 means runtime.NumCPU(). Sessions of one model with
 	// the same thread count share a worker pool.
 	Threads int
+	// KVType is the element type of the KV cache: KVF16 (the zero value),
+	// KVQ8_0 (about half of f16's memory, needs a head dim multiple of 32)
+	// or KVF32.
+	KVType KVType
 }
 
-// Session is one sequence being evaluated: a position, a float32 KV cache
+// Session is one sequence being evaluated: a position, a KV cache (f16 by
+// default, see SessionOptions.KVType)
 // and RoPE tables (both grown by doubling as positions fill, up to the
 // context length, so that a long context costs memory only when used) and
 // scratch memory. It is not safe for concurrent use; use one Session per
@@ -50,8 +55,8 @@ type Session struct {
 	ctx      int
 	pos      int
 	exec     *ops.Exec
-	kc, vc   [][]float32 // per layer: ctx rows of KVHeads·HeadDim
-	cos, sin []float32   // ctx rows of HeadDim/2
+	kv       kvCache   // per layer: rows of KVHeads·HeadDim
+	cos, sin []float32 // ctx rows of HeadDim/2
 	logits   []float32
 	buf      scratch
 	route    *routeHook // routing recorded or replayed (pager_trace.go)
@@ -101,9 +106,12 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		return nil, err
 	}
 	defer m.release()
-	s := &Session{m: m, cfg: c, ctx: ctx, exec: ops.NewExec(m.pool(threads))}
+	kv, err := newKVCache(c, opt.KVType)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{m: m, cfg: c, ctx: ctx, kv: kv, exec: ops.NewExec(m.pool(threads))}
 	kvd := c.KVHeads * c.HeadDim
-	s.kc, s.vc = make([][]float32, c.Layers), make([][]float32, c.Layers)
 	s.growKV(min(ctx, firstKV))
 	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
 	ffn := max(c.FFN, k*c.ExpertFFN)
@@ -128,21 +136,21 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 // doubling their size (up to the context length) so that long sessions
 // grow them rarely.
 func (s *Session) growKV(n int) {
-	kvd := s.cfg.KVHeads * s.cfg.HeadDim
-	if len(s.kc) > 0 && len(s.kc[0]) >= n*kvd {
+	have := s.kv.rows()
+	if have >= n {
 		return
 	}
-	size := max(n, min(s.ctx, 2*len(s.kc[0])/kvd))
-	for i := range s.kc {
-		s.kc[i] = append(s.kc[i], make([]float32, size*kvd-len(s.kc[i]))...)
-		s.vc[i] = append(s.vc[i], make([]float32, size*kvd-len(s.vc[i]))...)
-	}
+	size := max(n, min(s.ctx, 2*have))
+	s.kv.grow(size)
 	s.cos, s.sin = s.m.rope.tables(size)
 }
 
 // Pos returns the number of positions in the KV cache: the position of the
 // next token.
 func (s *Session) Pos() int { return s.pos }
+
+// KVType returns the session's KV cache type.
+func (s *Session) KVType() KVType { return s.kv.kind }
 
 // ContextLen returns the session's number of positions.
 func (s *Session) ContextLen() int { return s.ctx }

@@ -224,6 +224,9 @@ type ref64 struct {
 	// actQ8 rounds the input of every Q8_0/Q4_0 matrix to Q8_0 first, as
 	// the runtime does (ggml's quantize_row_q8_0, here in float64).
 	actQ8 bool
+	// kv rounds the stored keys and values as a KV cache of that type does
+	// (F16: to the nearest half; Q8_0: as q8 does); 0 (F32) keeps them.
+	kv quant.Type
 	// route records, per layer and position, the chosen experts.
 	route map[[2]int][]int
 }
@@ -259,6 +262,19 @@ func (r *ref64) lin(name string, w, x []float64) []float64 {
 		x = q8(x)
 	}
 	return linear(w, x)
+}
+
+// roundKV rounds a key or value row as the KV cache type r.kv stores it.
+func (r *ref64) roundKV(x []float64) []float64 {
+	switch r.kv {
+	case quant.F16:
+		for i, v := range x {
+			x[i] = float64(quant.FromF16(quant.ToF16(float32(v))))
+		}
+	case quant.Q8_0:
+		return q8(x)
+	}
+	return x
 }
 
 // q8 rounds x to Q8_0: per 32 values d = amax/127 (stored as fp16),
@@ -374,7 +390,7 @@ func (r *ref64) logits(ids []int32) [][]float64 {
 				copy(k[h*hd:], rmsnorm(k[h*hd:(h+1)*hd], r.w(p+"attn_k_norm.weight"), c.RMSEps))
 				rope(k[h*hd:(h+1)*hd], t, inv, f)
 			}
-			qs[t], ks[t], vs[t] = q, k, v
+			qs[t], ks[t], vs[t] = q, r.roundKV(k), r.roundKV(v)
 		}
 		for t := range ids {
 			att := make([]float64, c.Heads*hd)
