@@ -61,7 +61,11 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			o := benchOptions{Reps: c.Int("repetitions"), Load: load, RouteTrace: c.String("route-trace"),
+			kv, err := kvType(c)
+			if err != nil {
+				return err
+			}
+			o := benchOptions{Reps: c.Int("repetitions"), Load: load, KVType: kv, RouteTrace: c.String("route-trace"),
 				Progress: newBenchProgress(os.Stderr)}
 			for _, l := range []struct {
 				flag string
@@ -114,6 +118,7 @@ type benchOptions struct {
 	Prompts, Gens, Threads []int
 	Reps                   int
 	Load                   runtime.LoadOptions
+	KVType                 runtime.KVType
 	// RouteTrace, when set, is a routing trace forced on every session
 	// (Session.ReplayRouting).
 	RouteTrace string
@@ -226,7 +231,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 	}
 	var recorded *runtime.Session
 	for i, nt := range threads {
-		s, err := m.NewSession(runtime.SessionOptions{ContextLen: ctxLen, Threads: nt})
+		s, err := m.NewSession(runtime.SessionOptions{ContextLen: ctxLen, Threads: nt, KVType: o.KVType})
 		if err != nil {
 			return benchReport{}, err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/q3m/q3m/routing"
+	"github.com/q3m/q3m/runtime"
 )
 
 // The flags below mean the same in every command that has them, with the
@@ -77,6 +78,7 @@ func memFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expert-policy", DefaultText: routing.DefaultPolicy,
 			Usage: "rule that picks the experts to drop beyond the budget: " + strings.Join(routing.Policies, ", ")},
 		&cli.BoolFlag{Name: "no-prefetch", DisableDefaultText: true, Usage: "do not read ahead the experts predicted for the next layer"},
+		&cli.StringFlag{Name: "kv-type", Value: "f16", EnvVars: []string{"Q3M_KV_TYPE"}, Usage: "KV cache element type: f16, q8_0 or f32"},
 	}
 }
 
@@ -170,4 +172,17 @@ func readPromptFile(path string) (string, error) {
 		name = path
 	}
 	return readMessage(f, name)
+}
+
+// kvType returns the --kv-type of c's command (f16 when it has none).
+func kvType(c *cli.Context) (runtime.KVType, error) {
+	s := c.String("kv-type")
+	if s == "" {
+		return runtime.KVF16, nil
+	}
+	t, err := runtime.ParseKVType(s)
+	if err != nil {
+		return 0, fmt.Errorf("--kv-type: %w", err)
+	}
+	return t, nil
 }

@@ -92,7 +92,7 @@ func TestCLIConvertsAndRunsTheReferenceModel(t *testing.T) {
 	// within 1e-3 of the float64 reference.
 	ids := append(append([]int(nil), g.Prompt...), g.Greedy[:len(g.Greedy)-1]...)
 	lpath := filepath.Join(dir, "logits.f32")
-	if _, stderr, err := q3mRun(t, "logits", "-m", model, "--ids", joinInts(ids), "--out", lpath); err != nil {
+	if _, stderr, err := q3mRun(t, "logits", "-m", model, "--kv-type", "f32", "--ids", joinInts(ids), "--out", lpath); err != nil {
 		t.Fatalf("logits: %v\n%s", err, stderr)
 	}
 	raw, err := os.ReadFile(lpath)

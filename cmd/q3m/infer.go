@@ -258,7 +258,12 @@ func openSession(c *cli.Context, model string) (*runtime.Model, *runtime.Session
 		m.Close()
 		return nil, nil, err
 	}
-	s, err := m.NewSession(runtime.SessionOptions{ContextLen: c.Int("ctx"), Threads: c.Int("threads")})
+	kv, err := kvType(c)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	s, err := m.NewSession(runtime.SessionOptions{ContextLen: c.Int("ctx"), Threads: c.Int("threads"), KVType: kv})
 	if err != nil {
 		m.Close()
 		return nil, nil, err

@@ -86,7 +86,7 @@ func TestCLILogitsWritesEachClassHead(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, hid, rl := filepath.Join(dir, "out.f32"), filepath.Join(dir, "hidden.f32"), filepath.Join(dir, "router.f32")
-			stdout, stderr, err := q3mRun(t, "logits", "-m", model, "--ids", joinInts(g.Prompt), "--out", out, "--hidden-out", hid, "--router-out", rl)
+			stdout, stderr, err := q3mRun(t, "logits", "-m", model, "--kv-type", "f32", "--ids", joinInts(g.Prompt), "--out", out, "--hidden-out", hid, "--router-out", rl)
 			if err != nil {
 				t.Fatalf("logits: %v\n%s", err, stderr)
 			}

@@ -90,6 +90,11 @@ func chatOptions(c *cli.Context) (runtime.ChatOptions, error) {
 		MaxTokens:  c.Int("max-tokens"),
 		Seed:       uint64(time.Now().UnixNano()),
 	}
+	kv, err := kvType(c)
+	if err != nil {
+		return o, err
+	}
+	o.KVType = kv
 	if c.IsSet("seed") {
 		o.Seed = c.Uint64("seed")
 	}
