@@ -217,3 +217,42 @@ func benchMatVec(b *testing.B, typ quant.Type) {
 func BenchmarkMatVecQ8_0(b *testing.B) { benchMatVec(b, quant.Q8_0) }
 func BenchmarkMatVecQ4_0(b *testing.B) { benchMatVec(b, quant.Q4_0) }
 func BenchmarkMatVecF32(b *testing.B)  { benchMatVec(b, quant.F32) }
+
+// BenchmarkDecodeMatVec is the decode product at the memory wall: MatVecs
+// of 4096×2048 weights on 1 and 2 threads, cycling through eight matrices
+// (72 MB of Q8_0) so that the weights come from memory, not the caches.
+// MB/s is weight bytes read per second, comparable with
+// BenchmarkReadBandwidth.
+func BenchmarkDecodeMatVec(b *testing.B) {
+	const rows, cols, mats = 4096, 2048, 8
+	r := rand.New(rand.NewPCG(3, 4))
+	x := randVec(r, cols, 1)
+	y := make([]float32, rows)
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		rb, _ := typ.RowBytes(cols)
+		ms := make([]Matrix, mats)
+		for i := range ms {
+			ms[i] = Matrix{Type: typ, Data: make([]byte, rows*rb), Rows: rows, Cols: cols}
+			for j := range rows {
+				_ = quant.Quantize(typ, ms[i].Data[j*rb:(j+1)*rb], randVec(r, cols, 1))
+			}
+		}
+		for _, threads := range []int{1, 2} {
+			for _, name := range asm.Kernels()[1:] {
+				b.Run(fmt.Sprintf("%s/threads=%d/%s", typ, threads, name), func(b *testing.B) {
+					restore, _ := asm.Use(name)
+					defer restore()
+					p := NewPool(threads)
+					defer p.Close()
+					e := NewExec(p)
+					b.SetBytes(int64(rows * rb))
+					i := 0
+					for b.Loop() {
+						e.MatVec(y, ms[i%mats], x)
+						i++
+					}
+				})
+			}
+		}
+	}
+}
