@@ -123,7 +123,7 @@ func TestQuantizedDotsMatchGGMLFormula(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	eachKernel(t, func(t *testing.T, k *Kernel) {
 		for _, n := range []int{0, 1, 2, 3, 7, 8, 64} {
-			w8, w4, x := randBlocks(r, n, 34), randBlocks(r, n, 18), randBlocks(r, n, 34)
+			w8, w4, x := randBlocks(r, n, 34), randBlocks(r, n, 18), asActivations(randBlocks(r, n, 34))
 			checkQuantized(t, k, w8, w4, x, n)
 		}
 	})

@@ -74,6 +74,22 @@ func makeBlocks(r *rand.Rand, n, size, off int, scale func(*rand.Rand) uint16, f
 	return b
 }
 
+// asActivations replaces -128 by -127 in the values of the Q8_0 blocks in
+// x and returns x: quantized activations never hold -128
+// (TestActivationValuesStayWithin127), and the Q8_0 kernels rely on it to
+// move the weights' signs onto the activations (VPSIGNB) and multiply with
+// VPMADDUBSW. Weights keep every int8, -128 included.
+func asActivations(x []byte) []byte {
+	for b := 0; b+Q8_0Bytes <= len(x); b += Q8_0Bytes {
+		for i := b + 2; i < b+Q8_0Bytes; i++ {
+			if x[i] == 0x80 {
+				x[i] = 0x81
+			}
+		}
+	}
+	return x
+}
+
 func otherKernels(t testing.TB) []*Kernel {
 	var ks []*Kernel
 	for _, name := range Kernels() {
@@ -118,7 +134,7 @@ func TestQuantizedKernelsMatchGenericOnEdgeData(t *testing.T) {
 						name := fmt.Sprintf("%s/n=%d/w=%s/x=%s/scale=%s/off=%d", k.Name, n, wp.name, xp.name, sc.name, off)
 						w8 := makeBlocks(r, n, Q8_0Bytes, off, sc.bits, wp.fill)
 						w4 := makeBlocks(r, n, Q4_0Bytes, 3-off, sc.bits, wp.fill)
-						x := makeBlocks(r, n, Q8_0Bytes, (off+1)%4, sc.bits, xp.fill)
+						x := asActivations(makeBlocks(r, n, Q8_0Bytes, (off+1)%4, sc.bits, xp.fill))
 						t.Run(name, func(t *testing.T) { checkQuantAgainstGeneric(t, k, w8, w4, x, n) })
 					}
 				}
@@ -129,7 +145,7 @@ func TestQuantizedKernelsMatchGenericOnEdgeData(t *testing.T) {
 
 // With unit scales and at most 16 blocks every partial sum is an integer
 // below 2^24, so any summation order gives the same float32: the integer
-// block sums must be exact, including for -128.
+// block sums must be exact, including for -128 weights.
 func TestQuantizedKernelsExactWithUnitScales(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	one := func(*rand.Rand) uint16 { return 0x3c00 }
@@ -139,7 +155,7 @@ func TestQuantizedKernelsExactWithUnitScales(t *testing.T) {
 				for _, xp := range patterns {
 					w8 := makeBlocks(r, n, Q8_0Bytes, 1, one, wp.fill)
 					w4 := makeBlocks(r, n, Q4_0Bytes, 0, one, wp.fill)
-					x := makeBlocks(r, n, Q8_0Bytes, 2, one, xp.fill)
+					x := asActivations(makeBlocks(r, n, Q8_0Bytes, 2, one, xp.fill))
 					if got, want := dotsOf(k, quant.Q8_0).X1(w8, x, n), DotQ8_0(w8, x, n); got != want {
 						t.Errorf("%s DotQ8_0 n=%d w=%s x=%s: %v, generic %v", k.Name, n, wp.name, xp.name, got, want)
 					}
@@ -221,7 +237,7 @@ func TestFloatKernelsMatchGenericOnUnalignedRows(t *testing.T) {
 func fuzzBlocks(data []byte, wsize int) (w, x []byte, n int) {
 	n = min(len(data)/(wsize+Q8_0Bytes), 64)
 	w = append([]byte(nil), data[:n*wsize]...)
-	x = append([]byte(nil), data[n*wsize:n*(wsize+Q8_0Bytes)]...)
+	x = asActivations(append([]byte(nil), data[n*wsize:n*(wsize+Q8_0Bytes)]...))
 	for _, b := range []struct {
 		buf  []byte
 		size int

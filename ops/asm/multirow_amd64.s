@@ -22,27 +22,37 @@ DATA q4shift<>+16(SB)/8, $0x0000000400000004
 DATA q4shift<>+24(SB)/8, $0x0000000400000004
 GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 
-// Q8ROW adds the block at o(xp) · the weight block in Y0:Y1 (scale in
-// lane 0 of X2) to acc, using Y3, Y4 and Y5, as Q8INT and SCALE in
-// quant_amd64.s.
+// Q8ROW adds the block at o(xp) · the weight block (bytes in Y0, their
+// magnitudes in Y1, scale in lane 0 of X2) to acc, using Y3 and Y5, as
+// Q8INT and SCALE in quant_amd64.s: the weights' signs move onto the
+// activations (in [-127, 127]), VPMADDUBSW, VPMADDWD with ones (Y14).
 #define Q8ROW(xp, o, acc) \
-	VPMOVSXBW    (o+2)(xp), Y3;  \
-	VPMOVSXBW    (o+18)(xp), Y4; \
-	VPMADDWD     Y3, Y0, Y3;     \
-	VPMADDWD     Y4, Y1, Y4;     \
-	VPADDD       Y4, Y3, Y3;     \
-	VCVTDQ2PS    Y3, Y3;         \
-	VCVTPH2PS    o(xp), X5;      \
-	VMULSS       X5, X2, X5;     \
-	VBROADCASTSS X5, Y5;         \
+	VMOVDQU      (o+2)(xp), Y3; \
+	VPSIGNB      Y0, Y3, Y3;    \
+	VPMADDUBSW   Y3, Y1, Y3;    \
+	VPMADDWD     Y14, Y3, Y3;   \
+	VCVTDQ2PS    Y3, Y3;        \
+	VCVTPH2PS    o(xp), X5;     \
+	VMULSS       X5, X2, X5;    \
+	VBROADCASTSS X5, Y5;        \
 	VFMADD231PS  Y5, Y3, acc
+
+// Q8W loads the Q8_0 weight block at o(SI) for Q8ROW.
+#define Q8W(o) \
+	VMOVDQU   (o+2)(SI), Y0; \
+	VPABSB    Y0, Y1;        \
+	VCVTPH2PS o(SI), X2
+
+// ONES sets Y14 to 1 in every int16.
+#define ONES \
+	MOVL         $0x00010001, DX; \
+	VMOVD        DX, X14;         \
+	VPBROADCASTD X14, Y14
 
 // Q8X4 adds the weight block at o(SI) · the four activation blocks at o to
 // a0..a3.
 #define Q8X4(o, a0, a1, a2, a3) \
-	VPMOVSXBW    (o+2)(SI), Y0;  \
-	VPMOVSXBW    (o+18)(SI), Y1; \
-	VCVTPH2PS    o(SI), X2;      \
+	Q8W(o);                      \
 	Q8ROW(DI, o, a0);            \
 	Q8ROW(R8, o, a1);            \
 	Q8ROW(R9, o, a2);            \
@@ -89,6 +99,7 @@ GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 // func q8_0x4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
 TEXT ·q8_0x4AVX2(SB), NOSPLIT, $0-56
 	PROLOGUE
+	ONES
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
@@ -201,15 +212,14 @@ q4done:
 	ADDQ $xb, R8
 
 #define Q8X2(o, a0, a1) \
-	VPMOVSXBW    (o+2)(SI), Y0;  \
-	VPMOVSXBW    (o+18)(SI), Y1; \
-	VCVTPH2PS    o(SI), X2;      \
+	Q8W(o);                      \
 	Q8ROW(DI, o, a0);            \
 	Q8ROW(R8, o, a1)
 
 // func q8_0x2AVX2(w, x0, x1 *byte, nblocks int, out *[2]float32)
 TEXT ·q8_0x2AVX2(SB), NOSPLIT, $0-40
 	PROLOGUE2
+	ONES
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8

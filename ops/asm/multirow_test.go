@@ -91,7 +91,7 @@ func TestX4KernelsEqualSingleRowKernelsOnEdgeData(t *testing.T) {
 						for i := range xs {
 							xp := patterns[r.IntN(len(patterns))]
 							xsc := scales[r.IntN(len(scales))]
-							xs[i] = makeBlocks(r, n, Q8_0Bytes, (off+i+1)%4, xsc.bits, xp.fill)
+							xs[i] = asActivations(makeBlocks(r, n, Q8_0Bytes, (off+i+1)%4, xsc.bits, xp.fill))
 							names[i] = xp.name + "@" + xsc.name
 						}
 						name := fmt.Sprintf("%s/%s/n=%d/w=%s/scale=%s/x=%v", k.Name, c.name, n, wp.name, sc.name, names)
@@ -113,7 +113,7 @@ func TestX4KernelsEqualSingleRowKernelsOnRandomData(t *testing.T) {
 					var xs [4][]byte
 					for i := range xs {
 						xs[i] = randBlocks(r, n+1, Q8_0Bytes)[Q8_0Bytes/2:][:n*Q8_0Bytes]
-						copy(xs[i], randBlocks(r, n, Q8_0Bytes))
+						copy(xs[i], asActivations(randBlocks(r, n, Q8_0Bytes)))
 					}
 					checkX4(t, k, c, w, xs, n)
 				}
@@ -128,7 +128,7 @@ func TestX4KernelsAcceptTheSameRowTwice(t *testing.T) {
 	for _, k := range allKernels() {
 		for _, c := range x4Cases {
 			n := 5
-			w, x, y := randBlocks(r, n, c.wsize), randBlocks(r, n, Q8_0Bytes), randBlocks(r, n, Q8_0Bytes)
+			w, x, y := randBlocks(r, n, c.wsize), asActivations(randBlocks(r, n, Q8_0Bytes)), asActivations(randBlocks(r, n, Q8_0Bytes))
 			checkX4(t, k, c, w, [4][]byte{x, y, x, x}, n)
 		}
 	}
@@ -174,7 +174,7 @@ func fuzzX4(f *testing.F, c x4Case) {
 		var xs [4][]byte
 		for i := range xs {
 			lo := n * (c.wsize + i*Q8_0Bytes)
-			xs[i] = finiteScales(data[lo:lo+n*Q8_0Bytes], Q8_0Bytes)
+			xs[i] = asActivations(finiteScales(data[lo:lo+n*Q8_0Bytes], Q8_0Bytes))
 		}
 		for _, k := range allKernels() {
 			checkX4(t, k, c, w, xs, n)

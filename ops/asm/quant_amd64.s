@@ -48,19 +48,25 @@ GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 	VBROADCASTSS xd, d
 
 // Q8INT sets the float32 lanes f to the exact int32 lane sums of the
-// Q8_0 block at o(SI) · the block at o(DI), using t, u and v. The int8
-// values are sign-extended to int16 (VPMOVSXBW) and multiplied with
-// VPMADDWD, which is exact for every int8 including -128 (the
-// VPSIGNB/VPMADDUBSW trick is not when an activation is -128).
+// Q8_0 block at o(SI) · the block at o(DI), using t and u, as ggml's
+// mul_sum_i8_pairs: VPMADDUBSW of |w| (unsigned, up to 128) with x·sign(w)
+// (signed), then VPMADDWD with ones (Y14). Exact because quantized
+// activations lie in [-127, 127] (Traits.Quantize): x·sign(w) does not
+// overflow and a pair sums to at most 2·128·127 < 2^15. Needs ONES.
 #define Q8INT(o, f, t, u, v) \
-	VPMOVSXBW (o+2)(SI), f;  \
-	VPMOVSXBW (o+18)(SI), t; \
-	VPMOVSXBW (o+2)(DI), u;  \
-	VPMOVSXBW (o+18)(DI), v; \
-	VPMADDWD  u, f, f;       \
-	VPMADDWD  v, t, t;       \
-	VPADDD    t, f, f;       \
-	VCVTDQ2PS f, f
+	VMOVDQU    (o+2)(SI), t; \
+	VMOVDQU    (o+2)(DI), u; \
+	VPSIGNB    t, u, u;      \
+	VPABSB     t, t;         \
+	VPMADDUBSW u, t, f;      \
+	VPMADDWD   Y14, f, f;    \
+	VCVTDQ2PS  f, f
+
+// ONES sets Y14 to 1 in every int16.
+#define ONES \
+	MOVL         $0x00010001, AX; \
+	VMOVD        AX, X14;         \
+	VPBROADCASTD X14, Y14
 
 // Q4INT sets the float32 lanes f to the exact int32 lane sums of the Q4_0
 // block at wo(SI) · the Q8_0 block at xo(DI), using t. The nibbles q
@@ -90,6 +96,7 @@ TEXT ·q8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ   w+0(FP), SI
 	MOVQ   x+8(FP), DI
 	MOVQ   nblocks+16(FP), CX
+	ONES
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	SUBQ   $4, CX
