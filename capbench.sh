@@ -25,6 +25,7 @@ usage: capbench.sh --cap SIZE [--file FILE] [options] -- COMMAND [ARGS...]
   --timeout SEC     kill the command after SEC seconds (default 300)
   --uncapped        first run the command once without a cap, file in the page cache,
                     for the compute side of the bound
+  --uncapped-s SEC  the uncapped time from an earlier --uncapped run, instead of one
   --bw MB/s         random-read bandwidth to use instead of measuring it
   --no-drop         do not drop the page cache before the capped run
   --label TEXT      first column of the result row
@@ -34,13 +35,14 @@ EOF
 
 die() { echo "capbench: $*" >&2; exit 1; }
 
-CAP="" FILE="" TIMEOUT=300 UNCAPPED=0 BW="" DROP=1 LABEL=""
+CAP="" FILE="" TIMEOUT=300 UNCAPPED=0 UNCAPPED_S="" BW="" DROP=1 LABEL=""
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--cap) CAP=${2:?}; shift 2 ;;
 	--file) FILE=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--uncapped) UNCAPPED=1; shift ;;
+	--uncapped-s) UNCAPPED_S=${2:?}; shift 2 ;;
 	--bw) BW=${2:?}; shift 2 ;;
 	--no-drop) DROP=0; shift ;;
 	--label) LABEL=${2:?}; shift 2 ;;
@@ -97,7 +99,7 @@ fi
 [[ "$BW" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bandwidth $BW: not a number of MB/s"
 
 # --- optional uncapped, warm run: the compute side of the bound ---
-UNCAPPED_S=""
+[[ -z "$UNCAPPED_S" || "$UNCAPPED_S" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--uncapped-s $UNCAPPED_S: not a number of seconds"
 if (( UNCAPPED )); then
 	[[ -n "$FILE" ]] && cat "$FILE" >/dev/null
 	s=$(date +%s.%N)
@@ -168,18 +170,19 @@ LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 # --- what the cgroup and time saw ---
 stat_of() { awk -v k="$2" '$1 == k { print $2; exit }' "$1" 2>/dev/null; }
 if [[ $V == 2 ]]; then
-	PEAK=$(cat "$CG/memory.peak" 2>/dev/null || echo "")
-	CGMAJ=$(stat_of "$CG/memory.stat" pgmajfault)
-	OOM=$(stat_of "$CG/memory.events" oom_kill)
-	CGREAD=$([[ -n "$CGIO" ]] && awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^rbytes=/) { sub(/rbytes=/, "", $i); n += $i } } END { print n + 0 }' "$CGIO/io.stat")
+	PEAK=$(cat "$CG/memory.peak" 2>/dev/null || true)
+	CGMAJ=$(stat_of "$CG/memory.stat" pgmajfault || true)
+	OOM=$(stat_of "$CG/memory.events" oom_kill || true)
+	CGREAD=$([[ -n "$CGIO" ]] && awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^rbytes=/) { sub(/rbytes=/, "", $i); n += $i } } END { print n + 0 }' "$CGIO/io.stat" || true)
 else
 	PEAK=$(cat "$CG/memory.max_usage_in_bytes")
-	CGMAJ=$(stat_of "$CG/memory.stat" pgmajfault)
-	OOM=$(stat_of "$CG/memory.oom_control" oom_kill)
-	CGREAD=$([[ -n "$CGIO" ]] && awk '$2 == "Read" { n += $3 } END { print n + 0 }' "$CGIO/blkio.throttle.io_service_bytes" 2>/dev/null)
+	CGMAJ=$(stat_of "$CG/memory.stat" pgmajfault || true)
+	OOM=$(stat_of "$CG/memory.oom_control" oom_kill || true)
+	CGREAD=$([[ -n "$CGIO" ]] && awk '$2 == "Read" { n += $3 } END { print n + 0 }' "$CGIO/blkio.throttle.io_service_bytes" 2>/dev/null || true)
 fi
-MAJ=$(awk -F': ' '/Major \(requiring I\/O\) page faults/ { print $2 }' "$RUN/time.txt" 2>/dev/null)
-FSIN=$(awk -F': ' '/File system inputs/ { print $2 * 512 }' "$RUN/time.txt" 2>/dev/null)
+MAJ=$(awk -F': ' '/Major \(requiring I\/O\) page faults/ { print $2 }' "$RUN/time.txt" 2>/dev/null || true)
+FSIN=$(awk -F': ' '/File system inputs/ { print $2 * 512 }' "$RUN/time.txt" 2>/dev/null || true)
+KILLED=$(grep -o 'terminated by signal [0-9]*' "$RUN/time.txt" 2>/dev/null || true)
 READ=${CGREAD:-$FSIN}
 [[ -z "$READ" || "$READ" == 0 ]] && READ=${FSIN:-0}
 
@@ -187,15 +190,15 @@ read -r PN PP < <(rate "$RUN/capped.out" pp || true) || true
 read -r TN TG < <(rate "$RUN/capped.out" tg || true) || true
 TTFT=""
 [[ -n "${PP:-}" ]] && TTFT=$(awk -v n="$PN" -v r="$PP" 'BEGIN { if (r > 0) printf "%.2f", n / r }')
-HITS=$(grep -o 'hits [0-9]*, misses [0-9]*' "$RUN/capped.out" | tail -1 | awk '{ h = $2 + 0; m = $4 + 0; if (h + m) printf "%.1f%%", 100 * h / (h + m) }')
+HITS=$(grep -o 'hits [0-9]*, misses [0-9]*' "$RUN/capped.out" | tail -1 | awk '{ h = $2 + 0; m = $4 + 0; if (h + m) printf "%.1f%%", 100 * h / (h + m) }' || true)
 TOKENS=$(( ${PN:-0} + ${TN:-0} ))
 DISK_S=$(awk -v b="$READ" -v bw="$BW" 'BEGIN { printf "%.2f", b / (bw * 1e6) }')
 BOUND_S=$(awk -v d="$DISK_S" -v u="${UNCAPPED_S:-0}" 'BEGIN { printf "%.2f", (u > d ? u : d) }')
 mib() { [[ -n "$1" ]] && awk -v n="$1" 'BEGIN { printf "%.0f MiB", n / 1048576 }' || echo "?"; }
 
 STATUS=ok
-if (( RC == 137 )) || [[ "${OOM:-0}" != 0 ]]; then
-	STATUS="killed (oom_kill ${OOM:-?}, exit $RC)"
+if [[ -n "$KILLED" || "${OOM:-0}" != 0 ]]; then
+	STATUS="killed (${KILLED:-exit $RC}; cgroup oom_kill ${OOM:-?})"
 elif (( RC != 0 )); then
 	STATUS="exit $RC"
 fi
