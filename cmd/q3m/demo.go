@@ -23,11 +23,17 @@ func demoCommand() *cli.Command {
 			&cli.StringFlag{Name: "type", Value: "q8_0", Usage: "weight type of the converted file"},
 			maxTokensFlag(24),
 			threadsFlag(),
+			&cli.StringFlag{Name: "preset", Usage: "instead: write a random model of this geometry (qwen3-30b-a3b, qwen3-235b-a22b, tiny) straight to a GGUF file at -o, streaming"},
+			&cli.UintFlag{Name: "layers", Usage: "with --preset: layers to write", DefaultText: "all of the preset's"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "with --preset: the GGUF file to write"},
 		},
 		Action: func(c *cli.Context) error {
 			typ, err := parseWeightType(c.String("type"))
 			if err != nil {
 				return err
+			}
+			if c.IsSet("preset") || c.IsSet("output") || c.IsSet("layers") {
+				return writePreset(c, typ)
 			}
 			dir := c.String("dir")
 			if dir == "" {
@@ -40,6 +46,49 @@ func demoCommand() *cli.Command {
 			return runDemo(c, dir, typ)
 		},
 	}
+}
+
+// writePreset streams a random model of a real geometry to a GGUF file:
+// no checkpoint is written, and memory stays far below the file's size.
+func writePreset(c *cli.Context, typ quant.Type) error {
+	name, out := c.String("preset"), c.String("output")
+	if name == "" || out == "" {
+		return fmt.Errorf("demo: --preset and -o go together (e.g. --preset qwen3-30b-a3b --layers 8 --type q4_0 -o model.gguf)")
+	}
+	full, err := synth.Preset(name, 0)
+	if err != nil {
+		return err
+	}
+	layers := int(min(c.Uint("layers"), 1<<12))
+	if layers > full.Layers {
+		return fmt.Errorf("demo: --layers %d: preset %s has %d layers", c.Uint("layers"), name, full.Layers)
+	}
+	spec, err := synth.Preset(name, layers)
+	if err != nil {
+		return err
+	}
+	gguf, err := createOutput(c.Context, "output", out)
+	if err != nil {
+		return err
+	}
+	defer gguf.discard()
+	fmt.Printf("q3m demo: writing %s: RANDOM weights, %s geometry, %d layers, %s, %s of tensor data\n",
+		out, name, spec.Layers, typ, humanBytes(spec.GGUFBytes(typ)))
+	start := time.Now()
+	bar := newProgressBar(os.Stderr, "synth")
+	opt := synth.GGUFOptions{Type: typ, Name: name + "-random", Progress: func(done, total int64) {
+		bar.update(done, total, "")
+	}}
+	err = synth.WriteGGUF(gguf.temp, spec, opt)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if err := gguf.commit(); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s in %s\n", out, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func runDemo(c *cli.Context, dir string, typ quant.Type) error {
