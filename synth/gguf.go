@@ -15,6 +15,10 @@ type GGUFOptions struct {
 	Type    quant.Type // weight matrices' type: any quant.Type that is Convertible
 	Name    string     // general.name; "" means "synth-random"
 	Workers int        // experts quantized at once; 0 means GOMAXPROCS, at most 64
+	// Preset is the q3m.quantization name of the preset whose pure form
+	// Type is, as convert writes it ("q4_k_m" for Q4_K); "" means Type's
+	// name in lower case, which is the preset's for the legacy types.
+	Preset string
 	// Progress, when set, is called after each tensor with the bytes of
 	// tensor data written so far and in all.
 	Progress func(done, total int64)
@@ -223,7 +227,11 @@ func (s Spec) ggufMetadata(o GGUFOptions, ftype uint32, fallback []string) []ggu
 	if eps == 0 {
 		eps = 1e-6
 	}
-	quantization := strings.ToLower(o.Type.String())
+	quantization := o.Preset
+	if quantization == "" {
+		quantization = strings.ToLower(o.Type.String())
+	}
+	quantization += " pure" // every matrix in the one type, as convert's Options.Type
 	if len(fallback) > 0 {
 		quantization += "; f16: " + strings.Join(fallback, ",")
 	}
@@ -231,6 +239,7 @@ func (s Spec) ggufMetadata(o GGUFOptions, ftype uint32, fallback []string) []ggu
 		{"general.architecture", "qwen3moe"},
 		{"general.name", o.Name},
 		{"general.file_type", ftype},
+		{"general.quantization_version", uint32(2)}, // ggml's GGML_QNT_VERSION, as convert writes it
 		{"qwen3moe.vocab_size", u(s.Vocab)},
 		{"qwen3moe.block_count", u(s.Layers)},
 		{"qwen3moe.context_length", u(s.MaxPos)},

@@ -120,7 +120,7 @@ func TestWriteGGUFStreamingEqualsInMemory(t *testing.T) {
 	}
 	defer f.Close()
 	q, _, err := f.String("q3m.quantization")
-	if err != nil || q != "q4_k; f16: blk.0.ffn_down_exps.weight,blk.1.ffn_down_exps.weight" {
+	if err != nil || q != "q4_k pure; f16: blk.0.ffn_down_exps.weight,blk.1.ffn_down_exps.weight" {
 		t.Errorf("q3m.quantization %q (%v)", q, err)
 	}
 	ts, _ := spec.ggufTensors(quant.Q4_K)

@@ -76,7 +76,11 @@ func writePreset(c *cli.Context, typ quant.Type) error {
 		out, name, spec.Layers, typ, humanBytes(spec.GGUFBytes(typ)))
 	start := time.Now()
 	bar := newProgressBar(os.Stderr, "synth")
-	opt := synth.GGUFOptions{Type: typ, Name: name + "-random", Progress: func(done, total int64) {
+	preset, err := convert.PresetOfType(typ)
+	if err != nil {
+		return err
+	}
+	opt := synth.GGUFOptions{Type: typ, Name: name + "-random", Preset: preset.Name, Progress: func(done, total int64) {
 		bar.update(done, total, "")
 	}}
 	err = synth.WriteGGUF(gguf.temp, spec, opt)
