@@ -27,6 +27,9 @@ type LoadOptions struct {
 	// 0 means the default a session takes (DefaultContextLen, at most the
 	// model's).
 	ContextLen int
+	// KVType is the KV cache type the memory plan reserves for (the
+	// sessions' SessionOptions.KVType; the zero value is KVF16, their default).
+	KVType KVType
 	// NoAutoBudget leaves the experts uncapped when ExpertBudget is 0: the
 	// pager only tracks use and prefetches.
 	NoAutoBudget bool
@@ -53,7 +56,7 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	}
 	m, err := newModel(f)
 	if err == nil && !opt.NoPager {
-		plan, planErr := planMemory(f, m.cfg, opt.ContextLen, opt.MemoryLimit)
+		plan, planErr := planMemory(f, m.cfg, opt.ContextLen, opt.KVType, opt.MemoryLimit)
 		if opt.ExpertBudget == 0 && !opt.NoAutoBudget && planErr == nil {
 			opt.ExpertBudget = plan.Budget()
 		}
@@ -100,7 +103,7 @@ func (m *Model) MemoryPlan() (MemoryPlan, error) {
 	if m.pager != nil {
 		return m.pager.plan, m.pager.planErr
 	}
-	return planMemory(m.file, m.cfg, 0, 0)
+	return planMemory(m.file, m.cfg, 0, KVF16, 0)
 }
 
 // PagerStats returns the counters of the model's expert pager (all zero

@@ -83,17 +83,17 @@ func (p MemoryPlan) String() string {
 }
 
 // PlanMemory plans the memory of running the model in f with a context of
-// ctxLen positions (0: the default a session takes) within available bytes
-// (0: detected with sysmem.Detect).
+// ctxLen positions (0: the default a session takes) and the default KV cache
+// type (KVF16) within available bytes (0: detected with sysmem.Detect).
 func PlanMemory(f *format.File, ctxLen int, available int64) (MemoryPlan, error) {
 	c, err := ConfigFromFile(f)
 	if err != nil {
 		return MemoryPlan{}, err
 	}
-	return planMemory(f, c, ctxLen, available)
+	return planMemory(f, c, ctxLen, KVF16, available)
 }
 
-func planMemory(f *format.File, c Config, ctxLen int, available int64) (MemoryPlan, error) {
+func planMemory(f *format.File, c Config, ctxLen int, kv KVType, available int64) (MemoryPlan, error) {
 	if available < 0 || ctxLen < 0 {
 		return MemoryPlan{}, fmt.Errorf("runtime: %s: memory plan for %d bytes and %d positions", f.Path, available, ctxLen)
 	}
@@ -130,7 +130,11 @@ func planMemory(f *format.File, c Config, ctxLen int, available int64) (MemoryPl
 		p.Experts += c.Experts
 		p.WorkingSet += int64(c.ExpertsUsed) * each
 	}
-	p.KVBytesPerToken = int64(2*c.Layers*c.KVHeads*c.HeadDim*4 + c.HeadDim*4)
+	perToken, err := KVBytesPerToken(c, kv)
+	if err != nil {
+		return MemoryPlan{}, fmt.Errorf("runtime: %s: memory plan: %w", f.Path, err)
+	}
+	p.KVBytesPerToken = int64(perToken)
 	p.KVBytes = p.KVBytesPerToken * int64(ctxLen)
 	p.ScratchBytes = scratchBytes(c, ctxLen)
 	p.Margin = 64<<20 + p.Available/32

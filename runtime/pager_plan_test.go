@@ -21,7 +21,7 @@ func TestMemoryPlanDividesTheLimit(t *testing.T) {
 	each := int64(3 * spec.Hidden * spec.ExpertFFN / 32 * 34)
 	wantExperts := int64(spec.Layers*spec.Experts) * each
 	wantWorkingSet := int64(spec.Layers*spec.ExpertsUsed) * each
-	wantKV := int64(2*spec.Layers*spec.KVHeads*spec.HeadDim*4 + spec.HeadDim*4)
+	wantKV := int64(2 * spec.Layers * spec.KVHeads * spec.HeadDim * 2) // keys and values in f16, the default cache
 	var all int64
 	for _, ti := range f.Tensors {
 		all += int64(ti.Bytes())

@@ -23,7 +23,8 @@ func loadModel(c *cli.Context, path string) (*runtime.Model, error) {
 	return runtime.LoadWith(path, opt)
 }
 
-// loadOptions reads memFlags and --ctx into the pager's options. An unset
+// loadOptions reads memFlags and --ctx into the pager's options (the plan
+// reserves a KV cache of --ctx positions of --kv-type). An unset
 // --mem-budget leaves the budget to the memory plan; --mem-budget 0 or
 // none means no cap at all.
 func loadOptions(c *cli.Context) (runtime.LoadOptions, error) {
@@ -43,6 +44,9 @@ func loadOptions(c *cli.Context) (runtime.LoadOptions, error) {
 		return opt, fmt.Errorf("--mem-limit: %w", err)
 	}
 	opt.MemoryLimit = limit
+	if opt.KVType, err = kvType(c); err != nil {
+		return opt, err
+	}
 	if err := checkPolicy(opt.Policy); err != nil {
 		return opt, err
 	}
