@@ -78,6 +78,8 @@ func checkFlags(c *cli.Context) error {
 			v, text = float64(c.Int(name)), strconv.Itoa(c.Int(name))
 		case *cli.Float64Flag:
 			v, text = c.Float64(name), strconv.FormatFloat(c.Float64(name), 'g', -1, 64)
+		case *cli.UintFlag:
+			v, text = float64(c.Uint(name)), strconv.FormatUint(uint64(c.Uint(name)), 10)
 		case *cli.Uint64Flag:
 			continue // every uint64 is a seed
 		case *cli.StringFlag:
