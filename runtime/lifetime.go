@@ -53,6 +53,12 @@ func (m *Model) Close() error {
 		delete(m.pools, k)
 	}
 	m.mu.Unlock()
+	if m.pager != nil {
+		if err := m.pager.close(); err != nil {
+			m.file.Close()
+			return fmt.Errorf("runtime: %s: expert pager: %w", m.path, err)
+		}
+	}
 	return m.file.Close()
 }
 

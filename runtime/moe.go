@@ -48,10 +48,9 @@ func (s *Session) moe(li int, l *layer, n int) {
 	}
 	// The chosen experts of the whole batch are known here, before any of
 	// their weights are read: this is where the expert pager makes them
-	// resident.
-	if s.m.pager != nil { // expert pager (pager.go)
-		s.m.pager.Ensure(li, b.chosen[:n*k])
-	}
+	// resident, or starts reading them into its slots (pager_session.go).
+	s.useExperts(li, b.chosen[:n*k])
+	defer s.releaseExperts()
 	off := 0
 	for e := range E {
 		b.start[e] = off
@@ -62,33 +61,45 @@ func (s *Session) moe(li int, l *layer, n int) {
 		b.order[b.start[e]] = i
 		b.start[e]++
 	}
-	// Expert e's tokens are rows [off, off+cnt) of the grouped order.
+	// Expert e's tokens are rows [off, off+cnt) of the grouped order. The
+	// gate and up products of experts in memory run while the pager's
+	// readers fill the slots of the others (pass 1, after awaitExperts).
+	for pass := range 2 {
+		if pass == 1 {
+			s.awaitExperts()
+		}
+		ps := b.prods[:0]
+		off = 0
+		for e := range E {
+			cnt := b.count[e]
+			if cnt == 0 || s.expertPending(e) != (pass == 1) {
+				off += cnt
+				continue
+			}
+			x := b.xn[:n*H] // when the expert has every token in order (decode)
+			if !allInOrder(b.order[off:off+cnt], n, k) {
+				x = b.expIn[off*H : (off+cnt)*H]
+				for j, i := range b.order[off : off+cnt] {
+					t := i / k
+					copy(x[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
+				}
+			}
+			gate, up, _ := s.expertWeights(l, e)
+			g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
+			ps = append(ps, ops.Product{Y: g, M: gate, X: x, N: cnt}, ops.Product{Y: u, M: up, X: x, N: cnt})
+			off += cnt
+		}
+		if len(ps) > 0 {
+			s.exec.MatMuls(ps...)
+		}
+	}
+	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
 	ps := b.prods[:0]
 	off = 0
 	for e := range E {
-		cnt := b.count[e]
-		if cnt == 0 {
-			continue
-		}
-		x := b.xn[:n*H] // when the expert has every token in order (decode)
-		if !allInOrder(b.order[off:off+cnt], n, k) {
-			x = b.expIn[off*H : (off+cnt)*H]
-			for j, i := range b.order[off : off+cnt] {
-				t := i / k
-				copy(x[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
-			}
-		}
-		g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
-		ps = append(ps, ops.Product{Y: g, M: l.gate[e], X: x, N: cnt}, ops.Product{Y: u, M: l.up[e], X: x, N: cnt})
-		off += cnt
-	}
-	s.exec.MatMuls(ps...)
-	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
-	ps = ps[:0]
-	off = 0
-	for e := range E {
 		if cnt := b.count[e]; cnt > 0 {
-			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: l.down[e], X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
+			_, _, down := s.expertWeights(l, e)
+			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: down, X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
 			off += cnt
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/routing"
+	"github.com/q3m/q3m/sysmem"
 )
 
 // LoadOptions configures LoadWith. The zero value is what Load uses: the
@@ -42,6 +43,16 @@ type LoadOptions struct {
 	// Policy names the rule that picks the experts to drop when over
 	// budget, one of routing.Policies; "" means routing.DefaultPolicy.
 	Policy string
+	// ExpertIO is how experts are read: through the mapping (IOMmap, the
+	// default) or into a pool of slots (IOPread, IODirect) of ExpertBudget
+	// bytes (all experts without a budget; at least one token's experts
+	// of a layer).
+	ExpertIO ExpertIO
+	// NoLock leaves the weights other than routed experts unlocked. By
+	// default, under an expert budget, they are locked in memory (mlock)
+	// as far as the system permits, so that expert traffic never evicts
+	// them; PagerStats says how far.
+	NoLock bool
 }
 
 // LoadWith opens the model file at path and prepares its weights and its
@@ -63,6 +74,9 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 		m.pager, err = newPager(m, opt)
 		if err == nil {
 			m.pager.plan, m.pager.planErr = plan, planErr
+			if opt.ExpertBudget > 0 && !opt.NoLock {
+				m.pager.lockWeights()
+			}
 		}
 	}
 	if err != nil {
@@ -93,7 +107,23 @@ type PagerStats struct {
 	InMemory      int
 	InMemoryBytes int64
 	Budget        int64  // ExpertBudget (0: none)
-	Errors        uint64 // failed madvise calls (advice is only a hint)
+	Errors        uint64 // failed madvise calls (advice is only a hint) and failed reads
+
+	ExpertIO string // the mechanism: mmap, pread or direct
+	Slots    int    // with pread or direct: the pool's slots, each one expert
+	// PrefetchUseful and PrefetchWasted are the bytes read ahead on a
+	// prediction (not resident before) that the layer then chose, and
+	// did not; PrefetchOff counts the times prediction switched itself
+	// off for a while because too little of what it read was used.
+	PrefetchUseful, PrefetchWasted uint64
+	PrefetchOff                    uint64
+	// LockedBytes is the bytes of non-expert weights locked in memory;
+	// LockError why the rest (if any) is not.
+	LockedBytes int64
+	LockError   string
+	// MajorFaults counts the process's major page faults since the model
+	// was loaded (getrusage; 0 where unknown).
+	MajorFaults uint64
 }
 
 // MemoryPlan returns the plan of the model's memory: the one its pager's
@@ -136,7 +166,11 @@ type Pager struct {
 	plan     MemoryPlan // what the budget was sized from
 	planErr  error
 
+	pool          *slotPool         // nil with IOMmap
+	slotPinnedFn  func(id int) bool // p.slotPinned, made once
+	faults0       uint64            // major faults at load
 	mu            sync.Mutex
+	gate          prefetchGate
 	resident      []bool
 	layerResident []int // per layer: resident experts
 	predicted     []bool
@@ -181,7 +215,39 @@ func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 			}
 		}
 	}
+	p.stats.ExpertIO = opt.ExpertIO.String()
+	if opt.ExpertIO != IOMmap {
+		if opt.ExpertIO != IOPread && opt.ExpertIO != IODirect {
+			return nil, fmt.Errorf("runtime: %s: unknown expert I/O %v", f.Path, opt.ExpertIO)
+		}
+		p.pool, err = newSlotPool(f.Path, p.ranges, p.budget, max(c.ExpertsUsed, 1), opt.ExpertIO == IODirect, &p.mu)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: %s: %s: %w", f.Path, opt.ExpertIO, err)
+		}
+		p.stats.Slots = p.pool.slots()
+		p.startReaders()
+	}
+	p.faults0, _ = sysmem.MajorFaults()
 	return p, nil
+}
+
+// close stops the pager's readers and frees its slots.
+func (p *Pager) close() error {
+	if p.pool == nil {
+		return nil
+	}
+	return p.pool.close()
+}
+
+// tick starts a routing decision of layer at the pager's clock and
+// returns its time (passes through the layers so far · layers + layer).
+func (p *Pager) tick(layer int) int64 {
+	p.gen++
+	if layer <= p.lastLayer { // a new pass through the layers: the next token
+		p.clock++
+	}
+	p.lastLayer = layer
+	return p.clock*int64(p.layers) + int64(layer)
 }
 
 // makePager returns a pager of layers·experts experts without byte ranges.
@@ -209,19 +275,22 @@ func makePager(f *format.File, layers, experts int, opt LoadOptions) (*Pager, er
 // Ensure makes the experts of a layer resident before a batch reads them:
 // experts not resident are advised WillNeed; the policy records the use of
 // all; then, over budget, experts not in experts are dropped as the policy
-// picks them. experts may repeat (one entry per token and rank).
+// picks them. experts may repeat (one entry per token and rank). With a
+// slot pool (IOPread, IODirect) it gives the experts slots and starts
+// their reads, holding none of them.
 func (p *Pager) Ensure(layer int, experts []int) {
+	if p.pool != nil {
+		u := newExpertUse(p.experts)
+		p.acquire(layer, experts, u)
+		p.release(u)
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if layer < 0 || layer >= p.layers {
 		return
 	}
-	p.gen++
-	if layer <= p.lastLayer { // a new pass through the layers: the next token
-		p.clock++
-	}
-	p.lastLayer = layer
-	now := p.clock*int64(p.layers) + int64(layer)
+	now := p.tick(layer)
 	base := layer * p.experts
 	for _, e := range experts {
 		id := base + e
@@ -236,7 +305,9 @@ func (p *Pager) Ensure(layer int, experts []int) {
 			p.stats.Hits++
 		} else {
 			p.stats.Misses++
-			if !p.predicted[id] { // predicted experts were advised already
+			if p.predicted[id] {
+				p.gate.useful += uint64(p.size[id])
+			} else { // predicted experts were advised already
 				p.advise(id, format.WillNeed)
 				p.stats.BytesIn += uint64(p.size[id])
 			}
@@ -247,9 +318,13 @@ func (p *Pager) Ensure(layer int, experts []int) {
 		}
 		p.policy.Access(id, now)
 	}
-	if base >= 0 && base+p.experts <= len(p.predicted) {
-		clear(p.predicted[base : base+p.experts])
+	for id := base; id < base+p.experts; id++ {
+		if p.predicted[id] && p.stamp[id] != p.gen && !p.resident[id] {
+			p.gate.wasted += uint64(p.size[id])
+		}
 	}
+	clear(p.predicted[base : base+p.experts])
+	p.judgePrefetch()
 	p.evict()
 }
 
@@ -260,6 +335,13 @@ func (p *Pager) Ensure(layer int, experts []int) {
 func (p *Pager) Prefetch(layer int, experts []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if layer < 0 || layer >= p.layers {
+		return
+	}
+	if p.pool != nil {
+		p.prefetchSlots(layer, experts)
+		return
+	}
 	base := layer * p.experts
 	for _, e := range experts {
 		id := base + e
@@ -340,6 +422,20 @@ func (p *Pager) Stats() PagerStats {
 	st := p.stats
 	p.mu.Unlock()
 	if p.f == nil { // a pager without a file (tests) has nothing to measure
+		return st
+	}
+	if n, err := sysmem.MajorFaults(); err == nil {
+		st.MajorFaults = n - min(n, p.faults0)
+	}
+	if p.pool != nil { // in memory: the slots read
+		p.mu.Lock()
+		for s, id := range p.pool.idOf {
+			if id >= 0 && p.pool.state[s] == slotReady {
+				st.InMemory++
+				st.InMemoryBytes += p.size[id]
+			}
+		}
+		p.mu.Unlock()
 		return st
 	}
 	for id, rs := range p.ranges {

@@ -162,3 +162,64 @@ func TestMakePagerRejectsAnUnknownPolicy(t *testing.T) {
 		t.Error("an unknown policy accepted")
 	}
 }
+
+// TestPrefetchSwitchesItselfOffWhenItDoesNotPay feeds the pager windows of
+// predictions that are all wrong, then all right: prediction goes off for
+// 16 tokens, then 32 (failures in a row double it), and stays on once a
+// window pays.
+func TestPrefetchSwitchesItselfOffWhenItDoesNotPay(t *testing.T) {
+	const layers, experts = 2, 64
+	p := policyPager(layers, experts, 10<<20, "lru")
+	for id := range p.size {
+		p.size[id] = 4 << 20 // 32 experts fill a 128 MiB window
+	}
+	// token runs one pass through the layers choosing experts chosen and,
+	// when predict, having predicted the experts predicted for each layer.
+	token := func(predict bool, predicted, chosen []int) {
+		for l := range layers {
+			if predict && p.wantsPrediction(l) {
+				p.Prefetch(l, predicted)
+			}
+			p.Ensure(l, chosen)
+		}
+	}
+	wrong, right := []int{0, 1, 2, 3, 4, 5, 6, 7}, []int{8, 9, 10, 11, 12, 13, 14, 15}
+	for range 2 { // 32 wrong predictions: one window
+		token(true, wrong, right)
+	}
+	st := p.Stats()
+	if st.PrefetchOff != 1 || st.PrefetchWasted != 128<<20 || st.PrefetchUseful != 0 {
+		t.Fatalf("after a window of wrong predictions: off %d times, %d bytes wasted, %d useful", st.PrefetchOff, st.PrefetchWasted, st.PrefetchUseful)
+	}
+	off := 0
+	for p.clock < 100 && !p.wantsPrediction(0) {
+		token(false, nil, right)
+		off++
+	}
+	if off != 16 { // counted from the token that ended the window
+		t.Errorf("prediction off for %d tokens after the first failure, want 16", off)
+	}
+	for range 2 {
+		token(true, wrong, right)
+	}
+	if st := p.Stats(); st.PrefetchOff != 2 || p.gate.off != 32 {
+		t.Errorf("after a second failure: off %d times, for %d tokens", st.PrefetchOff, p.gate.off)
+	}
+	for p.clock < 200 && !p.wantsPrediction(0) {
+		token(false, nil, right)
+	}
+	// Right predictions of experts not resident: each token chooses the
+	// 8 it predicted, 8 new ones (ids cycle through the layer's 64).
+	for i := range 4 {
+		next := make([]int, 8)
+		for j := range next {
+			next[j] = (16 + 8*i + j) % experts
+		}
+		token(true, next, next)
+	}
+	st = p.Stats()
+	if st.PrefetchOff != 2 || p.gate.off != 0 || !p.wantsPrediction(0) || st.PrefetchUseful != 256<<20 { // two windows
+		t.Errorf("after a window of right predictions: off %d times (last for %d tokens), useful %d bytes, wanted: %v",
+			st.PrefetchOff, p.gate.off, st.PrefetchUseful, p.wantsPrediction(0))
+	}
+}

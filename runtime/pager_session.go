@@ -27,9 +27,107 @@ func (s *Session) prefetchNext(next, n int) {
 }
 
 // wantsPrediction reports whether predicting a layer's experts can help:
-// not when there is no budget and all its experts are resident already.
+// not while prediction is switched off for not paying, nor when there is
+// no budget and all its experts are resident already.
 func (p *Pager) wantsPrediction(layer int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.gate.off > 0 && p.clock < p.gate.offUntil {
+		return false
+	}
 	return p.budget > 0 || layer >= len(p.layerResident) || p.layerResident[layer] < p.experts
+}
+
+// prefetchGate judges whether reading ahead pays: over each window of
+// prefetchWindow bytes read ahead, the share the layers then chose. Below
+// prefetchMinUseful, prediction is switched off for a number of tokens
+// that doubles at each failure in a row (up to prefetchMaxOff), then tried
+// again. The bytes of a wrong prediction are read for nothing and, with
+// slots, take a slot from an expert the cache held.
+type prefetchGate struct {
+	useful, wasted uint64 // bytes of the current window
+	offUntil       int64  // pager clock (tokens) until which prediction is off
+	off            int64  // tokens of the last switch-off
+}
+
+const (
+	prefetchWindow    = 128 << 20
+	prefetchMinUseful = 0.75
+	prefetchFirstOff  = 16
+	prefetchMaxOff    = 1024
+)
+
+// judgePrefetch ends a window once it is full and switches prediction off
+// when it did not pay. The caller holds the pager's mutex.
+func (p *Pager) judgePrefetch() {
+	g := &p.gate
+	total := g.useful + g.wasted
+	if total < prefetchWindow {
+		return
+	}
+	p.stats.PrefetchUseful += g.useful
+	p.stats.PrefetchWasted += g.wasted
+	if float64(g.useful) < prefetchMinUseful*float64(total) {
+		g.off = min(max(2*g.off, prefetchFirstOff), prefetchMaxOff)
+		g.offUntil = p.clock + g.off
+		p.stats.PrefetchOff++
+	} else {
+		g.off = 0
+	}
+	g.useful, g.wasted = 0, 0
+}
+
+// useExperts makes the experts the batch chose at layer li available
+// before their products: advised resident (IOMmap) or pinned in slots and
+// their reads started (IOPread, IODirect).
+func (s *Session) useExperts(li int, chosen []int) {
+	p := s.m.pager
+	switch {
+	case p == nil:
+	case p.pool == nil:
+		p.Ensure(li, chosen)
+	default:
+		if s.slots == nil {
+			s.slots = newExpertUse(p.experts)
+		}
+		p.acquire(li, chosen, s.slots)
+	}
+}
+
+// expertPending reports whether expert e's weights were still being read
+// when the layer began: their products wait for awaitExperts.
+func (s *Session) expertPending(e int) bool {
+	return s.slots != nil && s.slots.late[e]
+}
+
+// awaitExperts waits until every chosen expert's weights can be read.
+func (s *Session) awaitExperts() {
+	if s.slots != nil && s.m.pager != nil && s.m.pager.pool != nil {
+		s.m.pager.await(s.slots)
+	}
+}
+
+// releaseExperts ends the use of the layer's experts begun by useExperts.
+func (s *Session) releaseExperts() {
+	if s.slots != nil && s.m.pager != nil && s.m.pager.pool != nil {
+		s.m.pager.release(s.slots)
+	}
+}
+
+// expertWeights returns expert e's gate, up and down matrices of layer l:
+// views of its slot when the pager holds it there, of the mapping
+// otherwise. A slot's bytes are the file's, so the products are the same.
+func (s *Session) expertWeights(l *layer, e int) (gate, up, down ops.Matrix) {
+	gate, up, down = l.gate[e], l.up[e], l.down[e]
+	u := s.slots
+	if u == nil || u.slot[e] < 0 {
+		return gate, up, down
+	}
+	p := s.m.pager
+	sl, id := int(u.slot[e]), u.layer*p.experts+e
+	q, r := p.pool, &p.ranges[id]
+	gate.Data = q.data(sl, id, 0, r[0].n)
+	up.Data = q.data(sl, id, 1, r[1].n)
+	down.Data = q.data(sl, id, 2, r[2].n)
+	return gate, up, down
 }

@@ -60,6 +60,7 @@ type Session struct {
 	logits   []float32
 	buf      scratch
 	route    *routeHook // routing recorded or replayed (pager_trace.go)
+	slots    *expertUse // the expert pager's slots this session computes with (pager_slots.go)
 	capture  *capture   // hidden states and router logits for Run (heads.go)
 }
 

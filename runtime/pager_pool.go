@@ -1,0 +1,191 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+)
+
+// ExpertIO names how the pager brings a routed expert's weights into
+// memory.
+type ExpertIO int
+
+const (
+	// IOMmap reads experts through the file's shared mapping: the pager
+	// advises the kernel to read them ahead (WillNeed) and to drop them
+	// (DontNeed); page faults do the reading.
+	IOMmap ExpertIO = iota
+	// IOPread reads each chosen expert's gate, up and down bytes with
+	// pread into a slot of a fixed pool of anonymous memory, on
+	// background goroutines; the matrix products read the slot.
+	IOPread
+	// IODirect is IOPread with O_DIRECT: the reads bypass the page cache,
+	// so expert traffic neither fills it nor evicts other pages.
+	IODirect
+)
+
+// ExpertIOs lists the names ParseExpertIO accepts, in ExpertIO order.
+var ExpertIOs = []string{"mmap", "pread", "direct"}
+
+func (x ExpertIO) String() string {
+	if x >= 0 && int(x) < len(ExpertIOs) {
+		return ExpertIOs[x]
+	}
+	return fmt.Sprintf("ExpertIO(%d)", int(x))
+}
+
+// ParseExpertIO returns the mechanism of the given name.
+func ParseExpertIO(s string) (ExpertIO, error) {
+	for i, n := range ExpertIOs {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return ExpertIO(i), nil
+		}
+	}
+	return 0, fmt.Errorf("runtime: expert I/O %q: want one of %s", s, strings.Join(ExpertIOs, ", "))
+}
+
+// ioAlign is the alignment of O_DIRECT reads (offset, length and buffer):
+// 4 KiB covers the logical block size of every common device.
+const ioAlign = 4096
+
+// readers is the number of goroutines reading experts: the requests a
+// layer's misses put in flight at once (a token of Qwen3-30B-A3B misses
+// up to 8 experts a layer, 24 ranges).
+const readers = 8
+
+// slotState is where a slot's expert is.
+type slotState uint8
+
+const (
+	slotFree    slotState = iota
+	slotLoading           // a reader is filling it
+	slotReady             // it holds the expert's bytes
+	slotFailed            // the read failed: the expert is read from the mapping
+)
+
+// slotPool is a fixed number of page-aligned slots of anonymous memory,
+// each able to hold one expert's gate, up and down ranges, filled by
+// reader goroutines with pread. Its fields other than mem, fd and the
+// placements are guarded by the pager's mutex.
+type slotPool struct {
+	fd       *os.File
+	direct   bool
+	mem      []byte
+	unmap    func([]byte) error
+	slotSize int
+	at       [][3]int // per id: where each range's first byte is in its slot
+
+	slotOf []int32 // per id: its slot, or -1
+	idOf   []int32 // per slot: its expert, or -1
+	state  []slotState
+	refs   []int32 // per slot: sessions computing with it
+	spec   []bool  // read ahead on a prediction and not chosen yet
+	orphan []bool  // dropped while being read: freed when the read ends
+	free   []int32
+	reqs   chan int32 // slots to fill
+	done   *sync.Cond // on the pager's mutex: a read ended
+	wg     sync.WaitGroup
+	err    error // the first read error
+}
+
+// ioSpan returns the aligned file range [lo, hi) covering r.
+func ioSpan(r byteRange) (lo, hi uint64) {
+	return r.off &^ (ioAlign - 1), (r.off + r.n + ioAlign - 1) &^ (ioAlign - 1)
+}
+
+// newSlotPool makes a pool of slots for the experts of ranges: as many as
+// budget bytes hold (all experts when budget is 0), at least minSlots. It
+// opens its own descriptor of path (with O_DIRECT when direct) and starts
+// the readers, which stop at close.
+func newSlotPool(path string, ranges [][3]byteRange, budget int64, minSlots int, direct bool, mu *sync.Mutex) (*slotPool, error) {
+	p := &slotPool{direct: direct, at: make([][3]int, len(ranges)), slotOf: make([]int32, len(ranges))}
+	experts := 0
+	for id, rs := range ranges {
+		p.slotOf[id] = -1
+		pos := 0
+		for j, r := range rs {
+			if r.n == 0 {
+				continue
+			}
+			lo, hi := ioSpan(r)
+			p.at[id][j] = pos + int(r.off-lo)
+			pos += int(hi - lo)
+		}
+		if pos > 0 {
+			experts++
+		}
+		p.slotSize = max(p.slotSize, pos)
+	}
+	if p.slotSize == 0 {
+		return nil, errors.New("pager: no routed experts to read")
+	}
+	n := experts
+	if budget > 0 {
+		n = min(n, max(int(budget/int64(p.slotSize)), minSlots, 1))
+	}
+	var err error
+	if p.mem, p.unmap, err = anonymous(n * p.slotSize); err != nil {
+		return nil, fmt.Errorf("pager: %d expert slots of %d bytes: %w", n, p.slotSize, err)
+	}
+	if p.fd, err = openForReads(path, direct); err != nil {
+		p.unmap(p.mem)
+		return nil, fmt.Errorf("pager: %w", err)
+	}
+	p.idOf, p.state, p.refs = make([]int32, n), make([]slotState, n), make([]int32, n)
+	p.spec, p.orphan, p.free = make([]bool, n), make([]bool, n), make([]int32, 0, n)
+	for s := n - 1; s >= 0; s-- {
+		p.idOf[s] = -1
+		p.free = append(p.free, int32(s))
+	}
+	p.reqs = make(chan int32, n) // a slot is queued at most once: sends never block
+	p.done = sync.NewCond(mu)
+	return p, nil
+}
+
+// slots is the number of slots.
+func (p *slotPool) slots() int { return len(p.idOf) }
+
+// read fills slot s with the ranges rs of an expert, without locks: the
+// slot is the caller's while it is loading.
+func (p *slotPool) read(s int, id int, rs [3]byteRange) error {
+	base := s * p.slotSize
+	for j, r := range rs {
+		if r.n == 0 {
+			continue
+		}
+		at := base + p.at[id][j]
+		if !p.direct {
+			if _, err := p.fd.ReadAt(p.mem[at:at+int(r.n)], int64(r.off)); err != nil {
+				return fmt.Errorf("read [%d, %d): %w", r.off, r.off+r.n, err)
+			}
+			continue
+		}
+		lo, hi := ioSpan(r)
+		start := at - int(r.off-lo)
+		n, err := p.fd.ReadAt(p.mem[start:start+int(hi-lo)], int64(lo))
+		if err != nil && !(errors.Is(err, io.EOF) && uint64(n) >= r.off+r.n-lo) {
+			return fmt.Errorf("direct read [%d, %d): %w", lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// data returns the bytes of range j of expert id in slot s.
+func (p *slotPool) data(s, id, j int, n uint64) []byte {
+	at := s*p.slotSize + p.at[id][j]
+	return p.mem[at : at+int(n) : at+int(n)]
+}
+
+// close stops the readers, then releases the memory and the descriptor.
+func (p *slotPool) close() error {
+	close(p.reqs)
+	p.wg.Wait()
+	err := p.fd.Close()
+	if uerr := p.unmap(p.mem); err == nil {
+		err = uerr
+	}
+	return err
+}

@@ -1,0 +1,23 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+const mapNoReserve = 0
+
+// openDirect opens path with caching off (F_NOCACHE), Darwin's O_DIRECT.
+func openDirect(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_NOCACHE, 1); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("F_NOCACHE: %w", err)
+	}
+	return f, nil
+}
