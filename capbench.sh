@@ -9,6 +9,7 @@
 # /usr/bin/time, and Go for scripts/randread unless --bw is given.
 #
 #   ./capbench.sh --file M.gguf --cap 50% -- q3m bench -m M.gguf -p 16 -n 32 -r 1 -t 2
+#   ./capbench.sh --file M.gguf --cap 50% --label direct -- q3m bench -m M.gguf -p 16 -n 32 -r 1 -t 2 --expert-io direct
 #   ./capbench.sh --file M.gguf --cap 768MiB --uncapped -- "$LLAMA_BENCH" -m M.gguf -p 16 -n 32 -r 1 -t 2
 #
 # The command's output is kept in the run directory (printed at the end).
@@ -211,6 +212,7 @@ capbench: pp: ${PP:-–} t/s (pp${PN:-?}), TTFT ${TTFT:-–} s; tg: ${TG:-–} t
 capbench: peak cgroup memory $(mib "$PEAK") of cap $(mib "$CAP_BYTES"); major faults ${MAJ:-?} (cgroup ${CGMAJ:-?}); expert hits ${HITS:-–}
 capbench: read from disk $(mib "$READ") ($( [[ $TOKENS -gt 0 ]] && awk -v b="$READ" -v n="$TOKENS" 'BEGIN { printf "%.1f MiB per token over %d tokens", b / n / 1048576, n }' || echo "tokens unknown"))
 capbench: bound: disk ${DISK_S} s at ${BW} MB/s${UNCAPPED_S:+, uncapped ${UNCAPPED_S} s}; run took ${WALL} s ($(awk -v b="$BOUND_S" -v w="$WALL" 'BEGIN { if (w > 0) printf "%.0f%%", 100 * b / w }') of the bound's speed)
+$(grep -E '^(expert pager|non-expert weights|(pp|tg)[0-9]+, .*(major page faults|time to first token))' "$RUN/capped.out" | sed 's/^/capbench: q3m: /' || true)
 capbench: output in $RUN/capped.out
 | ${LABEL:-$(basename "$1")} | $(mib "$CAP_BYTES") | ${LOAD} | ${PP:-–} | ${TTFT:-–} | ${TG:-–} | $(mib "$PEAK") | ${MAJ:-?} | $(mib "$READ") | ${HITS:-–} | ${BOUND_S} / ${WALL} | ${STATUS} |
 EOF

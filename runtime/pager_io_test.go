@@ -119,3 +119,37 @@ func TestParseExpertIONamesEachMechanism(t *testing.T) {
 		t.Error("an unknown mechanism accepted")
 	}
 }
+
+// TestSlotsReadEachExpertOncePerBatch evaluates an 8-token prompt in one
+// batch: every expert any of its tokens chose is read once, whatever the
+// number of tokens that chose it, both when the pool holds them all and
+// when it holds one token's experts (the rest read through the mapping).
+func TestSlotsReadEachExpertOncePerBatch(t *testing.T) {
+	path := convertSpec(t, synth.Variants()["base"])
+	exps, tensors := expertBytes(t, path)
+	for _, budget := range []int64{0, 1} {
+		m := loadIO(t, path, runtime.LoadOptions{ExpertIO: runtime.IOPread, ExpertBudget: budget, NoAutoBudget: budget == 0, NoPrefetch: true})
+		cfg := m.Config()
+		each := exps / int64(tensors/3) / int64(cfg.Experts) // one expert's gate, up and down
+		s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chosen, picks := map[[2]int]bool{}, 0
+		s.Trace = func(layer, pos int, experts []int, _ []float32) {
+			for _, e := range experts {
+				chosen[[2]int{layer, e}] = true
+				picks++
+			}
+		}
+		if _, err := s.Eval(pagerIDs[:pagerPrompt], false); err != nil {
+			t.Fatal(err)
+		}
+		st := m.PagerStats()
+		t.Logf("budget %d: %d slots; %d picks of %d experts; %d misses, %d bytes in", budget, st.Slots, picks, len(chosen), st.Misses, st.BytesIn)
+		if st.Misses != uint64(len(chosen)) || st.Hits != 0 || st.BytesIn != uint64(len(chosen))*uint64(each) || picks <= len(chosen) {
+			t.Errorf("budget %d: %d picks of %d experts gave %d misses, %d hits, %d bytes read; want one read of %d bytes each",
+				budget, picks, len(chosen), st.Misses, st.Hits, st.BytesIn, each)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/q3m/q3m/quant"
 	"github.com/q3m/q3m/routing"
 	"github.com/q3m/q3m/runtime"
+	"github.com/q3m/q3m/sysmem"
 )
 
 func benchCommand() *cli.Command {
@@ -155,6 +156,12 @@ type benchTest struct {
 	Mean    float64   `json:"avg_ts"`
 	Stddev  float64   `json:"stddev_ts"`
 	GBps    float64   `json:"gb_per_s,omitempty"` // weight bytes streamed, generation only
+	// TTFTSeconds is the mean time to evaluate the prompt: to the first
+	// token's logits (prompt tests only).
+	TTFTSeconds float64 `json:"ttft_s,omitempty"`
+	// MajorFaults is the process's major page faults during the test's
+	// runs per token evaluated (-1: not known on this system).
+	MajorFaults float64 `json:"major_faults_per_token"`
 }
 
 func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
@@ -253,6 +260,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				continue
 			}
 			t := benchTest{Name: "pp" + strconv.Itoa(np), Threads: nt, NPrompt: np}
+			faults := startFaults()
 			for rep := range o.Reps {
 				if err := ctx.Err(); err != nil {
 					return benchReport{}, err
@@ -264,8 +272,11 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				if _, err := s.Eval(ids, false); err != nil {
 					return benchReport{}, err
 				}
-				t.Samples = append(t.Samples, float64(np)/time.Since(start).Seconds())
+				took := time.Since(start).Seconds()
+				t.Samples = append(t.Samples, float64(np)/took)
+				t.TTFTSeconds += took / float64(o.Reps)
 			}
+			t.MajorFaults = faults.perToken(np * o.Reps)
 			rep.Tests = append(rep.Tests, t.summarize(0))
 		}
 		for _, ng := range o.Gens {
@@ -273,6 +284,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				continue
 			}
 			t := benchTest{Name: "tg" + strconv.Itoa(ng), Threads: nt, NGen: ng}
+			faults := startFaults()
 			for rep := range o.Reps {
 				progress(t.Name, nt, rep+1, o.Reps)
 				s.Reset()
@@ -290,6 +302,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				}
 				t.Samples = append(t.Samples, float64(ng)/time.Since(start).Seconds())
 			}
+			t.MajorFaults = faults.perToken(ng * o.Reps)
 			rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
 		}
 	}
@@ -322,6 +335,27 @@ func (t benchTest) summarize(tokenBytes uint64) benchTest {
 	}
 	t.GBps = t.Mean * float64(tokenBytes) / 1e9
 	return t
+}
+
+// faultCount is the process's major page faults when a test began.
+type faultCount struct {
+	n  uint64
+	ok bool
+}
+
+func startFaults() faultCount {
+	n, err := sysmem.MajorFaults()
+	return faultCount{n, err == nil}
+}
+
+// perToken returns the major faults since f per token of tokens, or -1
+// when they are not known.
+func (f faultCount) perToken(tokens int) float64 {
+	n, err := sysmem.MajorFaults()
+	if !f.ok || err != nil || tokens <= 0 {
+		return -1
+	}
+	return float64(n-min(n, f.n)) / float64(tokens)
 }
 
 func argmax(v []float32) int {

@@ -85,6 +85,12 @@ func printBench(w io.Writer, r benchReport) error {
 		if t.GBps > 0 {
 			fmt.Fprintf(w, "%s, %s: %.1f ms/token, %.2f GB/s of weights\n", t.Name, plural(t.Threads, "thread"), 1000/t.Mean, t.GBps)
 		}
+		if t.TTFTSeconds > 0 {
+			fmt.Fprintf(w, "%s, %s: time to first token %.2f s\n", t.Name, plural(t.Threads, "thread"), t.TTFTSeconds)
+		}
+		if t.MajorFaults >= 0 {
+			fmt.Fprintf(w, "%s, %s: %.2f major page faults per token\n", t.Name, plural(t.Threads, "thread"), t.MajorFaults)
+		}
 	}
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "peak RSS: %s (mapped weights count once touched)\n", humanBytes(r.PeakRSSBytes))
@@ -101,8 +107,20 @@ func printBench(w io.Writer, r benchReport) error {
 		if p.InMemory >= 0 {
 			inMemory = fmt.Sprintf("%d (%s)", p.InMemory, humanBytes(p.InMemoryBytes))
 		}
-		fmt.Fprintf(w, "expert pager: budget %s; %d experts resident (%s), in memory %s; hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
-			budget, p.Resident, humanBytes(p.ResidentBytes), inMemory, p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
+		slots := ""
+		if p.Slots > 0 {
+			slots = fmt.Sprintf(" in %d slots", p.Slots)
+		}
+		fmt.Fprintf(w, "expert pager: %s%s; budget %s; %d experts resident (%s), in memory %s; hits %d, misses %d, evictions %d; prefetch hits %d of %d predicted\n",
+			p.ExpertIO, slots, budget, p.Resident, humanBytes(p.ResidentBytes), inMemory, p.Hits, p.Misses, p.Evictions, p.PrefetchHits, p.Predicted)
+		fmt.Fprintf(w, "expert pager: read ahead %s used, %s wasted; prediction switched off %d times; %d major page faults since load; %d errors\n",
+			humanBytes(int64(p.PrefetchUseful)), humanBytes(int64(p.PrefetchWasted)), p.PrefetchOff, p.MajorFaults, p.Errors)
+		switch {
+		case p.LockError != "":
+			fmt.Fprintf(w, "non-expert weights: %s locked in memory; the rest not: %s\n", humanBytes(p.LockedBytes), p.LockError)
+		case p.LockedBytes > 0:
+			fmt.Fprintf(w, "non-expert weights: %s locked in memory\n", humanBytes(p.LockedBytes))
+		}
 	}
 	if r.RouteTrace != "" {
 		_, err := fmt.Fprintf(w, "routing forced from %s: the outputs are not the model's\n", r.RouteTrace)

@@ -50,6 +50,11 @@ func loadOptions(c *cli.Context) (runtime.LoadOptions, error) {
 	if err := checkPolicy(opt.Policy); err != nil {
 		return opt, err
 	}
+	if hasFlag(c, "expert-io") {
+		if opt.ExpertIO, err = runtime.ParseExpertIO(c.String("expert-io")); err != nil {
+			return opt, cli.Exit(fmt.Sprintf("q3m: --expert-io %q: want one of %s", c.String("expert-io"), strings.Join(runtime.ExpertIOs, ", ")), 2)
+		}
+	}
 	return opt, nil
 }
 

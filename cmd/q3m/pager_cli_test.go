@@ -198,7 +198,7 @@ func TestCLIBenchReplaysARoutingTrace(t *testing.T) {
 
 	// The table names the trace and the experts really in memory.
 	md := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "3", "-r", "1", "-t", "1", "--mem-budget", "none", "--route-trace", forced)
-	inMemory := regexp.MustCompile(fmt.Sprintf(`expert pager: budget none; %d experts resident \([^)]+\), in memory (\d+ \([^)]+\)|unknown here);`, k*moe))
+	inMemory := regexp.MustCompile(fmt.Sprintf(`expert pager: mmap; budget none; %d experts resident \([^)]+\), in memory (\d+ \([^)]+\)|unknown here);`, k*moe))
 	if !inMemory.MatchString(md) || !strings.Contains(md, "routing forced from "+forced+": the outputs are not the model's") {
 		t.Errorf("bench table output lacks the pager's experts in memory or the forced routing:\n%s", md)
 	}
@@ -361,5 +361,31 @@ func TestCLITraceGenStatsSim(t *testing.T) {
 		if err == nil || !strings.Contains(stderr, tc.want) || stdout != "" {
 			t.Errorf("q3m %s: err %v, stdout %q, stderr %q; want %q", strings.Join(tc.args, " "), err, stdout, stderr, tc.want)
 		}
+	}
+}
+
+// TestCLIBenchReadsExpertsAsExpertIOSays: bench --expert-io pread and
+// direct report the mechanism and its slots, a time to first token and
+// major faults per token; an unknown mechanism is refused.
+func TestCLIBenchReadsExpertsAsExpertIOSays(t *testing.T) {
+	path, _ := chatTestModel(t, 256)
+	var hits []uint64
+	for _, mech := range []string{"mmap", "pread", "direct"} {
+		rep, _ := benchJSON(t, path, "--mem-budget", "64KiB", "--no-prefetch", "--expert-io", mech)
+		p := rep.Pager
+		if p.ExpertIO != mech || (p.Slots > 0) != (mech != "mmap") || p.Hits+p.Misses == 0 || p.Errors != 0 {
+			t.Errorf("--expert-io %s: pager %+v", mech, p)
+		}
+		hits = append(hits, p.Hits)
+		for _, tt := range rep.Tests {
+			if (tt.NPrompt > 0) != (tt.TTFTSeconds > 0) || tt.MajorFaults < 0 {
+				t.Errorf("--expert-io %s: test %s: TTFT %v s, %v major faults per token", mech, tt.Name, tt.TTFTSeconds, tt.MajorFaults)
+			}
+		}
+	}
+	t.Logf("hits per mechanism (mmap, pread, direct): %v", hits)
+	_, stderr, err := q3mWith(t, nil, "", "bench", "-m", path, "-n", "2", "--expert-io", "aio")
+	if err == nil || !strings.Contains(stderr, `--expert-io "aio": want one of mmap, pread, direct`) {
+		t.Errorf("--expert-io aio: err %v, stderr %q", err, stderr)
 	}
 }
