@@ -52,7 +52,7 @@ type prefetchGate struct {
 
 const (
 	prefetchWindow    = 128 << 20
-	prefetchMinUseful = 0.75
+	prefetchMinUseful = 0.5
 	prefetchFirstOff  = 16
 	prefetchMaxOff    = 1024
 )
