@@ -2,10 +2,8 @@ package runtime_test
 
 import (
 	"os"
-	"strings"
 	"testing"
 
-	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/runtime"
 	"github.com/q3m/q3m/synth"
 	"golang.org/x/sys/unix"
@@ -39,23 +37,6 @@ func dropPageCache(t *testing.T, path string) {
 	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// expertBytes returns the bytes of the file's expert tensors and their number.
-func expertBytes(t *testing.T, path string) (bytes int64, tensors int) {
-	t.Helper()
-	f, err := format.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, ti := range f.Tensors {
-		if strings.Contains(ti.Name, "_exps.") {
-			bytes += int64(ti.Bytes())
-			tensors++
-		}
-	}
-	return bytes, tensors
 }
 
 func TestExpertBudgetBoundsTheResidentSet(t *testing.T) {

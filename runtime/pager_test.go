@@ -4,10 +4,12 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/q3m/q3m/convert"
+	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/quant"
 	routes "github.com/q3m/q3m/routing"
 	"github.com/q3m/q3m/runtime"
@@ -191,4 +193,21 @@ func TestEveryPolicyKeepsTheLogits(t *testing.T) {
 	if _, err := runtime.LoadWith(path, runtime.LoadOptions{Policy: "fifo"}); err == nil {
 		t.Error("an unknown policy accepted")
 	}
+}
+
+// expertBytes returns the bytes of the file's expert tensors and their number.
+func expertBytes(t *testing.T, path string) (bytes int64, tensors int) {
+	t.Helper()
+	f, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, ti := range f.Tensors {
+		if strings.Contains(ti.Name, "_exps.") {
+			bytes += int64(ti.Bytes())
+			tensors++
+		}
+	}
+	return bytes, tensors
 }
