@@ -1,7 +1,9 @@
 package runtime_test
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/q3m/q3m/runtime"
@@ -128,5 +130,58 @@ func TestPagerStatsReportWhatIsInMemory(t *testing.T) {
 		if c.budget == 0 && after.InMemoryBytes < after.ResidentBytes {
 			t.Errorf("%s: %d bytes in memory after the drop, below the %d mapped", c.name, after.InMemoryBytes, after.ResidentBytes)
 		}
+	}
+}
+
+// vmLocked reads VmLck, the process's locked memory, from /proc/self/status.
+func vmLocked(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmLck:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+				t.Fatalf("VmLck %q: %v", rest, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmLck in /proc/self/status")
+	return 0
+}
+
+// TestBudgetLocksTheOtherWeightsOrSaysWhy: under a budget the weights
+// other than experts are locked — the kernel's VmLck grows by what the
+// stats report, at least their bytes — or the stats say why not; without a
+// budget nothing is locked.
+func TestBudgetLocksTheOtherWeightsOrSaysWhy(t *testing.T) {
+	path := convertSpec(t, pagerSpec())
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, _ := expertBytes(t, path)
+	before := vmLocked(t)
+	m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: 4 << 20})
+	ps := m.PagerStats()
+	grew := vmLocked(t) - before
+	t.Logf("locked %d bytes (VmLck +%d) of %d other bytes; error %q", ps.LockedBytes, grew, st.Size()-exps, ps.LockError)
+	switch {
+	case ps.LockError != "":
+		if grew != ps.LockedBytes {
+			t.Errorf("stats say %d bytes locked, VmLck grew by %d", ps.LockedBytes, grew)
+		}
+	case ps.LockedBytes < st.Size()-exps-int64(m.File().DataOffset) || grew != ps.LockedBytes:
+		t.Errorf("stats say %d bytes locked without error, VmLck grew by %d, the other weights are %d bytes", ps.LockedBytes, grew, st.Size()-exps)
+	}
+	m.Close()
+	if after := vmLocked(t); after != before {
+		t.Errorf("VmLck %d after Close, %d before the load", after, before)
+	}
+	if ps := loadWith(t, path, runtime.LoadOptions{}).PagerStats(); ps.LockedBytes != 0 || ps.LockError != "" {
+		t.Errorf("without a budget: %d bytes locked, error %q", ps.LockedBytes, ps.LockError)
 	}
 }

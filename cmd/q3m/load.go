@@ -96,11 +96,14 @@ func checkPolicy(name string) error {
 
 // printMemoryPlan writes the model's memory plan to stderr once, when a
 // budget caps its experts, and warns when the cap is below one token's
-// experts.
+// experts or the other weights could not all be locked in memory.
 func printMemoryPlan(m *runtime.Model) {
 	st := m.PagerStats()
 	if st.Budget == 0 {
 		return
+	}
+	if st.LockError != "" {
+		fmt.Fprintf(os.Stderr, "q3m: non-expert weights: %s locked in memory, the rest not (expert reads may evict them): %s\n", humanBytes(st.LockedBytes), st.LockError)
 	}
 	plan, err := m.MemoryPlan()
 	if err != nil {
