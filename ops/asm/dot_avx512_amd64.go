@@ -91,3 +91,25 @@ func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 	}
 	q4_0Q8_0x2AVX512(&w[0], &x0[0], &x1[0], nblocks, out)
 }
+
+// dotQ8_0R4AVX512 sets out[i] to dotQ8_0AVX512(w[i*stride:], x, nblocks)
+// for the four weight rows i < 4, bit for bit, loading x once.
+func dotQ8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x = w[:3*stride+n], x[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q8_0r4AVX512(&w[0], stride, &x[0], nblocks, out)
+}
+
+// dotQ4_0Q8_0R4AVX512 is dotQ8_0R4AVX512 for Q4_0 weights.
+func dotQ4_0Q8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	w, x = w[:3*stride+nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q4_0Q8_0r4AVX512(&w[0], stride, &x[0], nblocks, out)
+}

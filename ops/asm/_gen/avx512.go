@@ -121,6 +121,29 @@ func dots(t wtype, wide bool, w VecPhysical, k Op, x, f, g VecPhysical) {
 	VCVTDQ2PS(f, f)
 }
 
+// avx512Setup loads the masks and constants of the register plan, using
+// the general register g.
+func avx512Setup(t wtype, g GPPhysical) {
+	MOVL(U32(0xff00), g)
+	KMOVW(g, K2)
+	MOVL(U32(0x00ff), g)
+	KMOVW(g, K3)
+	VPXORD(Z31, Z31, Z31)
+	widx := idxQ8
+	if t.q4 {
+		MOVL(U32(0x0f0f0f0f), g)
+		VPBROADCASTD(g, Z30)
+		MOVL(U32(0x08080808), g)
+		VPBROADCASTD(g, Z28)
+		VMOVDQU64(shift512, Z29)
+		widx = idxQ4
+	}
+	VMOVDQU64(widx, Z27)
+	VMOVDQU64(idxQ8, Z26)
+	VMOVDQU64(idxPair0, Z25)
+	VMOVDQU64(idxPair1, Z24)
+}
+
 // avx512Form emits the form for rows (1, 2 or 4) activation rows:
 // four blocks per iteration, then a pair, then a last block, as the AVX2
 // single-row form groups them.
@@ -151,24 +174,7 @@ func avx512Form(t wtype, rows int) {
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
 	}
-	MOVL(U32(0xff00), EDX)
-	KMOVW(EDX, K2)
-	MOVL(U32(0x00ff), EDX)
-	KMOVW(EDX, K3)
-	VPXORD(Z31, Z31, Z31)
-	widx := idxQ8
-	if t.q4 {
-		MOVL(U32(0x0f0f0f0f), EDX)
-		VPBROADCASTD(EDX, Z30)
-		MOVL(U32(0x08080808), EDX)
-		VPBROADCASTD(EDX, Z28)
-		VMOVDQU64(shift512, Z29)
-		widx = idxQ4
-	}
-	VMOVDQU64(widx, Z27)
-	VMOVDQU64(idxQ8, Z26)
-	VMOVDQU64(idxPair0, Z25)
-	VMOVDQU64(idxPair1, Z24)
+	avx512Setup(t, EDX)
 
 	l := func(s string) string { return name + "_" + s }
 	advance := func(blocks int) {

@@ -51,6 +51,7 @@ func main() {
 		avx512Form(t, 1)
 		avx512Form(t, 4)
 		avx512Form(t, 2)
+		avx512R4(t)
 	}
 	Generate()
 }
