@@ -27,8 +27,8 @@ func avx512Dots() map[quant.Type]Dots {
 		own[t] = AVX2.dots[t]
 	}
 	maps.Copy(own, map[quant.Type]Dots{
-		quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512},
-		quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512},
+		quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, R4: dotQ8_0R4AVX512},
+		quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, R4: dotQ4_0Q8_0R4AVX512},
 	})
 	return own
 }

@@ -1547,7 +1547,7 @@ q8_0x2AVX512_done:
 	RET
 
 // func q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -1557,6 +1557,15 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
+	MOVQ         SI, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -1585,6 +1594,16 @@ q8_0r4AVX512_loop4:
 	VMOVDQU32    70(DI), Y17
 	VINSERTI64X4 $0x01, 104(DI), Z17, Z17
 	VPXORD       Z28, Z17, Z17
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   128(R12)
+	PREFETCHT0   192(R12)
+	PREFETCHT0   256(R12)
+	PREFETCHT0   320(R12)
+	PREFETCHT0   384(R12)
+	PREFETCHT0   448(R12)
+	PREFETCHT0   512(R12)
+	ADDQ         $0x00000220, R12
 	VMOVDQU64    (SI), Z0
 	VPERMT2W     64(SI), Z27, Z0
 	VCVTPH2PS    X0, X0
@@ -2460,7 +2479,7 @@ q4_0Q8_0x2AVX512_done:
 	RET
 
 // func q4_0Q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -2470,6 +2489,15 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
+	MOVQ         SI, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
+	ADDQ         DX, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -2505,6 +2533,12 @@ q4_0Q8_0r4AVX512_loop4:
 	VPXORD          Z19, Z19, Z19
 	VPDPBUSD        Z17, Z28, Z19
 	VPSUBD          Z19, Z31, Z19
+	PREFETCHT0      (R12)
+	PREFETCHT0      64(R12)
+	PREFETCHT0      128(R12)
+	PREFETCHT0      192(R12)
+	PREFETCHT0      256(R12)
+	ADDQ            $0x00000120, R12
 	VPERMW          (SI), Z27, Z0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0

@@ -26,16 +26,29 @@ var r4Cases = []r4Case{
 	{"Q4_0Q8_0", quant.Q4_0, Q4_0Bytes, dotQ4_0Q8_0R4AVX512},
 }
 
+// checkR4 compares the R4 form of every kernel that has one with its X1
+// form, and the AVX-512 routine c.r4 with AVX512's X1.
 func checkR4(t *testing.T, c r4Case, w []byte, stride int, x []byte, n int) {
 	t.Helper()
-	out := [4]float32{1, 2, 3, 4}
-	c.r4(w, stride, x, n, &out)
-	x1 := dotsOf(AVX512, c.typ).X1
-	for i := range out {
-		want := x1(w[i*stride:], x, n)
-		if math.Float32bits(out[i]) != math.Float32bits(want) {
-			t.Errorf("%s r4 n=%d stride=%d row %d: %v (%#x), single-row %v (%#x)", c.name, n, stride, i,
-				out[i], math.Float32bits(out[i]), want, math.Float32bits(want))
+	type form struct {
+		r4 func([]byte, int, []byte, int, *[4]float32)
+		x1 func([]byte, []byte, int) float32
+	}
+	forms := map[string]form{AVX512.Name: {c.r4, dotsOf(AVX512, c.typ).X1}}
+	for _, k := range allKernels() {
+		if d := dotsOf(k, c.typ); d.R4 != nil {
+			forms[k.Name+" Dots.R4"] = form{d.R4, d.X1}
+		}
+	}
+	for name, f := range forms {
+		out := [4]float32{1, 2, 3, 4}
+		f.r4(w, stride, x, n, &out)
+		for i := range out {
+			want := f.x1(w[i*stride:], x, n)
+			if math.Float32bits(out[i]) != math.Float32bits(want) {
+				t.Errorf("%s %s r4 n=%d stride=%d row %d: %v (%#x), single-row %v (%#x)", name, c.name, n, stride, i,
+					out[i], math.Float32bits(out[i]), want, math.Float32bits(want))
+			}
 		}
 	}
 }

@@ -17,6 +17,12 @@ import (
 // unsigned operand against the signed weights, Σ(x+128)·w - Σ128·w = Σx·w
 // exactly (no sign moves per row).
 
+// prefetchR4 is how many groups of four rows ahead the four-row forms
+// prefetch the weights: reading four rows side by side, each row's blocks
+// are too short a stream for the hardware prefetchers (without it the
+// forms read slower from memory than one row per call).
+const prefetchR4 = 2
+
 // avx512R4 emits the four-row decode form of t.
 func avx512R4(t wtype) {
 	name := t.name + "r4AVX512"
@@ -32,6 +38,12 @@ func avx512R4(t wtype) {
 	LEAQ(Mem{Base: R8, Index: RDX, Scale: 1}, R9)
 	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
 	wp := []GPPhysical{RSI, R8, R9, R10}
+	// R12 walks the rows of the calls prefetchR4 groups of four rows
+	// ahead, 16 blocks' bytes per iteration.
+	MOVQ(RSI, R12)
+	for range 4 * prefetchR4 {
+		ADDQ(RDX, R12)
+	}
 	acc := []VecPhysical{Z8, Z9, Z10, Z11}
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
@@ -80,6 +92,10 @@ func avx512R4(t wtype) {
 	scales4(RDI, xbytes, Z26, Z1, X1)
 	xpair(0, Z5, Z7)
 	xpair(2*xbytes, Z17, Z19)
+	for off := 0; off < 16*t.wbytes; off += 64 {
+		PREFETCHT0(Mem{Base: R12, Disp: off})
+	}
+	ADDQ(U32(16*t.wbytes), R12)
 	for i, r := range wp {
 		scales4(r, t.wbytes, Z27, Z0, X0)
 		VMULPS(X1, X0, X0)
