@@ -10,7 +10,8 @@
 // portable Go version (the oracle, in generic*.go); faster assembly
 // versions register themselves per type under their kernel's name, so
 // that tests can run every available kernel in turn: "avx2" on amd64 CPUs
-// with AVX2, FMA and F16C, "neon" on arm64 and "neon-dotprod" on arm64
+// with AVX2, FMA and F16C, "avx512vnni" on amd64 CPUs that also have
+// AVX-512 F, BW, VL and VNNI, "neon" on arm64 and "neon-dotprod" on arm64
 // CPUs with SDOT. A kernel without its own version of a type uses the
 // generic one. The purego build tag leaves the assembly out.
 //
@@ -22,7 +23,10 @@
 // integer sum of products, then a float32 accumulation of
 // isum × (weight scale) × (activation scale); their assembly computes the
 // integer sums exactly for every int8 value (-128 included) and differs
-// only in the order and fusing of the float accumulation. Every other
+// only in the order and fusing of the float accumulation. On amd64 that
+// order is modelled in Go by dotQ8_0Lanes and dotQ4_0Q8_0Lanes, which every
+// form of both amd64 kernels equals bit for bit; their assembly
+// (q8_0_amd64.s) is generated with avo by the program in _gen. Every other
 // type's generic twin follows llama.cpp's x86 AVX2 kernel instead — its
 // eight int32 lanes, fused multiply-adds and horizontal sums (fma32,
 // hsum8) — so that it, and the assembly registered for it, equal ggml's

@@ -33,8 +33,14 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.IQ4_XS: {X1: dotIQ4_XSAVX2, X2: dotIQ4_XSx2AVX2, X4: dotIQ4_XSx4AVX2},
 })
 
+//go:generate go run -C _gen . -out ../q8_0_amd64.s -stubs ../q8_0_stubs_amd64.go -pkg asm
+
+// archKernels returns the kernels the CPU supports, best last.
 func archKernels() []*Kernel {
-	if useAVX2 {
+	switch {
+	case useAVX512:
+		return []*Kernel{AVX2, AVX512}
+	case useAVX2:
 		return []*Kernel{AVX2}
 	}
 	return nil
@@ -44,23 +50,8 @@ func archKernels() []*Kernel {
 // lengths first, so that a short slice panics as in the generic kernel
 // instead of reading past it.
 
-//go:noescape
-func q8_0AVX2(w, x *byte, nblocks int) float32
-
-//go:noescape
-func q4_0Q8_0AVX2(w, x *byte, nblocks int) float32
-
-//go:noescape
-func q8_0x4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
-
-//go:noescape
-func q4_0Q8_0x4AVX2(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)
-
-//go:noescape
-func q8_0x2AVX2(w, x0, x1 *byte, nblocks int, out *[2]float32)
-
-//go:noescape
-func q4_0Q8_0x2AVX2(w, x0, x1 *byte, nblocks int, out *[2]float32)
+// The Q8_0 and Q4_0 routines (q8_0AVX2, q4_0Q8_0x4AVX2, …) are generated
+// by _gen into q8_0_amd64.s; their declarations are in q8_0_stubs_amd64.go.
 
 // f32AVX2, f16AVX2 and bf16AVX2 return the dot product of the first n&^7
 // weights at w with the floats at x.

@@ -16,12 +16,17 @@ import (
 // activation rows, reading each weight block once; when nil, callers loop
 // over X1.
 //
+// R4, when not nil, sets out[i] to X1(w[i*stride:], x, nblocks) bit for
+// bit for four weight rows stride bytes apart against one activation row,
+// reading each activation block once: the decode form (one token).
+//
 // For a float weight type (F32, F16, BF16) activations stay float32 and
 // Float returns the dot product of the row w with x over len(x) values.
 type Dots struct {
 	X1    func(w, x []byte, nblocks int) float32
 	X2    func(w, x0, x1 []byte, nblocks int, out *[2]float32)
 	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	R4    func(w []byte, stride int, x []byte, nblocks int, out *[4]float32)
 	Float func(w []byte, x []float32) float32
 }
 

@@ -1,0 +1,76 @@
+// Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
+// Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
+// single-row, two-row and four-row forms, once for AVX2 and once for
+// AVX-512 (F, BW, VL) with VNNI.
+//
+// Every form computes what the AVX2 single-row kernel computes, bit for
+// bit: per 32-value block eight exact int32 lane sums (lane l holds values
+// 4l…4l+3), converted to float32, multiplied by the float32 product of the
+// two fp16 scales (rounded once) and added with a fused multiply-add into
+// one of two accumulators, even blocks into the first and odd ones into the
+// second; at the end the two are added and reduced as
+// ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)). Package asm's dotQ8_0Lanes and
+// dotQ4_0Q8_0Lanes are the Go models of that order.
+//
+// The AVX-512 forms hold two blocks per 512-bit register: the even block
+// in lanes 0…7 and the odd one in lanes 8…15, so one accumulator register
+// carries both of the AVX2 kernel's accumulators and a pair costs one
+// VPDPBUSD and one fused multiply-add.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+)
+
+// wtype describes one weight block type; activations are always Q8_0.
+type wtype struct {
+	name   string // routine name prefix
+	wbytes int    // bytes per weight block
+	q4     bool   // Q4_0 nibbles (else Q8_0 int8)
+}
+
+var (
+	q8_0 = wtype{"q8_0", 34, false}
+	q4_0 = wtype{"q4_0Q8_0", 18, true}
+)
+
+// xbytes is the size of a Q8_0 activation block.
+const xbytes = 34
+
+func main() {
+	ConstraintExpr("!purego")
+	avx2Consts()
+	avx512Consts()
+	for _, t := range []wtype{q8_0, q4_0} {
+		avx2X1(t)
+		avx2Multi(t, 4)
+		avx2Multi(t, 2)
+	}
+	for _, t := range []wtype{q8_0, q4_0} {
+		avx512Form(t, 1)
+		avx512Form(t, 4)
+		avx512Form(t, 2)
+		avx512R4(t)
+	}
+	Generate()
+}
+
+// signature returns the Go signature of a form for rows activation rows.
+func signature(rows int) string {
+	switch rows {
+	case 1:
+		return "func(w, x *byte, nblocks int) float32"
+	case 2:
+		return "func(w, x0, x1 *byte, nblocks int, out *[2]float32)"
+	default:
+		return "func(w, x0, x1, x2, x3 *byte, nblocks int, out *[4]float32)"
+	}
+}
+
+// broadcastD sets every dword of y to v, through the general register g.
+func broadcastD(v uint32, g, x, y Op) {
+	MOVL(U32(v), g)
+	VMOVD(g, x)
+	VPBROADCASTD(x, y)
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX-512 decode forms: four weight rows (stride bytes apart) against
+// one activation row, each result equal to the single-row form's bit for
+// bit (same pairs, lanes, scale products and accumulation order per row).
+// The activation pairs, their scales and their share of the integer sums
+// are computed once for the four rows: for Q4_0 the lanes -Σ8·x, which
+// VPDPBUSD then adds Σq·x to; for Q8_0 the activations plus 128 as the
+// unsigned operand against the signed weights, Σ(x+128)·w - Σ128·w = Σx·w
+// exactly (no sign moves per row).
+
+// prefetchR4 is how many groups of four rows ahead the four-row forms
+// prefetch the weights: reading four rows side by side, each row's blocks
+// are too short a stream for the hardware prefetchers (without it the
+// forms read slower from memory than one row per call).
+const prefetchR4 = 2
+
+// avx512R4 emits the four-row decode form of t.
+func avx512R4(t wtype) {
+	name := t.name + "r4AVX512"
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *byte, nblocks int, out *[4]float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1 (AVX-512 VNNI).", name))
+	Load(Param("w"), RSI)
+	Load(Param("stride"), RDX)
+	Load(Param("x"), RDI)
+	Load(Param("nblocks"), RCX)
+	Load(Param("out"), RAX)
+	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, R8)
+	LEAQ(Mem{Base: R8, Index: RDX, Scale: 1}, R9)
+	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
+	wp := []GPPhysical{RSI, R8, R9, R10}
+	// R12 walks the rows of the calls prefetchR4 groups of four rows
+	// ahead, 16 blocks' bytes per iteration.
+	MOVQ(RSI, R12)
+	for range 4 * prefetchR4 {
+		ADDQ(RDX, R12)
+	}
+	acc := []VecPhysical{Z8, Z9, Z10, Z11}
+	for _, a := range acc {
+		VXORPS(a.AsY(), a.AsY(), a.AsY())
+	}
+	avx512Setup(t, R11L)
+	if !t.q4 {
+		MOVL(U32(0x80808080), R11L)
+		VPBROADCASTD(R11L, Z28)
+	}
+
+	// xpair loads the activation pair at xo(DI) into x and sets s to the
+	// rows' shared part of the lane sums (Q4_0) or turns x into the
+	// unsigned operand (Q8_0).
+	xpair := func(xo int, x, s VecPhysical) {
+		VMOVDQU32(Mem{Base: RDI, Disp: xo + 2}, x.AsY())
+		VINSERTI64X4(U8(1), Mem{Base: RDI, Disp: xo + xbytes + 2}, x, x)
+		xshared(t, x, s)
+	}
+	// wpair adds the weight pair at wo(b) times the activation pair x (and
+	// s), times the scales d, to a; w, f and g are clobbered.
+	wpair := func(b GPPhysical, wo int, x, s, d, a, w, f, g VecPhysical) {
+		if t.q4 {
+			VBROADCASTI32X4(Mem{Base: b, Disp: wo + 2}, w)
+			VBROADCASTI32X4(Mem{Base: b, Disp: wo + t.wbytes + 2}, K2, w)
+			VPSRLVD(Z29, w, w)
+			VPANDD(Z30, w, w)
+		} else {
+			VMOVDQU32(Mem{Base: b, Disp: wo + 2}, w.AsY())
+			VINSERTI64X4(U8(1), Mem{Base: b, Disp: wo + t.wbytes + 2}, w, w)
+		}
+		rowDots(t, true, w, x, s, f, g)
+		VFMADD231PS(d, f, a)
+	}
+
+	l := func(s string) string { return name + "_" + s }
+	advance := func(blocks int) {
+		for _, r := range wp {
+			ADDQ(U32(blocks*t.wbytes), r)
+		}
+		ADDQ(U32(blocks*xbytes), RDI)
+	}
+
+	SUBQ(U8(4), RCX)
+	JL(LabelRef(l("pair")))
+	Label(l("loop4"))
+	scales4(RDI, xbytes, Z26, Z1, X1)
+	xpair(0, Z5, Z7)
+	xpair(2*xbytes, Z17, Z19)
+	for off := 0; off < 16*t.wbytes; off += 64 {
+		PREFETCHT0(Mem{Base: R12, Disp: off})
+	}
+	ADDQ(U32(16*t.wbytes), R12)
+	for i, r := range wp {
+		scales4(r, t.wbytes, Z27, Z0, X0)
+		VMULPS(X1, X0, X0)
+		VPERMPS(Z0, Z25, Z2)
+		VPERMPS(Z0, Z24, Z3)
+		wpair(r, 0, Z5, Z7, Z2, acc[i], Z4, Z6, Z12)
+		wpair(r, 2*t.wbytes, Z17, Z19, Z3, acc[i], Z16, Z18, Z13)
+	}
+	advance(4)
+	SUBQ(U8(4), RCX)
+	JGE(LabelRef(l("loop4")))
+
+	Label(l("pair"))
+	ADDQ(U8(2), RCX)
+	JL(LabelRef(l("single")))
+	VCVTPH2PS(Mem{Base: RDI}, X1)
+	VCVTPH2PS(Mem{Base: RDI, Disp: xbytes}, X13)
+	xpair(0, Z5, Z7)
+	for i, r := range wp {
+		VCVTPH2PS(Mem{Base: r}, X0)
+		VMULSS(X1, X0, X0)
+		VCVTPH2PS(Mem{Base: r, Disp: t.wbytes}, X3)
+		VMULSS(X13, X3, X3)
+		VBROADCASTSS(X0, Z2)
+		VBROADCASTSS(X3, K2, Z2)
+		wpair(r, 0, Z5, Z7, Z2, acc[i], Z4, Z6, Z12)
+	}
+	advance(2)
+	SUBQ(U8(2), RCX)
+
+	Label(l("single"))
+	ADDQ(U8(2), RCX)
+	JZ(LabelRef(l("done")))
+	VCVTPH2PS(Mem{Base: RDI}, X1)
+	VMOVDQU(Mem{Base: RDI, Disp: 2}, Y5)
+	xshared(t, Y5, Y7)
+	for i, r := range wp {
+		VCVTPH2PS(Mem{Base: r}, X0)
+		VMULSS(X1, X0, X0)
+		VBROADCASTSS(X0, Y2)
+		if t.q4 {
+			VBROADCASTI128(Mem{Base: r, Disp: 2}, Y4)
+			VPSRLVD(Z29.AsY(), Y4, Y4)
+			VPANDD(Z30.AsY(), Y4, Y4)
+		} else {
+			VMOVDQU(Mem{Base: r, Disp: 2}, Y4)
+		}
+		rowDots(t, false, Z4, Z5, Z7, Z6, Z12)
+		VFMADD231PS(Z2, Z6, K3, acc[i])
+	}
+
+	Label(l("done"))
+	for i, a := range acc {
+		VEXTRACTF64X4(U8(1), a, Y1)
+		hsumAVX2(a.AsY(), Y1, a.AsX(), X1)
+		VMOVSS(a.AsX(), Mem{Base: RAX, Disp: 4 * i})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// xshared prepares the activations x (a register of either width) for
+// rowDots: for Q4_0 it sets s to -Σ8·x per lane, for Q8_0 it adds 128 to
+// every byte of x.
+func xshared(t wtype, x, s Op) {
+	if t.q4 {
+		eights, zero := Z28.AsY(), Z31.AsY()
+		if x.(VecPhysical).Size() == 64 {
+			eights, zero = Z28, Z31
+		}
+		VPXORD(s, s, s)
+		VPDPBUSD(x, eights, s)
+		VPSUBD(s, zero, s)
+		return
+	}
+	if x.(VecPhysical).Size() == 64 {
+		VPXORD(Z28, x, x)
+	} else {
+		VPXORD(Z28.AsY(), x, x)
+	}
+}
+
+// rowDots sets the float32 lanes f to the exact lane sums of one row's
+// weights w · the activations x prepared by xshared (with s), using g, in
+// 512-bit registers if wide, else in their 256-bit halves.
+func rowDots(t wtype, wide bool, w, x, s, f, g VecPhysical) {
+	m128 := Z28.AsY()
+	if wide {
+		m128 = Z28
+	} else {
+		w, x, s, f, g = w.AsY().(VecPhysical), x.AsY().(VecPhysical), s.AsY().(VecPhysical), f.AsY().(VecPhysical), g.AsY().(VecPhysical)
+	}
+	if t.q4 {
+		VMOVDQA64(s, f)
+		VPDPBUSD(x, w, f)
+	} else {
+		VPXORD(f, f, f)
+		VPDPBUSD(w, x, f)
+		VPXORD(g, g, g)
+		VPDPBUSD(w, m128, g)
+		VPSUBD(g, f, f)
+	}
+	VCVTDQ2PS(f, f)
+}

@@ -1,0 +1,115 @@
+//go:build !purego
+
+package asm
+
+import (
+	"maps"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/q3m/q3m/quant"
+)
+
+// The AVX-512 kernel needs F, BW and VL for 512-bit byte operations, masks
+// and the 256-bit forms, and VNNI for VPDPBUSD; it runs the AVX2 kernel's
+// code for every type it has no own routine for, so it needs AVX2 too.
+var useAVX512 = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
+
+// AVX512 is the amd64 kernel for CPUs with AVX-512 F, BW, VL and VNNI: its
+// Q8_0 and Q4_0 products equal the AVX2 kernel's bit for bit (both follow
+// dotQ8_0Lanes and dotQ4_0Q8_0Lanes); every other type uses the AVX2
+// kernel's routines.
+var AVX512 = newKernel("avx512vnni", dotAVX2, avx512Dots())
+
+func avx512Dots() map[quant.Type]Dots {
+	own := make(map[quant.Type]Dots)
+	for t := range AVX2.own {
+		own[t] = AVX2.dots[t]
+	}
+	maps.Copy(own, map[quant.Type]Dots{
+		quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, R4: dotQ8_0R4AVX512},
+		quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, R4: dotQ4_0Q8_0R4AVX512},
+	})
+	return own
+}
+
+// The wrappers check the lengths as the AVX2 ones do, and call each routine
+// directly so that out stays on the caller's stack.
+
+func dotQ8_0AVX512(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q8_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	return q8_0AVX512(&w[0], &x[0], nblocks)
+}
+
+func dotQ4_0Q8_0AVX512(w, x []byte, nblocks int) float32 {
+	w, x = w[:nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		return 0
+	}
+	return q4_0Q8_0AVX512(&w[0], &x[0], nblocks)
+}
+
+func dotQ8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1, x2, x3 = w[:n], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q8_0x4AVX512(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
+}
+
+func dotQ4_0Q8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1, x2, x3 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q4_0Q8_0x4AVX512(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
+}
+
+func dotQ8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1 = w[:n], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	q8_0x2AVX512(&w[0], &x0[0], &x1[0], nblocks, out)
+}
+
+func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x0, x1 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n]
+	if nblocks == 0 {
+		*out = [2]float32{}
+		return
+	}
+	q4_0Q8_0x2AVX512(&w[0], &x0[0], &x1[0], nblocks, out)
+}
+
+// dotQ8_0R4AVX512 sets out[i] to dotQ8_0AVX512(w[i*stride:], x, nblocks)
+// for the four weight rows i < 4, bit for bit, loading x once.
+func dotQ8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	n := nblocks * Q8_0Bytes
+	w, x = w[:3*stride+n], x[:n]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q8_0r4AVX512(&w[0], stride, &x[0], nblocks, out)
+}
+
+// dotQ4_0Q8_0R4AVX512 is dotQ8_0R4AVX512 for Q4_0 weights.
+func dotQ4_0Q8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	w, x = w[:3*stride+nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q4_0Q8_0r4AVX512(&w[0], stride, &x[0], nblocks, out)
+}
