@@ -78,7 +78,8 @@ var interopBounds = map[string]struct {
 // differently, and the activation quantization of the next matrix turns
 // last-bit differences into whole rounding steps), so a pick within that of
 // the top is a near tie either could take. Observed gaps: 0.014 to 0.124
-// (6 of the 14 presets differ somewhere in 16 steps; 8 agree on all).
+// (AVX2: 6 of the 14 presets differ somewhere in 16 steps, 8 agree on all;
+// purego: 5 differ, with gaps up to 0.124, 9 agree).
 const greedyNearTie = 0.2
 
 // TestPresetFilesMatchLlamaCppAndReference rebuilds the checkpoint, converts
