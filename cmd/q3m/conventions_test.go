@@ -380,12 +380,19 @@ func TestInfoJSONDescribesTheFile(t *testing.T) {
 	if len(got.ExpertRanges) == 0 || !strings.HasPrefix(got.ExpertRanges[0].Tensor, "blk.1.") {
 		t.Errorf("expert ranges of layer 1: %+v", got.ExpertRanges[:min(2, len(got.ExpertRanges))])
 	}
+	sh, err := runtime.ExpertPageSharing(f, os.Getpagesize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := got.ExpertPages; e.Experts != sh.Experts || e.Ranges != 3*sh.Experts || e.SharedBytes != sh.Shared || e.Bytes != sh.Bytes || e.Experts == 0 {
+		t.Errorf("expert_pages %+v, runtime.ExpertPageSharing %+v", e, sh)
+	}
 	// Long arrays (the vocabulary) show their length, not their values.
 	if v, ok := got.Metadata["tokenizer.ggml.tokens"].(map[string]any); !ok || v["length"] == nil {
 		t.Errorf("tokenizer.ggml.tokens: %v", got.Metadata["tokenizer.ggml.tokens"])
 	}
 	text, _, err := q3mRun(t, "info", path)
-	if err != nil || !strings.Contains(text, " KiB") || !strings.Contains(text, "parameters, ") {
+	if err != nil || !strings.Contains(text, " KiB") || !strings.Contains(text, "parameters, ") || !strings.Contains(text, "expert pages: "+sh.String()) {
 		t.Errorf("info: sizes not human-readable:\n%.2000s", text)
 	}
 }

@@ -139,6 +139,11 @@ func printInfo(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 		}
 		tw.Flush()
 	}
+	sharing, err := runtime.ExpertPageSharing(f, os.Getpagesize())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nexpert pages: %s\n", sharing)
 
 	fmt.Fprintf(w, "\ntotals: %d tensors, %s parameters, %s of tensor data", len(f.Tensors), humanCount(params), humanBytes(int64(total)))
 	types := make([]string, 0, len(byType))

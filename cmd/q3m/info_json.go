@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/q3m/q3m/format"
@@ -26,7 +27,21 @@ type infoJSON struct {
 	Tensors      []tensorJSON      `json:"tensors"`
 	Layer        int               `json:"expert_ranges_layer"`
 	ExpertRanges []expertRangeJSON `json:"expert_ranges"`
-	Totals       totalsJSON        `json:"totals"`
+	// ExpertPages says how much of the experts' ranges shares a page
+	// with a neighbour (runtime.ExpertPageSharing).
+	ExpertPages expertPagesJSON `json:"expert_pages"`
+	Totals      totalsJSON      `json:"totals"`
+}
+
+type expertPagesJSON struct {
+	PageSize            int     `json:"page_size"`
+	Experts             int     `json:"experts"`
+	Ranges              int     `json:"ranges"`
+	Bytes               uint64  `json:"bytes"`
+	SharedBytes         uint64  `json:"shared_bytes"`
+	SharedRanges        int     `json:"shared_ranges"`
+	MeanSharedPerExpert float64 `json:"mean_shared_per_expert"`
+	MaxSharedPerExpert  uint64  `json:"max_shared_per_expert"`
 }
 
 type configJSON struct {
@@ -132,6 +147,12 @@ func printInfoJSON(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 		}
 		out.MemoryPlan = planJSON(plan)
 	}
+	sh, err := runtime.ExpertPageSharing(f, os.Getpagesize())
+	if err != nil {
+		return err
+	}
+	out.ExpertPages = expertPagesJSON{PageSize: sh.PageSize, Experts: sh.Experts, Ranges: sh.Ranges, Bytes: sh.Bytes,
+		SharedBytes: sh.Shared, SharedRanges: sh.SharedRanges, MeanSharedPerExpert: sh.MeanSharedPerExpert(), MaxSharedPerExpert: sh.MaxShared}
 	for _, kv := range f.KV {
 		out.Metadata[kv.Key] = jsonValue(kv.Value)
 	}

@@ -7,8 +7,9 @@ sharing no code with q3m. It reads a Hugging Face checkpoint directory
 (config.json + safetensors, single or sharded, per-expert or fused expert
 names, F32/BF16/F16) with its own safetensors reader. With --gguf it takes
 the weights from a GGUF file instead (own parser; F32, F16, BF16, Q8_0 and
-Q4_0 dequantized with numpy), still reading the config from --hf, so that
-quantized files are checked against the math on their dequantized weights.
+Q4_0 dequantized with numpy; with --gguf-py, any block type through
+llama.cpp's gguf-py), still reading the config from --hf, so that quantized
+files are checked against the math on their dequantized weights.
 
 Output in --out:
   logits.bin   float32 little-endian [rows, vocab]: the logits of every
@@ -180,6 +181,27 @@ GGUF_LAYER = {
 }
 
 
+def read_gguf_py(path, gguf_py):
+    """Like read_gguf, but through llama.cpp's gguf-py (imported from the
+    directory gguf_py): its reader and its numpy dequantizers, which cover
+    every block type (K-quants, IQ4_NL, IQ4_XS, Q4_1, Q5_0, Q5_1, ...).
+    Returns the tensors as float64 arrays shaped like torch, the metadata
+    and the names of the quantized tensors."""
+    sys.path.insert(0, gguf_py)
+    import gguf  # noqa: E402 (the path is known only now)
+    from gguf.quants import dequantize
+
+    r = gguf.GGUFReader(path)
+    out, quantized = {}, set()
+    for t in r.tensors:
+        typ = gguf.GGMLQuantizationType(int(t.tensor_type))
+        a = dequantize(t.data, typ).astype(np.float64)
+        out[t.name] = a.reshape(list(reversed([int(d) for d in t.shape])))
+        if typ not in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16, gguf.GGMLQuantizationType.BF16):
+            quantized.add(t.name)
+    return out, {}, quantized
+
+
 def gguf_name(name):
     """Returns the HF name of a GGUF tensor; stacked experts stay stacked."""
     if name == "token_embd.weight":
@@ -281,7 +303,7 @@ class Config:
 # ---------------------------------------------------------------------- model
 
 
-def load(hf_dir, gguf, act_q8=False):
+def load(hf_dir, gguf, act_q8=False, gguf_py=None):
     """Returns the config and the weights under HF names, experts stacked as
     mlp.experts.{gate,up,down} [E, out, in]. With act_q8, cfg.act_q8 holds
     the names of the Q8_0/Q4_0 matrices whose inputs are to be quantized."""
@@ -289,7 +311,12 @@ def load(hf_dir, gguf, act_q8=False):
         cfg = Config(json.load(f))
     cfg.act_q8 = set()
     if gguf:
-        g, _, quantized = read_gguf(gguf)
+        if gguf_py:
+            if act_q8:
+                raise ValueError("--act-q8 rounds Q8_0/Q4_0 inputs only; it does not combine with --gguf-py")
+            g, _, quantized = read_gguf_py(gguf, gguf_py)
+        else:
+            g, _, quantized = read_gguf(gguf)
         w = gguf_to_hf(g)
         if act_q8:
             cfg.act_q8 = {gguf_name(n) for n in quantized}
@@ -515,13 +542,15 @@ def main():
     ap.add_argument("--gguf", help="take the weights from this GGUF file instead, dequantized")
     ap.add_argument("--act-q8", action="store_true",
                     help="with --gguf: round the inputs of Q8_0/Q4_0 matrices to Q8_0, as q3m does")
+    ap.add_argument("--gguf-py", metavar="DIR",
+                    help="with --gguf: read and dequantize through llama.cpp's gguf-py in DIR (every block type)")
     ap.add_argument("--prompt", required=True, help="comma-separated token ids")
     ap.add_argument("--steps", type=int, default=16, help="greedy steps")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--task", action="store_true",
                     help="one pass over the prompt: the class's head output, hidden states, router logits, aux loss")
     a = ap.parse_args()
-    cfg, w = load(a.hf, a.gguf, a.act_q8)
+    cfg, w = load(a.hf, a.gguf, a.act_q8, a.gguf_py)
     prompt = [int(s) for s in a.prompt.split(",")]
     if a.task:
         return task(cfg, w, prompt, a.out)
