@@ -158,8 +158,8 @@ type evalRequest struct {
 	ctx   context.Context
 	seq   *Sequence
 	ids   []int32
-	done  int   // tokens evaluated so far
-	start int   // the session's position when the request came
+	done  int // tokens evaluated so far
+	start int // the session's position when the request came
 	ready chan error
 }
 
