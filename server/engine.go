@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,11 @@ type Request struct {
 	MaxTokens int
 	// Stops are the token ids that end the generation (not passed to yield).
 	Stops []int32
+	// IgnoreStops makes the stop tokens impossible to sample (their logits
+	// -Inf) unless a Constraint is set, so that the generation runs to
+	// MaxTokens or a full context, as llama-server's ignore_eos: for
+	// benchmarks.
+	IgnoreStops bool
 	// Constraint, when set, masks the logits before each token is sampled
 	// and is told each token chosen (a grammar.Matcher, for JSON output).
 	Constraint Constraint
@@ -305,6 +311,11 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		}
 		for id, n := range counts {
 			logits[id] -= float32(n) * req.FrequencyPenalty
+		}
+		if req.IgnoreStops && req.Constraint == nil {
+			for _, id := range req.Stops {
+				logits[id] = float32(math.Inf(-1))
+			}
 		}
 		if req.Constraint != nil {
 			// Tokens left, this one included: MaxTokens, and the context,

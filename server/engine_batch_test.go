@@ -95,3 +95,25 @@ func TestConcurrentGenerationsShareStepsAndMatchAlone(t *testing.T) {
 	}
 	t.Logf("%d steps, %d sequences, %d token rows", st.Steps, st.Seqs, st.Tokens)
 }
+
+// TestIgnoreStopsRunsToMaxTokens makes every token but one a stop token:
+// a request ends at its first token, unless it ignores the stops and then
+// runs to MaxTokens on the one token left.
+func TestIgnoreStopsRunsToMaxTokens(t *testing.T) {
+	e := testEngine(t, EngineOptions{ContextLen: 64})
+	const keep = 42
+	var stops []int32
+	for id := range int32(e.Model().Config().Vocab) {
+		if id != keep {
+			stops = append(stops, id)
+		}
+	}
+	req := Request{Prompt: []int32{1, 2, 3}, Stops: stops, MaxTokens: 6, Sampling: runtime.SamplerOptions{Temperature: 1, Seed: 3}}
+	if got := generateAll(t, e, req); len(got) > 1 {
+		t.Errorf("with stops: %v", got)
+	}
+	req.IgnoreStops = true
+	if got := generateAll(t, e, req); !slices.Equal(got, []int32{keep, keep, keep, keep, keep, keep}) {
+		t.Errorf("ignoring stops: %v, want six %d", got, keep)
+	}
+}
