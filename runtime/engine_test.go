@@ -378,3 +378,33 @@ func TestEngineRefusals(t *testing.T) {
 		t.Errorf("position %d after refused evaluations", s.Pos())
 	}
 }
+
+// TestEngineDecodeAllocatesNothing checks that once warm, a decoding step
+// through the engine allocates nothing, on the caller's side or the loop's.
+func TestEngineDecodeAllocatesNothing(t *testing.T) {
+	c := tinyConfig()
+	m := openTiny(t, buildTiny(t, c, buildOptions{typ: quant.Q8_0, seed: 47}))
+	e, err := m.NewEngine(EngineOptions{Seqs: 2, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	seq, err := e.Attach(newSession(t, m, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Detach()
+	ctx := context.Background()
+	if _, err := seq.Eval(ctx, randIDs(48, 8, c.Vocab)); err != nil {
+		t.Fatal(err)
+	}
+	one := []int32{3}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := seq.Eval(ctx, one); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per decoded token", allocs)
+	}
+}
