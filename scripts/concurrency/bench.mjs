@@ -24,7 +24,10 @@
 // Flags: --url (default http://127.0.0.1:8080; env Q3M_URL), --key (env
 // Q3M_API_KEY), --n (default 1,2,4,8), --max-tokens (default 128),
 // --rounds (runs per N, the best kept; default 1), --prompt-words (words
-// of each prompt, default 40).
+// of each prompt, default 40), --api (chat, the default, or completions:
+// /v1/completions with the same prompts as raw text; llama-server's chat
+// endpoint refuses the output of random-weight models that does not parse
+// as its template's format, so use completions with those).
 import OpenAI from "openai";
 
 function flags(argv) {
@@ -35,6 +38,7 @@ function flags(argv) {
     "max-tokens": "128",
     rounds: "1",
     "prompt-words": "40",
+    api: "chat",
   };
   for (let i = 2; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -52,7 +56,12 @@ function flags(argv) {
     }
     return v;
   };
+  if (out.api !== "chat" && out.api !== "completions") {
+    console.error(`bench.mjs: --api wants chat or completions, got ${out.api}`);
+    process.exit(2);
+  }
   return {
+    api: out.api,
     base: out.url.replace(/\/$/, ""),
     key: out.key,
     ns: ints(out.n, "n"),
@@ -80,30 +89,39 @@ function prompt(tag, i) {
 // stream runs one streaming chat and times it.
 async function stream(model, text, seed) {
   const sent = performance.now();
-  const s = await client.chat.completions.create({
+  const body = {
     model,
-    messages: [{ role: "user", content: text }],
     stream: true,
     stream_options: { include_usage: true },
     max_tokens: opt.maxTokens,
     temperature: 0.7,
     seed,
     ignore_eos: true,
-  });
-  let first = null, last = sent, chunks = 0, usage = null;
-  for await (const chunk of s) {
-    if (chunk.usage) usage = chunk.usage;
-    for (const c of chunk.choices ?? []) {
-      const d = c.delta ?? {};
-      if (d.content || d.reasoning_content || d.tool_calls) {
-        chunks++;
-        last = performance.now();
-        first ??= last;
+  };
+  const s = opt.api === "chat"
+    ? await client.chat.completions.create({ ...body, messages: [{ role: "user", content: text }] })
+    : await client.completions.create({ ...body, prompt: text });
+  let first = null, last = sent, chunks = 0, usage = null, error = null;
+  try {
+    for await (const chunk of s) {
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices ?? []) {
+        const d = c.delta ?? { content: c.text };
+        if (d.content || d.reasoning_content || d.tool_calls) {
+          chunks++;
+          last = performance.now();
+          first ??= last;
+        }
       }
     }
+  } catch (e) {
+    // llama-server ends a stream with an error when a random-weight
+    // model's text does not parse (an incomplete UTF-8 sequence): count
+    // what came, and say so.
+    error = e.message ?? String(e);
   }
   const tokens = usage?.completion_tokens ?? chunks;
-  return { sent, first: first ?? last, end: performance.now(), last, tokens, counted: usage != null };
+  return { sent, first: first ?? last, end: performance.now(), last, tokens, counted: usage != null, error };
 }
 
 // metrics reads q3m's batch counters, or null from another server.
@@ -130,7 +148,9 @@ async function run(model, n, tag) {
   const ttft = rs.reduce((a, r) => a + (r.first - r.sent), 0) / n / 1000;
   const perStream = rs.reduce((a, r) => a + (r.tokens > 1 && r.last > r.first ? (r.tokens - 1) / ((r.last - r.first) / 1000) : 0), 0) / n;
   const batch = before && after && after.steps > before.steps ? (after.seqs - before.seqs) / (after.steps - before.steps) : null;
-  return { n, tokens, wall, rate: tokens / wall, ttft, perStream, batch, counted: rs.every((r) => r.counted) };
+  const errors = rs.filter((r) => r.error);
+  if (errors.length) console.error(`# ${n} streams: ${errors.length} ended early with an error: ${errors[0].error}`);
+  return { n, tokens, wall, rate: tokens / wall, ttft, perStream, batch, counted: rs.every((r) => r.counted), errors: errors.length };
 }
 
 const models = await client.models.list();
@@ -139,7 +159,7 @@ if (!model) {
   console.error(`bench.mjs: ${opt.base}/v1/models lists no model`);
   process.exit(1);
 }
-console.log(`# ${opt.base}, model ${model}, ${opt.maxTokens} tokens per stream, best of ${opt.rounds}`);
+console.log(`# ${opt.base} /v1/${opt.api === "chat" ? "chat/completions" : "completions"}, model ${model}, ${opt.maxTokens} tokens per stream, best of ${opt.rounds}`);
 await stream(model, prompt("warmup", 0), 0); // loads pages, fills caches
 console.log("| streams | tokens | wall s | aggregate tok/s | × one stream | mean TTFT s | per-stream tok/s | seqs/step |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -152,5 +172,6 @@ for (const n of opt.ns) {
   }
   if (n === 1) one = best.rate;
   const ratio = one ? (best.rate / one).toFixed(2) + "×" : "";
-  console.log(`| ${n} | ${best.tokens}${best.counted ? "" : " (chunks)"} | ${best.wall.toFixed(2)} | ${best.rate.toFixed(2)} | ${ratio} | ${best.ttft.toFixed(2)} | ${best.perStream.toFixed(2)} | ${best.batch?.toFixed(2) ?? ""} |`);
+  const note = (best.counted ? "" : " (chunks)") + (best.errors ? ` (${best.errors} cut)` : "");
+  console.log(`| ${n} | ${best.tokens}${note} | ${best.wall.toFixed(2)} | ${best.rate.toFixed(2)} | ${ratio} | ${best.ttft.toFixed(2)} | ${best.perStream.toFixed(2)} | ${best.batch?.toFixed(2) ?? ""} |`);
 }
