@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestChatsOnAnEngineAnswerAsAlone holds three two-turn conversations at
@@ -43,7 +44,7 @@ func TestChatsOnAnEngineAnswerAsAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e, err := m.NewEngine(EngineOptions{Seqs: len(turns), Threads: 2})
+	e, err := m.NewEngine(EngineOptions{Seqs: len(turns), Threads: 2, Wait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,11 @@ type EngineOptions struct {
 	StepTokens int
 	// Threads is the number of goroutines computing, as in SessionOptions.
 	Threads int
+	// Wait bounds how long a step waits for every attached sequence's next
+	// tokens before it runs with those that came. 0 means half the last
+	// step's time, within [1ms, 50ms]: the time the sequences that just got
+	// their logits need to sample, with room for a busy machine.
+	Wait time.Duration
 }
 
 // EngineStats counts an Engine's steps since it started.
@@ -62,6 +67,7 @@ type Engine struct {
 	buf     batchScratch
 	seqsMax int
 	rowsMax int
+	wait    time.Duration // EngineOptions.Wait
 
 	submit   chan *evalRequest // unbuffered: a request sent is owned by the loop
 	wake     chan struct{}     // a sequence detached
@@ -85,7 +91,7 @@ type Engine struct {
 
 // NewEngine starts an engine on m.
 func (m *Model) NewEngine(o EngineOptions) (*Engine, error) {
-	if o.Seqs < 0 || o.StepTokens < 0 || o.Threads < 0 || o.Threads > ops.MaxThreads {
+	if o.Seqs < 0 || o.StepTokens < 0 || o.Threads < 0 || o.Threads > ops.MaxThreads || o.Wait < 0 {
 		return nil, fmt.Errorf("runtime: engine: options %+v outside their ranges", o)
 	}
 	if m.cfg.Head.Class != CausalLM {
@@ -113,7 +119,7 @@ func (m *Model) NewEngine(o EngineOptions) (*Engine, error) {
 	c := m.cfg
 	e := &Engine{
 		m: m, cfg: c, exec: ops.NewExec(m.pool(threads)), buf: newBatchScratch(c, rows, seqs),
-		seqsMax: seqs, rowsMax: rows,
+		seqsMax: seqs, rowsMax: rows, wait: o.Wait,
 		submit: make(chan *evalRequest), wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}),
 		timer: time.NewTimer(time.Hour),
@@ -277,11 +283,14 @@ func (e *Engine) loop() {
 }
 
 // gather waits until every attached sequence has a request pending, for
-// at most half the last step's time (within [1ms, 50ms]): the sequences
-// that just got their logits sample their next tokens meanwhile. It
-// reports false when the engine is closing.
+// at most EngineOptions.Wait: the sequences that just got their logits
+// sample their next tokens meanwhile. It reports false when the engine is
+// closing.
 func (e *Engine) gather() bool {
-	wait := min(max(e.lastStep/2, time.Millisecond), 50*time.Millisecond)
+	wait := e.wait
+	if wait == 0 {
+		wait = min(max(e.lastStep/2, time.Millisecond), 50*time.Millisecond)
+	}
 	e.timer.Reset(wait)
 	defer e.timer.Stop()
 	for int64(len(e.pending)) < e.attached.Load() {

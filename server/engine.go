@@ -33,6 +33,9 @@ type EngineOptions struct {
 	// runtime.SessionOptions).
 	ContextLen, Threads int
 	KVType              runtime.KVType
+	// BatchWait bounds how long a step waits for every busy slot's next
+	// token (runtime.EngineOptions.Wait); 0 means the runtime's default.
+	BatchWait time.Duration
 }
 
 // Request is one generation: a prompt of token ids and how to continue it.
@@ -130,7 +133,7 @@ type slot struct {
 
 // NewEngine makes the slots of an engine on m.
 func NewEngine(m *runtime.Model, o EngineOptions) (*Engine, error) {
-	if o.Parallel < 0 || o.ContextLen < 0 || o.Threads < 0 {
+	if o.Parallel < 0 || o.ContextLen < 0 || o.Threads < 0 || o.BatchWait < 0 {
 		return nil, fmt.Errorf("server: engine: negative option in %+v", o)
 	}
 	n := max(o.Parallel, 1)
@@ -148,7 +151,7 @@ func NewEngine(m *runtime.Model, o EngineOptions) (*Engine, error) {
 		e.idle = append(e.idle, &slot{sess: s})
 		e.free <- struct{}{}
 	}
-	batch, err := m.NewEngine(runtime.EngineOptions{Seqs: n, Threads: o.Threads})
+	batch, err := m.NewEngine(runtime.EngineOptions{Seqs: n, Threads: o.Threads, Wait: o.BatchWait})
 	if err != nil {
 		return nil, fmt.Errorf("server: engine: %w", err)
 	}

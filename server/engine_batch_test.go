@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/q3m/q3m/runtime"
 )
@@ -26,10 +27,15 @@ func batchRequests() []Request {
 	return reqs
 }
 
-func generateAll(t *testing.T, e *Engine, req Request) []int32 {
+// generateAll runs req and returns its tokens; first, when set, is called
+// at the first token.
+func generateAll(t *testing.T, e *Engine, req Request, first func()) []int32 {
 	t.Helper()
 	var out []int32
 	res, err := e.Generate(context.Background(), req, func(id int32) bool {
+		if len(out) == 0 && first != nil {
+			first()
+		}
 		out = append(out, id)
 		return true
 	})
@@ -51,16 +57,26 @@ func TestConcurrentGenerationsShareStepsAndMatchAlone(t *testing.T) {
 	alone := testEngine(t, EngineOptions{ContextLen: 128, Parallel: 1})
 	want := make([][]int32, len(reqs))
 	for i, r := range reqs {
-		want[i] = generateAll(t, alone, r)
+		want[i] = generateAll(t, alone, r, nil)
 	}
-	e := testEngine(t, EngineOptions{ContextLen: 128, Parallel: 5})
+	// A generous wait: on a loaded machine the requests still share steps.
+	e := testEngine(t, EngineOptions{ContextLen: 128, Parallel: 5, BatchWait: time.Second})
 	got := make([][]int32, len(reqs))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
+	// Every request waits at its first token for all of them to get
+	// there: on a loaded machine a goroutine can start late enough to miss
+	// the others' whole generation.
+	var all sync.WaitGroup
+	all.Add(len(reqs) + 1)
+	first := func() {
+		all.Done()
+		all.Wait()
+	}
 	for i, r := range reqs {
 		wg.Go(func() {
 			<-start
-			got[i] = generateAll(t, e, r)
+			got[i] = generateAll(t, e, r, first)
 		})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,6 +86,9 @@ func TestConcurrentGenerationsShareStepsAndMatchAlone(t *testing.T) {
 		n := 0
 		_, cancelled = e.Generate(ctx, Request{Prompt: []int32{5, 6, 7}, Sampling: runtime.SamplerOptions{Temperature: 1}},
 			func(int32) bool {
+				if n == 0 {
+					first()
+				}
 				if n++; n == 4 {
 					cancel()
 				}
@@ -109,11 +128,11 @@ func TestIgnoreStopsRunsToMaxTokens(t *testing.T) {
 		}
 	}
 	req := Request{Prompt: []int32{1, 2, 3}, Stops: stops, MaxTokens: 6, Sampling: runtime.SamplerOptions{Temperature: 1, Seed: 3}}
-	if got := generateAll(t, e, req); len(got) > 1 {
+	if got := generateAll(t, e, req, nil); len(got) > 1 {
 		t.Errorf("with stops: %v", got)
 	}
 	req.IgnoreStops = true
-	if got := generateAll(t, e, req); !slices.Equal(got, []int32{keep, keep, keep, keep, keep, keep}) {
+	if got := generateAll(t, e, req, nil); !slices.Equal(got, []int32{keep, keep, keep, keep, keep, keep}) {
 		t.Errorf("ignoring stops: %v, want six %d", got, keep)
 	}
 }
