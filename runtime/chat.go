@@ -35,6 +35,10 @@ type ChatOptions struct {
 	// MaxTokens caps the tokens of one answer, thinking included; 0 means
 	// until the context is full.
 	MaxTokens int
+	// Engine, when set (an Engine of the same Model), evaluates the chat's
+	// tokens in the engine's shared steps, batched with its other
+	// sequences' tokens; the answers are the same as without it.
+	Engine *Engine
 }
 
 // Chunk is a piece of an answer as it streams.
@@ -119,6 +123,8 @@ type Chat struct {
 	thinkOpen  int32 // -1 when the vocabulary has no <think>
 	thinkClose int32
 	total      Stats
+	engine     *Engine   // ChatOptions.Engine
+	seq        *Sequence // the session on engine during Send
 	// pick, when set, replaces the sampler (tests script answers with it).
 	pick func(logits []float32, history []int32) int32
 }
@@ -160,6 +166,9 @@ func (m *Model) PromptEncoder() (*PromptEncoder, error) {
 }
 
 func newChat(m *Model, enc *PromptEncoder, o ChatOptions) (*Chat, error) {
+	if o.Engine != nil && o.Engine.m != m {
+		return nil, errors.New("runtime: chat: the engine is of another model")
+	}
 	sess, err := m.NewSession(SessionOptions{ContextLen: o.ContextLen, Threads: o.Threads, KVType: o.KVType})
 	if err != nil {
 		return nil, err
@@ -167,7 +176,7 @@ func newChat(m *Model, enc *PromptEncoder, o ChatOptions) (*Chat, error) {
 	tok := enc.Tokenizer()
 	c := &Chat{
 		enc: enc, sess: sess, system: o.System, thinking: o.Thinking, maxTokens: o.MaxTokens, shift: !o.NoContextShift,
-		stops: chatStops(tok), thinkOpen: -1, thinkClose: -1,
+		stops: chatStops(tok), thinkOpen: -1, thinkClose: -1, engine: o.Engine,
 	}
 	if id, ok := tok.Lookup("<think>"); ok {
 		c.thinkOpen = id
@@ -294,6 +303,10 @@ func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Rep
 		return Reply{}, fmt.Errorf("runtime: chat: the conversation takes %d tokens, the context holds %d; reset it: %w",
 			len(t.ids), size, ErrContextFull)
 	}
+	if err := c.attach(); err != nil {
+		return Reply{}, err
+	}
+	defer c.detach()
 	var st Stats
 	start := time.Now()
 	logits, err := c.prefill(ctx, t.ids, &st)
@@ -403,7 +416,7 @@ func (c *Chat) prefill(ctx context.Context, ids []int32, st *Stats) ([]float32, 
 		}
 		part := ids[done:min(done+prefillChunk, len(ids))]
 		var err error
-		if logits, err = c.sess.Eval(part, false); err != nil {
+		if logits, err = c.eval(ctx, part); err != nil {
 			return nil, fmt.Errorf("runtime: chat: prompt: %w", err)
 		}
 		c.cached = append(c.cached, part...)
@@ -438,7 +451,7 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 			return StopLength, nil
 		}
 		one[0] = id
-		if logits, err = c.sess.Eval(one[:], false); err != nil {
+		if logits, err = c.eval(ctx, one[:]); err != nil {
 			if errors.Is(err, ErrContextFull) && c.shift {
 				var shifted bool
 				if logits, shifted, err = c.shiftAnswer(ctx, t, append(slices.Clone(c.cached[answerFrom:]), id), st); shifted {

@@ -9,6 +9,11 @@
 // and shifts its context (drops the oldest turns) when it fills. Config.Tensors
 // is the one table of the tensors a model's forward pass reads.
 // Sessions of one Model with the same thread count share one worker pool.
+// An Engine advances many Sessions together, one forward pass per step for
+// the tokens of all of them (continuous batching: sequences join and leave
+// between steps), so that concurrent sequences share the reads of the
+// weights; each sequence's logits are bit-identical to its Session's alone.
+// A Chat runs on an Engine with ChatOptions.Engine.
 //
 // The arithmetic follows Hugging Face transformers' Qwen3MoeForCausalLM
 // (docs/model.md); for quantized weights the inputs of each matrix product

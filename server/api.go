@@ -47,6 +47,9 @@ type samplingFields struct {
 	Seed              *int64   `json:"seed"`
 	Stop              stopList `json:"stop"`
 	N                 *int     `json:"n"`
+	// IgnoreEOS (llama-server's ignore_eos) keeps generating past the
+	// end-of-turn tokens, up to max_tokens: for benchmarks.
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 // chatMessage is one message of a chat request.

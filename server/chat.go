@@ -108,6 +108,7 @@ func (s *Server) prepare(j *job, ids []int32, f *samplingFields, thinking bool) 
 		j.req.MaxTokens = *f.MaxTokens
 	}
 	j.req.Sampling, j.req.FrequencyPenalty = s.sampling(f, thinking)
+	j.req.IgnoreStops = f.IgnoreEOS
 	return nil
 }
 

@@ -6,10 +6,13 @@
 //
 // An Engine owns the generation slots: a fixed number of runtime.Sessions
 // sharing one Model, each keeping the tokens of its KV cache so that a
-// request extending an earlier one reuses it. Requests beyond the slots wait
-// in a bounded queue; beyond that they are refused (503). A Server wraps an
-// Engine as an http.Handler. Every request's generation runs under its HTTP
-// context, so a client that goes away frees its slot at the next token.
+// request extending an earlier one reuses it. The busy slots decode
+// together through a runtime.Engine, one batched forward pass per token for
+// all of them (continuous batching: requests join and leave between
+// steps). Requests beyond the slots wait in a bounded queue; beyond that
+// they are refused (503). A Server wraps an Engine as an http.Handler.
+// Every request's generation runs under its HTTP context, so a client that
+// goes away leaves the batch and frees its slot at the next step.
 //
 // response_format json_object / json_schema and tool_choice required / a
 // named function constrain decoding with package grammar: before each
@@ -18,8 +21,4 @@
 // one of the tools and whose arguments match its parameters, even from
 // random weights and when max_tokens cuts it short. Constrained requests
 // do not think (the template's thinking is switched off).
-//
-// Not yet here: batched decoding of the slots in one forward pass;
-// Engine.Generate is the seam where a batched scheduler would replace the
-// per-slot loop.
 package server

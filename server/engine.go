@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,14 +23,19 @@ var ErrPromptTooLong = errors.New("server: prompt longer than the context")
 // EngineOptions configures an Engine.
 type EngineOptions struct {
 	// Parallel is the number of requests generated at once, one slot (a
-	// runtime.Session) each; 0 means 1.
+	// runtime.Session) each, advanced together in one batched forward pass
+	// per token; 0 means 1.
 	Parallel int
 	// Queue bounds the requests waiting for a slot; beyond it Generate
 	// fails with ErrQueueFull. 0 means 4·Parallel; negative means none wait.
 	Queue int
-	// ContextLen and Threads configure each slot's Session (see
+	// ContextLen, Threads and KVType configure each slot's Session (see
 	// runtime.SessionOptions).
 	ContextLen, Threads int
+	KVType              runtime.KVType
+	// BatchWait bounds how long a step waits for every busy slot's next
+	// token (runtime.EngineOptions.Wait); 0 means the runtime's default.
+	BatchWait time.Duration
 }
 
 // Request is one generation: a prompt of token ids and how to continue it.
@@ -44,6 +50,11 @@ type Request struct {
 	MaxTokens int
 	// Stops are the token ids that end the generation (not passed to yield).
 	Stops []int32
+	// IgnoreStops makes the stop tokens impossible to sample (their logits
+	// -Inf) unless a Constraint is set, so that the generation runs to
+	// MaxTokens or a full context, as llama-server's ignore_eos: for
+	// benchmarks.
+	IgnoreStops bool
 	// Constraint, when set, masks the logits before each token is sampled
 	// and is told each token chosen (a grammar.Matcher, for JSON output).
 	Constraint Constraint
@@ -82,12 +93,15 @@ type EngineStats struct {
 // whose cached tokens share the longest prefix with its prompt and evaluates
 // only the rest. Requests beyond the slots wait in a bounded queue.
 //
-// Each slot decodes on its own today; the scheduler (acquire, then run one
-// sequence to its end) is the seam where a batched engine — one forward pass
-// per step for every active sequence — would step all slots together.
-// An Engine is safe for concurrent use.
+// The busy slots are attached to one runtime.Engine: every step is one
+// forward pass over the next token of each generating request (and chunks
+// of joining requests' prompts), so concurrent requests share the reads of
+// the weights. Each request samples its own tokens, with its own sampler,
+// penalties and constraint, between steps. An Engine is safe for
+// concurrent use.
 type Engine struct {
 	model *runtime.Model
+	batch *runtime.Engine
 	ctx   int // positions per slot
 	queue int
 
@@ -112,13 +126,14 @@ type Engine struct {
 // slot is one Session and the tokens its KV cache holds.
 type slot struct {
 	sess   *runtime.Session
+	seq    *runtime.Sequence // attached to the batch engine while busy
 	cached []int32
 	used   uint64 // when last acquired, on the engine's clock
 }
 
 // NewEngine makes the slots of an engine on m.
 func NewEngine(m *runtime.Model, o EngineOptions) (*Engine, error) {
-	if o.Parallel < 0 || o.ContextLen < 0 || o.Threads < 0 {
+	if o.Parallel < 0 || o.ContextLen < 0 || o.Threads < 0 || o.BatchWait < 0 {
 		return nil, fmt.Errorf("server: engine: negative option in %+v", o)
 	}
 	n := max(o.Parallel, 1)
@@ -128,7 +143,7 @@ func NewEngine(m *runtime.Model, o EngineOptions) (*Engine, error) {
 	}
 	e := &Engine{model: m, queue: max(q, 0), free: make(chan struct{}, n), slots: n}
 	for range n {
-		s, err := m.NewSession(runtime.SessionOptions{ContextLen: o.ContextLen, Threads: o.Threads})
+		s, err := m.NewSession(runtime.SessionOptions{ContextLen: o.ContextLen, Threads: o.Threads, KVType: o.KVType})
 		if err != nil {
 			return nil, fmt.Errorf("server: engine: %w", err)
 		}
@@ -136,8 +151,20 @@ func NewEngine(m *runtime.Model, o EngineOptions) (*Engine, error) {
 		e.idle = append(e.idle, &slot{sess: s})
 		e.free <- struct{}{}
 	}
+	batch, err := m.NewEngine(runtime.EngineOptions{Seqs: n, Threads: o.Threads, Wait: o.BatchWait})
+	if err != nil {
+		return nil, fmt.Errorf("server: engine: %w", err)
+	}
+	e.batch = batch
 	return e, nil
 }
+
+// Close stops the engine's step loop: generations in progress end with an
+// error. The model stays open.
+func (e *Engine) Close() error { return e.batch.Close() }
+
+// BatchStats returns the counters of the batched forward passes.
+func (e *Engine) BatchStats() runtime.EngineStats { return e.batch.Stats() }
 
 // Model returns the engine's model.
 func (e *Engine) Model() *runtime.Model { return e.model }
@@ -221,10 +248,6 @@ func (e *Engine) release(s *slot) {
 	e.free <- struct{}{}
 }
 
-// prefillChunk is how many prompt tokens are evaluated between checks of
-// the request's cancellation.
-const prefillChunk = 32
-
 // Generate evaluates req's prompt on a slot and samples tokens, passing each
 // to yield until a stop token, MaxTokens, a full context, ctx's end, or
 // yield returning false (Finish "stop"). It waits for a slot while the queue
@@ -246,6 +269,12 @@ func (e *Engine) Generate(ctx context.Context, req Request, yield func(id int32)
 		return Result{Finish: FinishCancelled}, err
 	}
 	defer e.release(s)
+	if s.seq, err = e.batch.Attach(s.sess); err != nil {
+		return Result{Finish: FinishCancelled}, fmt.Errorf("server: %w", err)
+	}
+	// Detached before the slot is released: a finished request stops
+	// holding back the others' steps at once.
+	defer s.seq.Detach()
 	res, err := e.run(ctx, s, req, yield)
 	e.totals.Lock()
 	t := &e.totals
@@ -285,6 +314,11 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 		}
 		for id, n := range counts {
 			logits[id] -= float32(n) * req.FrequencyPenalty
+		}
+		if req.IgnoreStops && req.Constraint == nil {
+			for _, id := range req.Stops {
+				logits[id] = float32(math.Inf(-1))
+			}
 		}
 		if req.Constraint != nil {
 			// Tokens left, this one included: MaxTokens, and the context,
@@ -335,7 +369,11 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 			return res, nil
 		}
 		one[0] = id
-		if logits, err = s.sess.Eval(one[:], false); err != nil {
+		if logits, err = s.seq.Eval(ctx, one[:]); err != nil {
+			if ctx.Err() != nil {
+				res.Finish = FinishCancelled
+				return res, ctx.Err()
+			}
 			res.Finish = FinishCancelled
 			return res, fmt.Errorf("server: generate: %w", err)
 		}
@@ -344,7 +382,9 @@ func (e *Engine) run(ctx context.Context, s *slot, req Request, yield func(int32
 }
 
 // prefill brings the slot's KV cache to prompt, reusing the common prefix,
-// and returns the logits of its last token.
+// and returns the logits of its last token. The batch engine evaluates the
+// rest in chunks that share steps with the other slots' tokens and stops
+// between two chunks when ctx ends.
 func (s *slot) prefill(ctx context.Context, prompt []int32, res *Result) ([]float32, error) {
 	keep := min(commonPrefix(s.cached, prompt), len(prompt)-1) // evaluate one token at least, for its logits
 	if err := s.sess.Truncate(keep); err != nil {
@@ -352,18 +392,14 @@ func (s *slot) prefill(ctx context.Context, prompt []int32, res *Result) ([]floa
 	}
 	s.cached = s.cached[:keep]
 	res.CachedTokens = keep
-	var logits []float32
-	for done := keep; done < len(prompt); done += prefillChunk {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	logits, err := s.seq.Eval(ctx, prompt[keep:])
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		part := prompt[done:min(done+prefillChunk, len(prompt))]
-		var err error
-		if logits, err = s.sess.Eval(part, false); err != nil {
-			return nil, fmt.Errorf("server: prompt: %w", err)
-		}
-		s.cached = append(s.cached, part...)
+		return nil, fmt.Errorf("server: prompt: %w", err)
 	}
+	s.cached = append(s.cached, prompt[keep:]...)
 	return logits, nil
 }
 

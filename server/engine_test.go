@@ -21,6 +21,7 @@ func testEngine(t *testing.T, o EngineOptions) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { e.Close() })
 	return e
 }
 

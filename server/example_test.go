@@ -21,6 +21,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer eng.Close()
 	srv, err := server.New(eng, server.Options{ModelName: "qwen3-30b-a3b"})
 	if err != nil {
 		log.Fatal(err)
@@ -39,6 +40,7 @@ func ExampleEngine_Generate() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer eng.Close()
 	tok, err := m.Tokenizer()
 	if err != nil {
 		log.Fatal(err)

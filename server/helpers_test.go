@@ -82,6 +82,7 @@ func testServer(t *testing.T, eo EngineOptions, o Options) (*Server, *httptest.S
 	hs := httptest.NewServer(s)
 	t.Cleanup(func() {
 		hs.Close()
+		eng.Close()
 		m.Close()
 	})
 	return s, hs

@@ -322,6 +322,7 @@ func TestMetricsCountRequestsAndTokens(t *testing.T) {
 		"q3m_generated_tokens_total " + strconv.Itoa(len(answer)),
 		"q3m_prompt_tokens_total " + strconv.Itoa(r.Usage.PromptTokens),
 		"q3m_slots 2", "q3m_requests_queued 0", "q3m_requests_processing 0",
+		"# TYPE q3m_batch_steps_total counter",
 		"# TYPE q3m_pager_hits_total counter",
 	} {
 		if !strings.Contains(out, want+"\n") {

@@ -32,7 +32,7 @@ func serveCommand() *cli.Command {
 			modelFlag(),
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port (0: any free port, printed at start)"},
-			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "requests generated at once, each in its own slot and KV cache"},
+			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "requests generated at once, each in its own slot and KV cache, decoded together in one batched forward pass per token"},
 			&cli.IntFlag{Name: "queue", Usage: "requests waiting for a slot before 503s", DefaultText: "4 × parallel"},
 			ctxFlag(),
 			threadsFlag(),
@@ -63,6 +63,11 @@ func serveOptions(c *cli.Context) (server.EngineOptions, server.Options, error) 
 	if eo.ContextLen < 0 || eo.Threads < 0 || eo.Queue < 0 || c.Int("max-tokens") < 0 {
 		return eo, server.Options{}, errors.New("--ctx, --threads, --queue and --max-tokens must not be negative")
 	}
+	kv, err := kvType(c)
+	if err != nil {
+		return eo, server.Options{}, err
+	}
+	eo.KVType = kv
 	if !c.IsSet("queue") {
 		eo.Queue = 4 * eo.Parallel
 	} else if eo.Queue == 0 {
@@ -140,6 +145,7 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	srv, err := server.New(eng, so)
 	if err != nil {
 		return err

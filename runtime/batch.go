@@ -1,0 +1,263 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/q3m/q3m/ops"
+	"github.com/q3m/q3m/quant"
+)
+
+// stepSeq is one sequence's part of a batched step: n token rows starting
+// at row first of the step's scratch, at positions sess.pos….
+type stepSeq struct {
+	sess  *Session
+	ids   []int32
+	first int
+}
+
+// batchScratch holds the activations of one step of up to rows token rows
+// drawn from several sequences. Its layout is a Session's scratch, one row
+// per token whatever sequence it belongs to.
+type batchScratch struct {
+	rows         int
+	x, xn, o     []float32 // [R·H]
+	q, att       []float32 // [R·nh·hd]
+	k, v         []float32 // [R·nkv·hd]
+	mlpGate      []float32 // [R·max(FFN, k·ExpertFFN)]
+	mlpUp        []float32
+	router       []float32 // [R·E]
+	chosen       []int     // [R·k]
+	weights      []float32 // [R·k]
+	count, start []int     // per expert
+	order, slot  []int     // [R·k]
+	expIn        []float32 // [R·k·H]
+	expOut       []float32 // [R·k·H]
+	last         []float32 // [S·H]: the last row of each sequence, for the LM head
+	logits       []float32 // [S·V]
+	prods        []ops.Product
+}
+
+func newBatchScratch(c Config, rows, seqs int) batchScratch {
+	R, H, k := rows, c.Hidden, max(c.ExpertsUsed, 1)
+	ffn := max(c.FFN, k*c.ExpertFFN)
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	f := func(n int) []float32 { return make([]float32, n) }
+	return batchScratch{
+		rows: R,
+		x:    f(R * H), xn: f(R * H), o: f(R * H),
+		q: f(R * qd), att: f(R * qd), k: f(R * kvd), v: f(R * kvd),
+		mlpGate: f(R * ffn), mlpUp: f(R * ffn),
+		router: f(R * c.Experts), chosen: make([]int, R*k), weights: f(R * k),
+		count: make([]int, c.Experts), start: make([]int, c.Experts),
+		order: make([]int, R*k), slot: make([]int, R*k),
+		expIn: f(R * k * H), expOut: f(R * k * H),
+		last: f(seqs * H), logits: f(seqs * c.Vocab),
+		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, R*k))),
+	}
+}
+
+// forwardStep runs the step's token rows (n in all) through every layer,
+// each sequence's attention against its own KV cache at its own positions
+// and every matrix product over all rows at once, then writes the logits
+// of the last row of each of seqs[:logits] to its session's logits and
+// advances the sequences' positions. A row's result does not depend on the other rows:
+// the products compute each (row, weight row) pair alone, the experts'
+// outputs are summed per row in rank order, and attention reads only the
+// row's own sequence.
+func (e *Engine) forwardStep(seqs []stepSeq, n, logits int) {
+	c, b, m := e.cfg, &e.buf, e.m
+	H := c.Hidden
+	for _, sq := range seqs {
+		for t, id := range sq.ids {
+			r := sq.first + t
+			_ = quant.Dequantize(m.embed.Type, b.x[r*H:(r+1)*H], m.embed.Row(int(id)))
+		}
+	}
+	eps := float32(c.RMSEps)
+	for li := range m.layers {
+		l := &m.layers[li]
+		for r := range n {
+			ops.RMSNorm(b.xn[r*H:(r+1)*H], b.x[r*H:(r+1)*H], l.attnNorm, eps)
+		}
+		e.attention(li, l, seqs, n)
+		ops.Add(b.x[:n*H], b.o[:n*H])
+		for r := range n {
+			ops.RMSNorm(b.xn[r*H:(r+1)*H], b.x[r*H:(r+1)*H], l.ffnNorm, eps)
+		}
+		if l.moe {
+			e.moe(li, l, seqs, n)
+		} else {
+			e.mlp(l, n)
+		}
+		ops.Add(b.x[:n*H], b.o[:n*H])
+		e.prefetchNext(li+1, n)
+	}
+	// The LM head over every sequence's last row at once: its weights are
+	// read once per step.
+	V := c.Vocab
+	if logits > 0 {
+		for i, sq := range seqs[:logits] {
+			r := sq.first + len(sq.ids) - 1
+			ops.RMSNorm(b.last[i*H:(i+1)*H], b.x[r*H:(r+1)*H], m.outNorm, eps)
+		}
+		e.exec.MatMul(b.logits[:logits*V], m.output, b.last[:logits*H], logits)
+		for i, sq := range seqs[:logits] {
+			copy(sq.sess.logits[:V], b.logits[i*V:(i+1)*V])
+		}
+	}
+	for _, sq := range seqs {
+		sq.sess.pos += len(sq.ids)
+	}
+}
+
+// attention computes the attention block of layer li for every row: the
+// projections over all rows together, then each sequence's queries against
+// its own cache.
+func (e *Engine) attention(li int, l *layer, seqs []stepSeq, n int) {
+	c, b := e.cfg, &e.buf
+	hd, qd, kvd := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	x := b.xn[:n*c.Hidden]
+	e.exec.MatMuls(ops.Product{Y: b.q, M: l.q, X: x, N: n},
+		ops.Product{Y: b.k, M: l.k, X: x, N: n},
+		ops.Product{Y: b.v, M: l.v, X: x, N: n})
+	eps := float32(c.RMSEps)
+	half := hd / 2
+	a := ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: hd, Scale: float32(1 / math.Sqrt(float64(hd)))}
+	for _, sq := range seqs {
+		s := sq.sess
+		for t := range sq.ids {
+			r := sq.first + t
+			q, k, v := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd], b.v[r*kvd:(r+1)*kvd]
+			if l.qb != nil {
+				ops.Add(q, l.qb)
+				ops.Add(k, l.kb)
+				ops.Add(v, l.vb)
+			}
+			for h := range c.Heads {
+				ops.RMSNorm(q[h*hd:(h+1)*hd], q[h*hd:(h+1)*hd], l.qNorm, eps)
+			}
+			for h := range c.KVHeads {
+				ops.RMSNorm(k[h*hd:(h+1)*hd], k[h*hd:(h+1)*hd], l.kNorm, eps)
+			}
+			p := s.pos + t
+			cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
+			ops.Rope(q, c.Heads, cos, sin)
+			ops.Rope(k, c.KVHeads, cos, sin)
+			s.kv.store(&s.kv.k[li], p, k)
+			s.kv.store(&s.kv.v[li], p, v)
+		}
+		lo, hi, end := sq.first*qd, (sq.first+len(sq.ids))*qd, s.pos+len(sq.ids)
+		e.exec.AttendCausalKV(b.att[lo:hi], b.q[lo:hi], s.kv.upTo(s.kv.k[li], end), s.kv.upTo(s.kv.v[li], end),
+			s.pos, len(sq.ids), c.SlidingWindow, a)
+	}
+	e.exec.MatMul(b.o, l.o, b.att[:n*qd], n)
+	if l.ob != nil {
+		for r := range n {
+			ops.Add(b.o[r*c.Hidden:(r+1)*c.Hidden], l.ob)
+		}
+	}
+}
+
+// mlp computes a dense layer's MLP for every row, from xn into o.
+func (e *Engine) mlp(l *layer, n int) {
+	b := &e.buf
+	gate, up, down := l.gate[0], l.up[0], l.down[0]
+	I, x := gate.Rows, b.xn[:n*e.cfg.Hidden]
+	g, u := b.mlpGate[:n*I], b.mlpUp[:n*I]
+	e.exec.MatMuls(ops.Product{Y: g, M: gate, X: x, N: n}, ops.Product{Y: u, M: up, X: x, N: n})
+	ops.SwiGLU(g, g, u)
+	e.exec.MatMul(b.o[:n*e.cfg.Hidden], down, g, n)
+}
+
+// moe computes the routed-expert MLP of layer li for every row, from xn
+// into o. Rows are grouped by expert across all sequences, so each chosen
+// expert's weights are read once per step for every sequence that chose
+// it.
+func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
+	c, b := e.cfg, &e.buf
+	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
+	e.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
+	clear(b.count)
+	for _, sq := range seqs {
+		for t := range sq.ids {
+			r := sq.first + t
+			chosen, w := b.chosen[r*k:(r+1)*k], b.weights[r*k:(r+1)*k]
+			route(b.router[r*E:(r+1)*E], chosen, w, c.NormTopKProb)
+			for _, x := range chosen {
+				b.count[x]++
+			}
+			if sq.sess.Trace != nil {
+				sq.sess.Trace(li, sq.sess.pos+t, chosen, w)
+			}
+		}
+	}
+	if e.m.pager != nil {
+		e.m.pager.Ensure(li, b.chosen[:n*k])
+	}
+	off := 0
+	for x := range E {
+		b.start[x] = off
+		off += b.count[x]
+	}
+	for i, x := range b.chosen[:n*k] {
+		b.slot[i] = b.start[x]
+		b.order[b.start[x]] = i
+		b.start[x]++
+	}
+	ps := b.prods[:0]
+	off = 0
+	for x := range E {
+		cnt := b.count[x]
+		if cnt == 0 {
+			continue
+		}
+		in := b.expIn[off*H : (off+cnt)*H]
+		for j, i := range b.order[off : off+cnt] {
+			r := i / k
+			copy(in[j*H:(j+1)*H], b.xn[r*H:(r+1)*H])
+		}
+		g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
+		ps = append(ps, ops.Product{Y: g, M: l.gate[x], X: in, N: cnt}, ops.Product{Y: u, M: l.up[x], X: in, N: cnt})
+		off += cnt
+	}
+	e.exec.MatMuls(ps...)
+	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
+	ps = ps[:0]
+	off = 0
+	for x := range E {
+		if cnt := b.count[x]; cnt > 0 {
+			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: l.down[x], X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
+			off += cnt
+		}
+	}
+	e.exec.MatMuls(ps...)
+	for r := range n {
+		out := b.o[r*H : (r+1)*H]
+		clear(out)
+		for j := range k {
+			i := r*k + j
+			s := b.slot[i]
+			ops.AddScaled(out, b.weights[i], b.expOut[s*H:(s+1)*H])
+		}
+	}
+}
+
+// prefetchNext has the pager read ahead the experts layer next is
+// predicted to choose for the step's rows (see Session.prefetchNext).
+func (e *Engine) prefetchNext(next, n int) {
+	p, m := e.m.pager, e.m
+	if p == nil || !p.prefetch || next >= len(m.layers) || !m.layers[next].moe || !p.wantsPrediction(next) {
+		return
+	}
+	c, b, l := e.cfg, &e.buf, &m.layers[next]
+	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
+	eps := float32(c.RMSEps)
+	for r := range n {
+		ops.RMSNorm(b.xn[r*H:(r+1)*H], b.x[r*H:(r+1)*H], l.ffnNorm, eps)
+	}
+	e.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
+	for r := range n {
+		route(b.router[r*E:(r+1)*E], b.chosen[r*k:(r+1)*k], b.weights[r*k:(r+1)*k], false)
+	}
+	p.Prefetch(next, b.chosen[:n*k])
+}
