@@ -191,9 +191,8 @@ func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
 			}
 		}
 	}
-	if e.m.pager != nil {
-		e.m.pager.Ensure(li, b.chosen[:n*k])
-	}
+	e.experts.use(li, b.chosen[:n*k])
+	defer e.experts.release()
 	off := 0
 	for x := range E {
 		b.start[x] = off
@@ -204,29 +203,41 @@ func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
 		b.order[b.start[x]] = i
 		b.start[x]++
 	}
+	// As in Session.moe: the gate and up products of experts in memory run
+	// while the pager's readers fill the slots of the others (pass 1).
+	for pass := range 2 {
+		if pass == 1 {
+			e.experts.await()
+		}
+		ps := b.prods[:0]
+		off = 0
+		for x := range E {
+			cnt := b.count[x]
+			if cnt == 0 || e.experts.pending(x) != (pass == 1) {
+				off += cnt
+				continue
+			}
+			in := b.expIn[off*H : (off+cnt)*H]
+			for j, i := range b.order[off : off+cnt] {
+				r := i / k
+				copy(in[j*H:(j+1)*H], b.xn[r*H:(r+1)*H])
+			}
+			gate, up, _ := e.experts.weights(l, x)
+			g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
+			ps = append(ps, ops.Product{Y: g, M: gate, X: in, N: cnt}, ops.Product{Y: u, M: up, X: in, N: cnt})
+			off += cnt
+		}
+		if len(ps) > 0 {
+			e.exec.MatMuls(ps...)
+		}
+	}
+	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
 	ps := b.prods[:0]
 	off = 0
 	for x := range E {
-		cnt := b.count[x]
-		if cnt == 0 {
-			continue
-		}
-		in := b.expIn[off*H : (off+cnt)*H]
-		for j, i := range b.order[off : off+cnt] {
-			r := i / k
-			copy(in[j*H:(j+1)*H], b.xn[r*H:(r+1)*H])
-		}
-		g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
-		ps = append(ps, ops.Product{Y: g, M: l.gate[x], X: in, N: cnt}, ops.Product{Y: u, M: l.up[x], X: in, N: cnt})
-		off += cnt
-	}
-	e.exec.MatMuls(ps...)
-	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
-	ps = ps[:0]
-	off = 0
-	for x := range E {
 		if cnt := b.count[x]; cnt > 0 {
-			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: l.down[x], X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
+			_, _, down := e.experts.weights(l, x)
+			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: down, X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
 			off += cnt
 		}
 	}

@@ -65,6 +65,7 @@ type Engine struct {
 	cfg     Config
 	exec    *ops.Exec
 	buf     batchScratch
+	experts expertSource // where the experts' weights are read from
 	seqsMax int
 	rowsMax int
 	wait    time.Duration // EngineOptions.Wait
@@ -118,7 +119,7 @@ func (m *Model) NewEngine(o EngineOptions) (*Engine, error) {
 	defer m.release()
 	c := m.cfg
 	e := &Engine{
-		m: m, cfg: c, exec: ops.NewExec(m.pool(threads)), buf: newBatchScratch(c, rows, seqs),
+		m: m, cfg: c, exec: ops.NewExec(m.pool(threads)), buf: newBatchScratch(c, rows, seqs), experts: expertSource{m: m},
 		seqsMax: seqs, rowsMax: rows, wait: o.Wait,
 		submit: make(chan *evalRequest), wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}),

@@ -55,17 +55,26 @@ func aloneLogits(t *testing.T, m *Model, q engineSeq) [][]float32 {
 
 // engineLogits evaluates q through e, starting once start is closed, and
 // returns what aloneLogits does.
-func engineLogits(ctx context.Context, e *Engine, m *Model, q engineSeq, start <-chan struct{}, progress func(int)) ([][]float32, error) {
+//
+// It waits for start before attaching, closes attached once attached (if
+// not nil), and waits for first (if not nil) before its first Eval.
+func engineLogits(ctx context.Context, e *Engine, m *Model, q engineSeq, start <-chan struct{}, attached chan<- struct{}, first <-chan struct{}, progress func(int)) ([][]float32, error) {
 	<-start
 	s, err := m.NewSession(SessionOptions{Threads: 2, KVType: q.kv})
 	if err != nil {
 		return nil, err
 	}
 	seq, err := e.Attach(s)
+	if attached != nil {
+		close(attached)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer seq.Detach()
+	if first != nil {
+		<-first
+	}
 	var out [][]float32
 	got, err := seq.Eval(ctx, q.prompt)
 	if err != nil {
@@ -114,6 +123,8 @@ func TestEngineLogitsEqualSessionAloneBitForBit(t *testing.T) {
 		{"q8_0", quant.Q8_0, LoadOptions{NoPager: true}},
 		{"q4_0", quant.Q4_0, LoadOptions{NoPager: true}},
 		{"q8_0 pager one-byte budget", quant.Q8_0, LoadOptions{ExpertBudget: 1}},
+		{"q8_0 pread slots one-byte budget", quant.Q8_0, LoadOptions{ExpertBudget: 1, ExpertIO: IOPread}},
+		{"q4_0 pread slots, no budget", quant.Q4_0, LoadOptions{ExpertIO: IOPread}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tm := buildTiny(t, c, buildOptions{typ: tc.typ, seed: 41})
@@ -137,9 +148,14 @@ func TestEngineLogitsEqualSessionAloneBitForBit(t *testing.T) {
 			defer e.Close()
 			// Sequences 0 and 1 start at once; each later one joins when
 			// sequence 0 has decoded a few more tokens.
+			// Each joiner is attached before sequence 0 goes on, so the
+			// engine waits for it and the steps are shared however slowly
+			// the goroutines are scheduled.
 			starts := make([]chan struct{}, len(seqs))
+			attached := make([]chan struct{}, len(seqs))
 			for i := range starts {
 				starts[i] = make(chan struct{})
+				attached[i] = make(chan struct{})
 			}
 			close(starts[0])
 			close(starts[1])
@@ -150,6 +166,7 @@ func TestEngineLogitsEqualSessionAloneBitForBit(t *testing.T) {
 				defer mu.Unlock()
 				for joined < len(seqs) && i >= 2*joined {
 					close(starts[joined])
+					<-attached[joined]
 					joined++
 				}
 			}
@@ -157,11 +174,13 @@ func TestEngineLogitsEqualSessionAloneBitForBit(t *testing.T) {
 			errs := make([]error, len(seqs))
 			var wg sync.WaitGroup
 			for i, q := range seqs {
-				p := progress
+				p, first := progress, (<-chan struct{})(attached[1])
 				if i != 0 {
-					p = nil
+					p, first = nil, nil
 				}
-				wg.Go(func() { got[i], errs[i] = engineLogits(context.Background(), e, m, q, starts[i], p) })
+				wg.Go(func() {
+					got[i], errs[i] = engineLogits(context.Background(), e, m, q, starts[i], attached[i], first, p)
+				})
 			}
 			// Sequence 0 decodes 12 tokens: by then all have joined.
 			wg.Wait()

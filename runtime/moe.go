@@ -49,8 +49,8 @@ func (s *Session) moe(li int, l *layer, n int) {
 	// The chosen experts of the whole batch are known here, before any of
 	// their weights are read: this is where the expert pager makes them
 	// resident, or starts reading them into its slots (pager_session.go).
-	s.useExperts(li, b.chosen[:n*k])
-	defer s.releaseExperts()
+	s.experts.use(li, b.chosen[:n*k])
+	defer s.experts.release()
 	off := 0
 	for e := range E {
 		b.start[e] = off
@@ -63,16 +63,16 @@ func (s *Session) moe(li int, l *layer, n int) {
 	}
 	// Expert e's tokens are rows [off, off+cnt) of the grouped order. The
 	// gate and up products of experts in memory run while the pager's
-	// readers fill the slots of the others (pass 1, after awaitExperts).
+	// readers fill the slots of the others (pass 1, after experts.await).
 	for pass := range 2 {
 		if pass == 1 {
-			s.awaitExperts()
+			s.experts.await()
 		}
 		ps := b.prods[:0]
 		off = 0
 		for e := range E {
 			cnt := b.count[e]
-			if cnt == 0 || s.expertPending(e) != (pass == 1) {
+			if cnt == 0 || s.experts.pending(e) != (pass == 1) {
 				off += cnt
 				continue
 			}
@@ -84,7 +84,7 @@ func (s *Session) moe(li int, l *layer, n int) {
 					copy(x[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
 				}
 			}
-			gate, up, _ := s.expertWeights(l, e)
+			gate, up, _ := s.experts.weights(l, e)
 			g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
 			ps = append(ps, ops.Product{Y: g, M: gate, X: x, N: cnt}, ops.Product{Y: u, M: up, X: x, N: cnt})
 			off += cnt
@@ -98,7 +98,7 @@ func (s *Session) moe(li int, l *layer, n int) {
 	off = 0
 	for e := range E {
 		if cnt := b.count[e]; cnt > 0 {
-			_, _, down := s.expertWeights(l, e)
+			_, _, down := s.experts.weights(l, e)
 			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: down, X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
 			off += cnt
 		}

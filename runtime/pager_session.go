@@ -77,53 +77,61 @@ func (p *Pager) judgePrefetch() {
 	g.useful, g.wasted = 0, 0
 }
 
-// useExperts makes the experts the batch chose at layer li available
-// before their products: advised resident (IOMmap) or pinned in slots and
-// their reads started (IOPread, IODirect).
-func (s *Session) useExperts(li int, chosen []int) {
-	p := s.m.pager
+// expertSource is where a forward pass takes its experts' weights from:
+// the mapping, or the expert pager's slots it pinned for the layer. A
+// Session and an Engine each own one; it serves one pass at a time.
+type expertSource struct {
+	m     *Model
+	slots *expertUse // the slots pinned for the current layer (pager_slots.go)
+}
+
+// use makes the experts the batch chose at layer li available before
+// their products: advised resident (IOMmap) or pinned in slots and their
+// reads started (IOPread, IODirect).
+func (x *expertSource) use(li int, chosen []int) {
+	p := x.m.pager
 	switch {
 	case p == nil:
 	case p.pool == nil:
 		p.Ensure(li, chosen)
 	default:
-		if s.slots == nil {
-			s.slots = newExpertUse(p.experts)
+		if x.slots == nil {
+			x.slots = newExpertUse(p.experts)
 		}
-		p.acquire(li, chosen, s.slots)
+		p.acquire(li, chosen, x.slots)
 	}
 }
 
-// expertPending reports whether expert e's weights were still being read
-// when the layer began: their products wait for awaitExperts.
-func (s *Session) expertPending(e int) bool {
-	return s.slots != nil && s.slots.late[e]
+// pending reports whether expert e's weights were still being read when
+// the layer began: their products wait for await.
+func (x *expertSource) pending(e int) bool {
+	return x.slots != nil && x.slots.late[e]
 }
 
-// awaitExperts waits until every chosen expert's weights can be read.
-func (s *Session) awaitExperts() {
-	if s.slots != nil && s.m.pager != nil && s.m.pager.pool != nil {
-		s.m.pager.await(s.slots)
+// await waits until every chosen expert's weights can be read.
+func (x *expertSource) await() {
+	if x.slots != nil && x.m.pager != nil && x.m.pager.pool != nil {
+		x.m.pager.await(x.slots)
 	}
 }
 
-// releaseExperts ends the use of the layer's experts begun by useExperts.
-func (s *Session) releaseExperts() {
-	if s.slots != nil && s.m.pager != nil && s.m.pager.pool != nil {
-		s.m.pager.release(s.slots)
+// release ends the use of the layer's experts begun by use.
+func (x *expertSource) release() {
+	if x.slots != nil && x.m.pager != nil && x.m.pager.pool != nil {
+		x.m.pager.release(x.slots)
 	}
 }
 
-// expertWeights returns expert e's gate, up and down matrices of layer l:
-// views of its slot when the pager holds it there, of the mapping
-// otherwise. A slot's bytes are the file's, so the products are the same.
-func (s *Session) expertWeights(l *layer, e int) (gate, up, down ops.Matrix) {
+// weights returns expert e's gate, up and down matrices of layer l: views
+// of its slot when the pager holds it there, of the mapping otherwise. A
+// slot's bytes are the file's, so the products are the same.
+func (x *expertSource) weights(l *layer, e int) (gate, up, down ops.Matrix) {
 	gate, up, down = l.gate[e], l.up[e], l.down[e]
-	u := s.slots
+	u := x.slots
 	if u == nil || u.slot[e] < 0 {
 		return gate, up, down
 	}
-	p := s.m.pager
+	p := x.m.pager
 	sl, id := int(u.slot[e]), u.layer*p.experts+e
 	q, r := p.pool, &p.ranges[id]
 	gate.Data = q.data(sl, id, 0, r[0].n)

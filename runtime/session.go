@@ -59,9 +59,9 @@ type Session struct {
 	cos, sin []float32 // ctx rows of HeadDim/2
 	logits   []float32
 	buf      scratch
-	route    *routeHook // routing recorded or replayed (pager_trace.go)
-	slots    *expertUse // the expert pager's slots this session computes with (pager_slots.go)
-	capture  *capture   // hidden states and router logits for Run (heads.go)
+	route    *routeHook   // routing recorded or replayed (pager_trace.go)
+	experts  expertSource // where the experts' weights are read from (pager_session.go)
+	capture  *capture     // hidden states and router logits for Run (heads.go)
 }
 
 // scratch holds the activations of one batch of up to maxBatch tokens.
@@ -111,7 +111,7 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{m: m, cfg: c, ctx: ctx, kv: kv, exec: ops.NewExec(m.pool(threads))}
+	s := &Session{m: m, cfg: c, ctx: ctx, kv: kv, exec: ops.NewExec(m.pool(threads)), experts: expertSource{m: m}}
 	kvd := c.KVHeads * c.HeadDim
 	s.growKV(min(ctx, firstKV))
 	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
