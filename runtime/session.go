@@ -62,7 +62,7 @@ type Session struct {
 	cos, sin []float32 // ctx rows of HeadDim/2
 	logits   []float32
 	buf      scratch
-	batch    int // tokens the scratch holds, at most maxBatch
+	batch    int        // tokens the scratch holds, at most maxBatch
 	route    *routeHook // routing recorded or replayed (pager_trace.go)
 	capture  *capture   // hidden states and router logits for Run (heads.go)
 }
