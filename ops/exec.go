@@ -189,20 +189,31 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	}
 	nb := cols / m.Type.BlockSize()
 	stride := in.stride
-	// Quantized rows take four activation rows at a time, then two (each
-	// result equal to the single-row kernel's), the rest one at a time.
-	n4, n2 := 0, 0
+	// Quantized rows take eight activation rows at a time, then four, then
+	// two (each result equal to the single-row kernel's), the rest one at
+	// a time.
+	n8, n4, n2 := 0, 0, 0
+	if d.X8 != nil {
+		n8 = p.N &^ 7
+	}
+	n4 = n8
 	if d.X4 != nil {
-		n4 = p.N &^ 3
+		n4 = n8 + (p.N-n8)&^3
 	}
 	n2 = n4
 	if d.X2 != nil {
 		n2 = n4 + (p.N-n4)&^1
 	}
-	o4, o2 := (*[4]float32)(out), (*[2]float32)(out)
+	o8, o4, o2 := (*[8]float32)(out), (*[4]float32)(out), (*[2]float32)(out)
 	for r := lo; r < hi; r++ {
 		w := m.Data[r*rb : (r+1)*rb]
-		for j := 0; j < n4; j += 4 {
+		for j := 0; j < n8; j += 8 {
+			d.X8(w, xq[j*stride:], stride, nb, o8)
+			for i, v := range o8 {
+				p.Y[(j+i)*rows+r] = v
+			}
+		}
+		for j := n8; j < n4; j += 4 {
 			d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
 			p.Y[j*rows+r] = o4[0]
 			p.Y[(j+1)*rows+r] = o4[1]

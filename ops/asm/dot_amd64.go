@@ -34,6 +34,9 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 })
 
 func archKernels() []*Kernel {
+	if useAVX512VNNI {
+		return []*Kernel{AVX2, AVX512VNNI}
+	}
 	if useAVX2 {
 		return []*Kernel{AVX2}
 	}

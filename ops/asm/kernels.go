@@ -14,7 +14,9 @@ import (
 // weight and activation blocks hold the same number of values). X4 and X2,
 // when not nil, set out[i] to X1(w, xi, nblocks) bit for bit for four or two
 // activation rows, reading each weight block once; when nil, callers loop
-// over X1.
+// over X1. X8, when not nil, sets out[i] to X1(w, x[i·stride:], nblocks)
+// bit for bit for eight activation rows stride bytes apart, reading each
+// weight block once.
 //
 // For a float weight type (F32, F16, BF16) activations stay float32 and
 // Float returns the dot product of the row w with x over len(x) values.
@@ -22,6 +24,7 @@ type Dots struct {
 	X1    func(w, x []byte, nblocks int) float32
 	X2    func(w, x0, x1 []byte, nblocks int, out *[2]float32)
 	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	X8    func(w, x []byte, stride, nblocks int, out *[8]float32)
 	Float func(w []byte, x []float32) float32
 }
 

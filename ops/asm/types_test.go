@@ -45,6 +45,7 @@ func TestKernelsImplementTheirTypes(t *testing.T) {
 	ks := []quant.Type{quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.IQ4_XS}
 	want := map[string][]quant.Type{
 		"avx2":         append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
+		"avx512vnni":   append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 		"neon":         all,
 		"neon-dotprod": append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 	}

@@ -1,0 +1,176 @@
+//go:build !purego
+
+#include "textflag.h"
+#include "kquant_amd64.h"
+
+// Eight-row Q4_K dot products with AVX-512 (F, BW, VL) and VNNI: one
+// weight row against eight Q8_K activation rows stride bytes apart, for
+// prefill. Each 64-value chunk of a weight super-block is decoded once
+// into a 512-bit register (low nibbles in the lower half, high nibbles in
+// the upper half: VPSRLVW shifts only the upper half) and multiplied with
+// each row's 64 activations by VPMADDUBSW; VPDPWSSD then multiplies the
+// int16 pair sums by the two 32-value groups' scales and adds them to the
+// row's int32 lanes in one instruction (AVX2 needs VPMADDWD and VPADDD).
+// Lane l of the lower half holds what lane l of q4_KAVX2's Y10 holds for
+// the even groups, the upper half for the odd ones; adding the halves gives
+// its lanes exactly (int32 sums wrap, so the order of the additions does
+// not matter). The float32 work per block and row is q4_KAVX2's, operation
+// for operation, so each result equals the single-row kernel's bit for
+// bit.
+//
+// Registers: SI weights; DI, R12 = DI+3·stride, R11 = stride, R13 =
+// 3·stride address the eight rows; CX the super-blocks left; Y16–Y23 the
+// rows' float32 lanes; Z24–Z31 their int32 lanes; Z12, Z13, Z14, Z6 the
+// scales of the four chunks; Z8 0x0f in every byte; Z15 the shift counts.
+
+// q4kx8shift: VPSRLVW counts, 0 for the lower 16 words, 4 for the upper.
+DATA q4kx8shift<>+0x00(SB)/8, $0
+DATA q4kx8shift<>+0x08(SB)/8, $0
+DATA q4kx8shift<>+0x10(SB)/8, $0
+DATA q4kx8shift<>+0x18(SB)/8, $0
+DATA q4kx8shift<>+0x20(SB)/8, $0x0004000400040004
+DATA q4kx8shift<>+0x28(SB)/8, $0x0004000400040004
+DATA q4kx8shift<>+0x30(SB)/8, $0x0004000400040004
+DATA q4kx8shift<>+0x38(SB)/8, $0x0004000400040004
+GLOBL q4kx8shift<>(SB), RODATA|NOPTR, $64
+
+// q4kx8perm: VPERMW indexes of the scales of chunk j, at 64·j: scale 2j in
+// the lower 16 words, scale 2j+1 in the upper.
+#define PERM(o, lo, hi) \
+	DATA q4kx8perm<>+(o+0x00)(SB)/8, $lo; \
+	DATA q4kx8perm<>+(o+0x08)(SB)/8, $lo; \
+	DATA q4kx8perm<>+(o+0x10)(SB)/8, $lo; \
+	DATA q4kx8perm<>+(o+0x18)(SB)/8, $lo; \
+	DATA q4kx8perm<>+(o+0x20)(SB)/8, $hi; \
+	DATA q4kx8perm<>+(o+0x28)(SB)/8, $hi; \
+	DATA q4kx8perm<>+(o+0x30)(SB)/8, $hi; \
+	DATA q4kx8perm<>+(o+0x38)(SB)/8, $hi
+
+PERM(0x00, 0x0000000000000000, 0x0001000100010001)
+PERM(0x40, 0x0002000200020002, 0x0003000300030003)
+PERM(0x80, 0x0004000400040004, 0x0005000500050005)
+PERM(0xc0, 0x0006000600060006, 0x0007000700070007)
+GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
+
+// Q4KX8ROWS adds the products of the chunk in Z10 (scales in s) to the
+// int32 lanes of the eight rows; a is the offset of the chunk's 64
+// activations in a Q8_K block.
+#define Q4KX8ROWS(a, s) \
+	VPMADDUBSW a(DI), Z10, Z11;           \
+	VPDPWSSD   s, Z11, Z24;               \
+	VPMADDUBSW a(DI)(R11*1), Z10, Z0;     \
+	VPDPWSSD   s, Z0, Z25;                \
+	VPMADDUBSW a(DI)(R11*2), Z10, Z1;     \
+	VPDPWSSD   s, Z1, Z26;                \
+	VPMADDUBSW a(R12), Z10, Z11;          \
+	VPDPWSSD   s, Z11, Z27;               \
+	VPMADDUBSW a(DI)(R11*4), Z10, Z0;     \
+	VPDPWSSD   s, Z0, Z28;                \
+	VPMADDUBSW a(R12)(R11*2), Z10, Z1;    \
+	VPDPWSSD   s, Z1, Z29;                \
+	VPMADDUBSW a(R12)(R13*1), Z10, Z11;   \
+	VPDPWSSD   s, Z11, Z30;               \
+	VPMADDUBSW a(R12)(R11*4), Z10, Z0;    \
+	VPDPWSSD   s, Z0, Z31
+
+// Q4KX8CHUNK decodes the 32 nibble bytes at (16+o)(SI) into Z10 and
+// multiplies them with every row.
+#define Q4KX8CHUNK(o, s) \
+	VBROADCASTI64X4 (16+o)(SI), Z10; \
+	VPSRLVW         Z15, Z10, Z10;   \
+	VPANDD          Z8, Z10, Z10;    \
+	Q4KX8ROWS(4+2*o, s)
+
+// Q4KX8END finishes the block for the row whose Q8_K block is at p, int32
+// lanes zi, float32 lanes yf, minimum lanes at off(AX): as KLANES and
+// Q4KMIN of the four-row kernel. Y3 holds y.d and X2 y.dmin in every lane.
+#define Q4KX8END(p, zi, yi, yf, off) \
+	VEXTRACTI64X4 $1, zi, Y0;     \
+	VPADDD        Y0, yi, yi;     \
+	VCVTDQ2PS     yi, yi;         \
+	VMULPS.BCST   p, Y3, Y1;      \
+	VFMADD231PS   yi, Y1, yf;     \
+	VPXORD        zi, zi, zi;     \
+	VMOVDQU       260 p, X5;      \
+	VPHADDW       276 p, X5, X5;  \
+	VPMADDWD      X9, X5, X5;     \
+	VCVTDQ2PS     X5, X5;         \
+	VMULPS.BCST   p, X2, X0;      \
+	VMOVUPS       (off+32)(AX), X1; \
+	VFNMADD231PS  X5, X0, X1;     \
+	VMOVUPS       X1, (off+32)(AX)
+
+// func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
+TEXT ·q4_Kx8AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ stride+16(FP), R11
+	MOVQ nblocks+24(FP), CX
+	LEAQ (R11)(R11*2), R13
+	LEAQ (DI)(R13*1), R12
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	VMOVDQU64 q4kx8shift<>(SB), Z15
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+q4kx8loop:
+	KSCALES
+	VEXTRACTI128 $1, Y4, X9
+	VMOVDQU64    q4kx8perm<>+0x00(SB), Z0
+	VPERMW       Z4, Z0, Z12
+	VMOVDQU64    q4kx8perm<>+0x40(SB), Z0
+	VPERMW       Z4, Z0, Z13
+	VMOVDQU64    q4kx8perm<>+0x80(SB), Z0
+	VPERMW       Z4, Z0, Z14
+	VMOVDQU64    q4kx8perm<>+0xc0(SB), Z0
+	VPERMW       Z4, Z0, Z6
+	Q4KX8CHUNK(0, Z12)
+	Q4KX8CHUNK(32, Z13)
+	Q4KX8CHUNK(64, Z14)
+	Q4KX8CHUNK(96, Z6)
+
+	VCVTPH2PS    (SI), X3
+	VMOVSHDUP    X3, X2
+	VBROADCASTSS X2, X2
+	VBROADCASTSS X3, Y3
+	MOVQ         acc+32(FP), AX
+	Q4KX8END((DI), Z24, Y24, Y16, 0)
+	Q4KX8END((DI)(R11*1), Z25, Y25, Y17, 48)
+	Q4KX8END((DI)(R11*2), Z26, Y26, Y18, 96)
+	Q4KX8END((R12), Z27, Y27, Y19, 144)
+	Q4KX8END((DI)(R11*4), Z28, Y28, Y20, 192)
+	Q4KX8END((R12)(R11*2), Z29, Y29, Y21, 240)
+	Q4KX8END((R12)(R13*1), Z30, Y30, Y22, 288)
+	Q4KX8END((R12)(R11*4), Z31, Y31, Y23, 336)
+
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, R12
+	DECQ CX
+	JNZ  q4kx8loop
+
+	VMOVUPS Y16, 0(AX)
+	VMOVUPS Y17, 48(AX)
+	VMOVUPS Y18, 96(AX)
+	VMOVUPS Y19, 144(AX)
+	VMOVUPS Y20, 192(AX)
+	VMOVUPS Y21, 240(AX)
+	VMOVUPS Y22, 288(AX)
+	VMOVUPS Y23, 336(AX)
+	VZEROUPPER
+	RET
