@@ -174,3 +174,163 @@ q4kx8loop:
 	VMOVUPS Y23, 336(AX)
 	VZEROUPPER
 	RET
+
+// Eight-row Q6_K: each 64-value chunk (two 32-value groups, four 16-value
+// scales) is built in Z10 from 64 bytes of low bits (the nibbles of one
+// half block, shifted for the odd chunks) and 32 bytes of high bit pairs
+// (broadcast to both halves and shifted to bits 4 and 5 by VPSLLVW or
+// VPSRLVW), merged by VPTERNLOGD; each row then takes VPMADDUBSW and
+// VPDPWSSD as for Q4_K. The block's lanes, 32·(scales·bsums) subtracted,
+// are q6_KAVX2's Y10 exactly, and its float32 work is q6_KAVX2's.
+
+// q6kx8sll: VPSLLVW counts moving bit pairs 0–1 (lower half) and 2–3
+// (upper half) to bits 4–5; q6kx8srl: VPSRLVW counts for pairs 4–5 and 6–7.
+DATA q6kx8sll<>+0x00(SB)/8, $0x0004000400040004
+DATA q6kx8sll<>+0x08(SB)/8, $0x0004000400040004
+DATA q6kx8sll<>+0x10(SB)/8, $0x0004000400040004
+DATA q6kx8sll<>+0x18(SB)/8, $0x0004000400040004
+DATA q6kx8sll<>+0x20(SB)/8, $0x0002000200020002
+DATA q6kx8sll<>+0x28(SB)/8, $0x0002000200020002
+DATA q6kx8sll<>+0x30(SB)/8, $0x0002000200020002
+DATA q6kx8sll<>+0x38(SB)/8, $0x0002000200020002
+GLOBL q6kx8sll<>(SB), RODATA|NOPTR, $64
+
+DATA q6kx8srl<>+0x00(SB)/8, $0
+DATA q6kx8srl<>+0x08(SB)/8, $0
+DATA q6kx8srl<>+0x10(SB)/8, $0
+DATA q6kx8srl<>+0x18(SB)/8, $0
+DATA q6kx8srl<>+0x20(SB)/8, $0x0002000200020002
+DATA q6kx8srl<>+0x28(SB)/8, $0x0002000200020002
+DATA q6kx8srl<>+0x30(SB)/8, $0x0002000200020002
+DATA q6kx8srl<>+0x38(SB)/8, $0x0002000200020002
+GLOBL q6kx8srl<>(SB), RODATA|NOPTR, $64
+
+// q6kx8perm: VPERMW indexes of the scales of chunk c, at 64·c: scales
+// 4c…4c+3, each over eight words.
+#define PERM6(o, a, b, c, d) \
+	DATA q6kx8perm<>+(o+0x00)(SB)/8, $a; \
+	DATA q6kx8perm<>+(o+0x08)(SB)/8, $a; \
+	DATA q6kx8perm<>+(o+0x10)(SB)/8, $b; \
+	DATA q6kx8perm<>+(o+0x18)(SB)/8, $b; \
+	DATA q6kx8perm<>+(o+0x20)(SB)/8, $c; \
+	DATA q6kx8perm<>+(o+0x28)(SB)/8, $c; \
+	DATA q6kx8perm<>+(o+0x30)(SB)/8, $d; \
+	DATA q6kx8perm<>+(o+0x38)(SB)/8, $d
+
+PERM6(0x00, 0x0000000000000000, 0x0001000100010001, 0x0002000200020002, 0x0003000300030003)
+PERM6(0x40, 0x0004000400040004, 0x0005000500050005, 0x0006000600060006, 0x0007000700070007)
+PERM6(0x80, 0x0008000800080008, 0x0009000900090009, 0x000a000a000a000a, 0x000b000b000b000b)
+PERM6(0xc0, 0x000c000c000c000c, 0x000d000d000d000d, 0x000e000e000e000e, 0x000f000f000f000f)
+GLOBL q6kx8perm<>(SB), RODATA|NOPTR, $256
+
+// Q6KX8EVEN and Q6KX8ODD build in Z10 the chunk of the low (high) nibbles
+// of the 64 bytes at ql(SI) with the bit pairs 0–1, 2–3 (4–5, 6–7) of the
+// 32 bytes at qh(SI); Z9 holds 0x30 in every byte.
+#define Q6KX8EVEN(ql, qh) \
+	VPANDD          ql(SI), Z8, Z10;   \
+	VBROADCASTI64X4 qh(SI), Z5;        \
+	VPSLLVW         Z15, Z5, Z5;       \
+	VPTERNLOGD      $0xf8, Z9, Z5, Z10
+
+#define Q6KX8ODD(ql, qh) \
+	VMOVDQU64       ql(SI), Z10;       \
+	VPSRLW          $4, Z10, Z10;      \
+	VPANDD          Z8, Z10, Z10;      \
+	VBROADCASTI64X4 qh(SI), Z5;        \
+	VPSRLVW         Z7, Z5, Z5;        \
+	VPTERNLOGD      $0xf8, Z9, Z5, Z10
+
+// Q6KX8END finishes the block for the row whose Q8_K block is at p, int32
+// lanes zi, float32 lanes yf, as q6_KAVX2: Y2 holds the sixteen scales as
+// int16, Y3 y.d in every lane.
+#define Q6KX8END(p, zi, yi, yf) \
+	VEXTRACTI64X4 $1, zi, Y0;     \
+	VPADDD        Y0, yi, yi;     \
+	VPMADDWD      260 p, Y2, Y1;  \
+	VPSLLD        $5, Y1, Y1;     \
+	VPSUBD        Y1, yi, yi;     \
+	VCVTDQ2PS     yi, yi;         \
+	VMULPS.BCST   p, Y3, Y1;      \
+	VFMADD231PS   yi, Y1, yf;     \
+	VPXORD        zi, zi, zi
+
+// func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
+TEXT ·q6_Kx8AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ stride+16(FP), R11
+	MOVQ nblocks+24(FP), CX
+	LEAQ (R11)(R11*2), R13
+	LEAQ (DI)(R13*1), R12
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	MOVL $0x30303030, AX
+	VPBROADCASTD AX, Z9
+	VMOVDQU64 q6kx8sll<>(SB), Z15
+	VMOVDQU64 q6kx8srl<>(SB), Z7
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+q6kx8loop:
+	VPMOVSXBW    192(SI), Y2
+	VMOVDQU64    q6kx8perm<>+0x00(SB), Z0
+	VPERMW       Z2, Z0, Z12
+	VMOVDQU64    q6kx8perm<>+0x40(SB), Z0
+	VPERMW       Z2, Z0, Z13
+	VMOVDQU64    q6kx8perm<>+0x80(SB), Z0
+	VPERMW       Z2, Z0, Z14
+	VMOVDQU64    q6kx8perm<>+0xc0(SB), Z0
+	VPERMW       Z2, Z0, Z6
+	Q6KX8EVEN(0, 128)
+	Q4KX8ROWS(4, Z12)
+	Q6KX8ODD(0, 128)
+	Q4KX8ROWS(68, Z13)
+	Q6KX8EVEN(64, 160)
+	Q4KX8ROWS(132, Z14)
+	Q6KX8ODD(64, 160)
+	Q4KX8ROWS(196, Z6)
+
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X3
+	VCVTPH2PS    X3, X3
+	VBROADCASTSS X3, Y3
+	Q6KX8END((DI), Z24, Y24, Y16)
+	Q6KX8END((DI)(R11*1), Z25, Y25, Y17)
+	Q6KX8END((DI)(R11*2), Z26, Y26, Y18)
+	Q6KX8END((R12), Z27, Y27, Y19)
+	Q6KX8END((DI)(R11*4), Z28, Y28, Y20)
+	Q6KX8END((R12)(R11*2), Z29, Y29, Y21)
+	Q6KX8END((R12)(R13*1), Z30, Y30, Y22)
+	Q6KX8END((R12)(R11*4), Z31, Y31, Y23)
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	ADDQ $292, R12
+	DECQ CX
+	JNZ  q6kx8loop
+
+	MOVQ    acc+32(FP), AX
+	VMOVUPS Y16, 0(AX)
+	VMOVUPS Y17, 32(AX)
+	VMOVUPS Y18, 64(AX)
+	VMOVUPS Y19, 96(AX)
+	VMOVUPS Y20, 128(AX)
+	VMOVUPS Y21, 160(AX)
+	VMOVUPS Y22, 192(AX)
+	VMOVUPS Y23, 224(AX)
+	VZEROUPPER
+	RET
