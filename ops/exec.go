@@ -13,6 +13,7 @@ type Exec struct {
 	batch  batch
 	mat    matTask
 	attn   attnTask
+	quant  quantTask
 	xq     []byte    // quantized activations
 	scores []float32 // attention scores, one row per worker
 }
@@ -111,16 +112,19 @@ func (e *Exec) MatMuls(ps ...Product) {
 	}
 	t.xq = e.xq[:xqBytes]
 	e.reserveOut()
+	// The inputs are quantized on the pool too: a prefill batch's expert
+	// inputs are thousands of rows.
+	q := &e.quant
+	q.t, q.ends = t, q.ends[:0]
+	n := 0
 	for i := range t.ps {
-		in := &t.info[i]
-		if !in.fresh {
-			continue
+		if t.info[i].fresh {
+			n += t.ps[i].N
 		}
-		p := &t.ps[i]
-		for r := range p.N {
-			in.tr.Quantize(t.xq[in.xqOff+r*in.stride:in.xqOff+(r+1)*in.stride], p.X[r*p.M.Cols:(r+1)*p.M.Cols])
-		}
+		q.ends = append(q.ends, n)
 	}
+	e.pool.run(&e.batch, q, n, 4)
+	q.t = nil
 	e.pool.run(&e.batch, t, rows, 16)
 	clear(t.ps) // drop references to the caller's memory
 	t.xq = nil
@@ -139,6 +143,26 @@ type prodInfo struct {
 	xqOff  int  // quantized X at xq[xqOff:], or -1
 	stride int  // bytes per quantized X row
 	fresh  bool // the first product to read its quantized X
+}
+
+// quantTask quantizes the input rows of a matTask's products that are the
+// first to read them, numbered consecutively across those products.
+type quantTask struct {
+	t    *matTask
+	ends []int // ends[i]: one past product i's last row in the numbering (0 rows if not fresh)
+}
+
+func (q *quantTask) Run(_, lo, hi int) {
+	t := q.t
+	i := 0
+	for r := lo; r < hi; r++ {
+		for q.ends[i] <= r {
+			i++
+		}
+		p, in := &t.ps[i], &t.info[i]
+		j := r - (q.ends[i] - p.N)
+		in.tr.Quantize(t.xq[in.xqOff+j*in.stride:in.xqOff+(j+1)*in.stride], p.X[j*p.M.Cols:(j+1)*p.M.Cols])
+	}
 }
 
 // matTask computes the rows of a list of products, numbered consecutively
