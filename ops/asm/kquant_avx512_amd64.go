@@ -17,6 +17,9 @@ func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
 //go:noescape
 func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
 
+//go:noescape
+func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
+
 // x8Rows returns x cut to eight rows of n bytes stride bytes apart,
 // panicking as a slice expression does if x is too short.
 func x8Rows(x []byte, stride, n int) []byte {
@@ -52,6 +55,19 @@ func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 	}
 }
 
+func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q5_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	var acc [8][9]float32
+	q5_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8((*[8]float32)(acc[i][:8])) + acc[i][8]
+	}
+}
+
 // The AVX-512 kernel needs F and BW for the 512-bit byte and word
 // operations, VL for the 256-bit forms of the EVEX instructions and
 // registers 16–31, and VNNI for VPDPWSSD; it extends the AVX2 kernel.
@@ -60,6 +76,7 @@ var useAVX512VNNI = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW,
 // AVX512VNNI is the AVX2 kernel with eight-row forms for prefill.
 var AVX512VNNI = extendKernel(AVX2, "avx512vnni", map[quant.Type]Dots{
 	quant.Q4_K: {X8: dotQ4_Kx8AVX512},
+	quant.Q5_K: {X8: dotQ5_Kx8AVX512},
 	quant.Q6_K: {X8: dotQ6_Kx8AVX512},
 })
 

@@ -334,3 +334,136 @@ q6kx8loop:
 	VMOVUPS Y23, 224(AX)
 	VZEROUPPER
 	RET
+
+// Eight-row Q5_K: the Q4_K chunks with the fifth bits, bits 2j and 2j+1
+// of the 32 bytes at 16(SI) for chunk j, broadcast to both halves, moved
+// to bit 4 by a variable shift and merged by VPTERNLOGD; the minimums are
+// q5_KAVX2's one float32 sum per row.
+
+// q5kx8cnt: per chunk j at 64·j, the word shift counts moving bits 2j
+// (lower half) and 2j+1 (upper half) to bit 4: left for chunks 0 and 1,
+// right for 2 and 3.
+#define CNT5(o, lo, hi) \
+	DATA q5kx8cnt<>+(o+0x00)(SB)/8, $lo; \
+	DATA q5kx8cnt<>+(o+0x08)(SB)/8, $lo; \
+	DATA q5kx8cnt<>+(o+0x10)(SB)/8, $lo; \
+	DATA q5kx8cnt<>+(o+0x18)(SB)/8, $lo; \
+	DATA q5kx8cnt<>+(o+0x20)(SB)/8, $hi; \
+	DATA q5kx8cnt<>+(o+0x28)(SB)/8, $hi; \
+	DATA q5kx8cnt<>+(o+0x30)(SB)/8, $hi; \
+	DATA q5kx8cnt<>+(o+0x38)(SB)/8, $hi
+
+CNT5(0x00, 0x0004000400040004, 0x0003000300030003)
+CNT5(0x40, 0x0002000200020002, 0x0001000100010001)
+CNT5(0x80, 0x0000000000000000, 0x0001000100010001)
+CNT5(0xc0, 0x0002000200020002, 0x0003000300030003)
+GLOBL q5kx8cnt<>(SB), RODATA|NOPTR, $256
+
+// Q5KX8CHUNK builds chunk j (nibbles at (48+o)(SI)) in Z10 and multiplies
+// it with every row; shift is VPSLLVW or VPSRLVW. Z7 holds 0x10 in every
+// byte.
+#define Q5KX8CHUNK(o, shift, s) \
+	VBROADCASTI64X4 (48+o)(SI), Z10;          \
+	VPSRLVW         Z15, Z10, Z10;            \
+	VPANDD          Z8, Z10, Z10;             \
+	VBROADCASTI64X4 16(SI), Z5;               \
+	shift           q5kx8cnt<>+(2*o)(SB), Z5, Z5; \
+	VPTERNLOGD      $0xf8, Z7, Z5, Z10;       \
+	Q4KX8ROWS(4+2*o, s)
+
+// Q5KX8END finishes the block for the row whose Q8_K block is at p, as
+// Q4KX8END with q5_KAVX2's minimums: one float32 at (off+32)(AX).
+#define Q5KX8END(p, zi, yi, yf, off) \
+	VEXTRACTI64X4 $1, zi, Y0;     \
+	VPADDD        Y0, yi, yi;     \
+	VCVTDQ2PS     yi, yi;         \
+	VMULPS.BCST   p, Y3, Y1;      \
+	VFMADD231PS   yi, Y1, yf;     \
+	VPXORD        zi, zi, zi;     \
+	VMOVDQU       260 p, X5;      \
+	VPHADDW       276 p, X5, X5;  \
+	VPMADDWD      X9, X5, X5;     \
+	VPHADDD       X5, X5, X5;     \
+	VPHADDD       X5, X5, X5;     \
+	VCVTDQ2PS     X5, X5;         \
+	VMULPS.BCST   p, X2, X0;      \
+	VMOVSS        (off+32)(AX), X1; \
+	VFNMADD231SS  X5, X0, X1;     \
+	VMOVSS        X1, (off+32)(AX)
+
+// func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
+TEXT ·q5_Kx8AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ stride+16(FP), R11
+	MOVQ nblocks+24(FP), CX
+	LEAQ (R11)(R11*2), R13
+	LEAQ (DI)(R13*1), R12
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	MOVL $0x10101010, AX
+	VPBROADCASTD AX, Z7
+	VMOVDQU64 q4kx8shift<>(SB), Z15
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+q5kx8loop:
+	KSCALES
+	VEXTRACTI128 $1, Y4, X9
+	VMOVDQU64    q4kx8perm<>+0x00(SB), Z0
+	VPERMW       Z4, Z0, Z12
+	VMOVDQU64    q4kx8perm<>+0x40(SB), Z0
+	VPERMW       Z4, Z0, Z13
+	VMOVDQU64    q4kx8perm<>+0x80(SB), Z0
+	VPERMW       Z4, Z0, Z14
+	VMOVDQU64    q4kx8perm<>+0xc0(SB), Z0
+	VPERMW       Z4, Z0, Z6
+	Q5KX8CHUNK(0, VPSLLVW, Z12)
+	Q5KX8CHUNK(32, VPSLLVW, Z13)
+	Q5KX8CHUNK(64, VPSRLVW, Z14)
+	Q5KX8CHUNK(96, VPSRLVW, Z6)
+
+	VCVTPH2PS    (SI), X3
+	VMOVSHDUP    X3, X2
+	VBROADCASTSS X2, X2
+	VBROADCASTSS X3, Y3
+	MOVQ         acc+32(FP), AX
+	Q5KX8END((DI), Z24, Y24, Y16, 0)
+	Q5KX8END((DI)(R11*1), Z25, Y25, Y17, 36)
+	Q5KX8END((DI)(R11*2), Z26, Y26, Y18, 72)
+	Q5KX8END((R12), Z27, Y27, Y19, 108)
+	Q5KX8END((DI)(R11*4), Z28, Y28, Y20, 144)
+	Q5KX8END((R12)(R11*2), Z29, Y29, Y21, 180)
+	Q5KX8END((R12)(R13*1), Z30, Y30, Y22, 216)
+	Q5KX8END((R12)(R11*4), Z31, Y31, Y23, 252)
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	ADDQ $292, R12
+	DECQ CX
+	JNZ  q5kx8loop
+
+	VMOVUPS Y16, 0(AX)
+	VMOVUPS Y17, 36(AX)
+	VMOVUPS Y18, 72(AX)
+	VMOVUPS Y19, 108(AX)
+	VMOVUPS Y20, 144(AX)
+	VMOVUPS Y21, 180(AX)
+	VMOVUPS Y22, 216(AX)
+	VMOVUPS Y23, 252(AX)
+	VZEROUPPER
+	RET
