@@ -97,12 +97,20 @@ func (e *Exec) MatMuls(ps ...Product) {
 			for j := range i {
 				if t.info[j].xqOff >= 0 && t.info[j].tr.Activation == tr.Activation && sameInput(&t.ps[j], p) {
 					in.xqOff = t.info[j].xqOff
+					in.padded = t.info[j].padded && d.X8 != nil
 					break
 				}
 			}
 			if in.xqOff < 0 {
 				in.xqOff, in.fresh = xqBytes, true
-				xqBytes += p.N * in.stride
+				n := p.N
+				// Three to seven tokens past a multiple of eight cost
+				// less as one more eight-row product over zero rows than
+				// as four-, two- and one-row products.
+				if d.X8 != nil && p.N%8 >= 3 {
+					in.padded, n = true, (p.N+7)&^7
+				}
+				xqBytes += n * in.stride
 			}
 		}
 		t.info = append(t.info, in)
@@ -118,8 +126,12 @@ func (e *Exec) MatMuls(ps ...Product) {
 	q.t, q.ends = t, q.ends[:0]
 	n := 0
 	for i := range t.ps {
-		if t.info[i].fresh {
+		if in := &t.info[i]; in.fresh {
 			n += t.ps[i].N
+			if in.padded {
+				N := t.ps[i].N
+				clear(t.xq[in.xqOff+N*in.stride : in.xqOff+(N+7)&^7*in.stride])
+			}
 		}
 		q.ends = append(q.ends, n)
 	}
@@ -143,6 +155,7 @@ type prodInfo struct {
 	xqOff  int  // quantized X at xq[xqOff:], or -1
 	stride int  // bytes per quantized X row
 	fresh  bool // the first product to read its quantized X
+	padded bool // X's quantized rows run on to a multiple of eight, zeros
 }
 
 // quantTask quantizes the input rows of a matTask's products that are the
@@ -220,6 +233,9 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	if d.X8 != nil {
 		n8 = p.N &^ 7
 	}
+	if in.padded {
+		n8 = p.N // the last eight-row product runs on over zero rows
+	}
 	n4 = n8
 	if d.X4 != nil {
 		n4 = n8 + (p.N-n8)&^3
@@ -233,7 +249,7 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		w := m.Data[r*rb : (r+1)*rb]
 		for j := 0; j < n8; j += 8 {
 			d.X8(w, xq[j*stride:], stride, nb, o8)
-			for i, v := range o8 {
+			for i, v := range o8[:min(8, p.N-j)] {
 				p.Y[(j+i)*rows+r] = v
 			}
 		}
