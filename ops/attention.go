@@ -48,6 +48,10 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 	}
 	hb := hd / r.Type.BlockSize() * r.Type.BlockBytes()
 	o := (p*a.KVHeads + kvh) * hb
+	if r.Type == quant.F16 {
+		asm.F16ToF32(buf[:hd], r.Data[o:o+hb]) // quant.Dequantize's values, vectorized
+		return buf[:hd]
+	}
 	// The sizes are the type's by construction: this cannot fail.
 	_ = quant.Dequantize(r.Type, buf[:hd], r.Data[o:o+hb])
 	return buf[:hd]
