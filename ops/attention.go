@@ -162,7 +162,7 @@ func attendRun(kern *asm.Kernel, out, q []float32, k, v *KVRows, lo, hi int, a A
 		vp := v.head(p, kvh, a, vb)
 		for j := range run {
 			h := h0 + j
-			AddScaled(out[h*hd:(h+1)*hd], scores[j*m+p-lo], vp)
+			asm.AddScaled(out[h*hd:(h+1)*hd], scores[j*m+p-lo], vp) // AddScaled's values, vectorized
 		}
 	}
 }
