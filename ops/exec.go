@@ -245,28 +245,39 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		n2 = n4 + (p.N-n4)&^1
 	}
 	o8, o4, o2 := (*[8]float32)(out), (*[4]float32)(out), (*[2]float32)(out)
-	for r := lo; r < hi; r++ {
-		w := m.Data[r*rb : (r+1)*rb]
+	// The eight-row products go in tiles of about 16 KiB of weight rows:
+	// for each group of eight tokens, every row of the tile, so that the
+	// group's quantized rows are read from L1 once per tile row rather
+	// than from L2 once per weight row of the range.
+	tile := max(4, 16<<10/rb)
+	for r0 := lo; r0 < hi; r0 += tile {
+		r1 := min(r0+tile, hi)
 		for j := 0; j < n8; j += 8 {
-			d.X8(w, xq[j*stride:], stride, nb, o8)
-			for i, v := range o8[:min(8, p.N-j)] {
-				p.Y[(j+i)*rows+r] = v
+			xj := xq[j*stride:]
+			for r := r0; r < r1; r++ {
+				d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
+				for i, v := range o8[:min(8, p.N-j)] {
+					p.Y[(j+i)*rows+r] = v
+				}
 			}
 		}
-		for j := n8; j < n4; j += 4 {
-			d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
-			p.Y[j*rows+r] = o4[0]
-			p.Y[(j+1)*rows+r] = o4[1]
-			p.Y[(j+2)*rows+r] = o4[2]
-			p.Y[(j+3)*rows+r] = o4[3]
-		}
-		if n2 > n4 {
-			d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
-			p.Y[n4*rows+r] = o2[0]
-			p.Y[(n4+1)*rows+r] = o2[1]
-		}
-		for j := n2; j < p.N; j++ {
-			p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+		for r := r0; r < r1; r++ {
+			w := m.Data[r*rb : (r+1)*rb]
+			for j := n8; j < n4; j += 4 {
+				d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
+				p.Y[j*rows+r] = o4[0]
+				p.Y[(j+1)*rows+r] = o4[1]
+				p.Y[(j+2)*rows+r] = o4[2]
+				p.Y[(j+3)*rows+r] = o4[3]
+			}
+			if n2 > n4 {
+				d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
+				p.Y[n4*rows+r] = o2[0]
+				p.Y[(n4+1)*rows+r] = o2[1]
+			}
+			for j := n2; j < p.N; j++ {
+				p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+			}
 		}
 	}
 }
