@@ -48,6 +48,10 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 	}
 	hb := hd / r.Type.BlockSize() * r.Type.BlockBytes()
 	o := (p*a.KVHeads + kvh) * hb
+	if r.Type == quant.F16 {
+		asm.F16ToF32(buf[:hd], r.Data[o:o+hb]) // quant.Dequantize's values, vectorized
+		return buf[:hd]
+	}
 	// The sizes are the type's by construction: this cannot fail.
 	_ = quant.Dequantize(r.Type, buf[:hd], r.Data[o:o+hb])
 	return buf[:hd]
@@ -158,7 +162,7 @@ func attendRun(kern *asm.Kernel, out, q []float32, k, v *KVRows, lo, hi int, a A
 		vp := v.head(p, kvh, a, vb)
 		for j := range run {
 			h := h0 + j
-			AddScaled(out[h*hd:(h+1)*hd], scores[j*m+p-lo], vp)
+			asm.AddScaled(out[h*hd:(h+1)*hd], scores[j*m+p-lo], vp) // AddScaled's values, vectorized
 		}
 	}
 }

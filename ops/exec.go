@@ -13,6 +13,7 @@ type Exec struct {
 	batch  batch
 	mat    matTask
 	attn   attnTask
+	quant  quantTask
 	xq     []byte    // quantized activations
 	scores []float32 // attention scores, one row per worker
 }
@@ -96,12 +97,20 @@ func (e *Exec) MatMuls(ps ...Product) {
 			for j := range i {
 				if t.info[j].xqOff >= 0 && t.info[j].tr.Activation == tr.Activation && sameInput(&t.ps[j], p) {
 					in.xqOff = t.info[j].xqOff
+					in.padded = t.info[j].padded && d.X8 != nil
 					break
 				}
 			}
 			if in.xqOff < 0 {
 				in.xqOff, in.fresh = xqBytes, true
-				xqBytes += p.N * in.stride
+				n := p.N
+				// Three to seven tokens past a multiple of eight cost
+				// less as one more eight-row product over zero rows than
+				// as four-, two- and one-row products.
+				if d.X8 != nil && p.N%8 >= 3 {
+					in.padded, n = true, (p.N+7)&^7
+				}
+				xqBytes += n * in.stride
 			}
 		}
 		t.info = append(t.info, in)
@@ -111,16 +120,23 @@ func (e *Exec) MatMuls(ps ...Product) {
 	}
 	t.xq = e.xq[:xqBytes]
 	e.reserveOut()
+	// The inputs are quantized on the pool too: a prefill batch's expert
+	// inputs are thousands of rows.
+	q := &e.quant
+	q.t, q.ends = t, q.ends[:0]
+	n := 0
 	for i := range t.ps {
-		in := &t.info[i]
-		if !in.fresh {
-			continue
+		if in := &t.info[i]; in.fresh {
+			n += t.ps[i].N
+			if in.padded {
+				N := t.ps[i].N
+				clear(t.xq[in.xqOff+N*in.stride : in.xqOff+(N+7)&^7*in.stride])
+			}
 		}
-		p := &t.ps[i]
-		for r := range p.N {
-			in.tr.Quantize(t.xq[in.xqOff+r*in.stride:in.xqOff+(r+1)*in.stride], p.X[r*p.M.Cols:(r+1)*p.M.Cols])
-		}
+		q.ends = append(q.ends, n)
 	}
+	e.pool.run(&e.batch, q, n, 4)
+	q.t = nil
 	e.pool.run(&e.batch, t, rows, 16)
 	clear(t.ps) // drop references to the caller's memory
 	t.xq = nil
@@ -139,6 +155,27 @@ type prodInfo struct {
 	xqOff  int  // quantized X at xq[xqOff:], or -1
 	stride int  // bytes per quantized X row
 	fresh  bool // the first product to read its quantized X
+	padded bool // X's quantized rows run on to a multiple of eight, zeros
+}
+
+// quantTask quantizes the input rows of a matTask's products that are the
+// first to read them, numbered consecutively across those products.
+type quantTask struct {
+	t    *matTask
+	ends []int // ends[i]: one past product i's last row in the numbering (0 rows if not fresh)
+}
+
+func (q *quantTask) Run(_, lo, hi int) {
+	t := q.t
+	i := 0
+	for r := lo; r < hi; r++ {
+		for q.ends[i] <= r {
+			i++
+		}
+		p, in := &t.ps[i], &t.info[i]
+		j := r - (q.ends[i] - p.N)
+		in.tr.Quantize(t.xq[in.xqOff+j*in.stride:in.xqOff+(j+1)*in.stride], p.X[j*p.M.Cols:(j+1)*p.M.Cols])
+	}
 }
 
 // matTask computes the rows of a list of products, numbered consecutively
@@ -189,33 +226,58 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	}
 	nb := cols / m.Type.BlockSize()
 	stride := in.stride
-	// Quantized rows take four activation rows at a time, then two (each
-	// result equal to the single-row kernel's), the rest one at a time.
-	n4, n2 := 0, 0
+	// Quantized rows take eight activation rows at a time, then four, then
+	// two (each result equal to the single-row kernel's), the rest one at
+	// a time.
+	n8, n4, n2 := 0, 0, 0
+	if d.X8 != nil {
+		n8 = p.N &^ 7
+	}
+	if in.padded {
+		n8 = p.N // the last eight-row product runs on over zero rows
+	}
+	n4 = n8
 	if d.X4 != nil {
-		n4 = p.N &^ 3
+		n4 = n8 + (p.N-n8)&^3
 	}
 	n2 = n4
 	if d.X2 != nil {
 		n2 = n4 + (p.N-n4)&^1
 	}
-	o4, o2 := (*[4]float32)(out), (*[2]float32)(out)
-	for r := lo; r < hi; r++ {
-		w := m.Data[r*rb : (r+1)*rb]
-		for j := 0; j < n4; j += 4 {
-			d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
-			p.Y[j*rows+r] = o4[0]
-			p.Y[(j+1)*rows+r] = o4[1]
-			p.Y[(j+2)*rows+r] = o4[2]
-			p.Y[(j+3)*rows+r] = o4[3]
+	o8, o4, o2 := (*[8]float32)(out), (*[4]float32)(out), (*[2]float32)(out)
+	// The eight-row products go in tiles of about 16 KiB of weight rows:
+	// for each group of eight tokens, every row of the tile, so that the
+	// group's quantized rows are read from L1 once per tile row rather
+	// than from L2 once per weight row of the range.
+	tile := max(4, 16<<10/rb)
+	for r0 := lo; r0 < hi; r0 += tile {
+		r1 := min(r0+tile, hi)
+		for j := 0; j < n8; j += 8 {
+			xj := xq[j*stride:]
+			for r := r0; r < r1; r++ {
+				d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
+				for i, v := range o8[:min(8, p.N-j)] {
+					p.Y[(j+i)*rows+r] = v
+				}
+			}
 		}
-		if n2 > n4 {
-			d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
-			p.Y[n4*rows+r] = o2[0]
-			p.Y[(n4+1)*rows+r] = o2[1]
-		}
-		for j := n2; j < p.N; j++ {
-			p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+		for r := r0; r < r1; r++ {
+			w := m.Data[r*rb : (r+1)*rb]
+			for j := n8; j < n4; j += 4 {
+				d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
+				p.Y[j*rows+r] = o4[0]
+				p.Y[(j+1)*rows+r] = o4[1]
+				p.Y[(j+2)*rows+r] = o4[2]
+				p.Y[(j+3)*rows+r] = o4[3]
+			}
+			if n2 > n4 {
+				d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
+				p.Y[n4*rows+r] = o2[0]
+				p.Y[(n4+1)*rows+r] = o2[1]
+			}
+			for j := n2; j < p.N; j++ {
+				p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+			}
 		}
 	}
 }

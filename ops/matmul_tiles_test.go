@@ -18,9 +18,16 @@ func TestMatMulEqualsMatVecForEveryTokenCount(t *testing.T) {
 		pool := NewPool(2)
 		defer pool.Close()
 		e := NewExec(pool)
-		for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
-			for n := 1; n <= 9; n++ {
-				const rows, cols = 37, 160
+		for _, c := range []struct {
+			typ  quant.Type
+			cols int
+		}{{quant.Q8_0, 160}, {quant.Q4_0, 160}, {quant.Q4_K, 512}, {quant.Q5_K, 512}, {quant.Q6_K, 512}, {quant.Q4_K, 4096}} {
+			// Up to 19 tokens: every mix of the eight-, four-, two- and
+			// one-row forms; rows of 4096 Q4_K values make tiles of seven
+			// rows.
+			for n := 1; n <= 19; n++ {
+				const rows = 37
+				typ, cols := c.typ, c.cols
 				m, _ := randMatrix(t, r, typ, rows, cols)
 				x := randVec(r, n*cols, 1)
 				x[0] = 0 // a zero and a saturated activation block edge

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -63,4 +64,36 @@ func TestMatMulsAllocatesNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(20, f); a != 0 {
 		t.Errorf("%v allocations per MatMuls", a)
 	}
+}
+
+// Products sharing an input whose eight-row tail runs over zero padding
+// (three to seven tokens past a multiple of eight) give each product's
+// single-row results bit for bit, including a product of a type without an
+// eight-row form reading the padded input, and one padding an input a
+// later product reads without padding.
+func TestMatMulsOverPaddedTailsEqualsSingleRows(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		pool := NewPool(2)
+		defer pool.Close()
+		e := NewExec(pool)
+		const cols = 512
+		for _, n := range []int{3, 5, 7, 11, 13, 18} {
+			x := randVec(r, n*cols, 1)
+			var ps []Product
+			for i, typ := range []quant.Type{quant.Q4_K, quant.IQ4_XS, quant.Q6_K, quant.Q5_K, quant.Q2_K} {
+				m := rawMatrix(r, typ, 9+4*i, cols)
+				ps = append(ps, Product{Y: make([]float32, n*m.Rows), M: m, X: x, N: n})
+			}
+			e.MatMuls(ps...)
+			for i, p := range ps {
+				want := rowDots(p.M, p.X, p.N)
+				for j := range want {
+					if math.Float32bits(p.Y[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("n=%d product %d (%s) value %d: MatMuls %v, single-row %v", n, i, p.M.Type, j, p.Y[j], want[j])
+					}
+				}
+			}
+		}
+	})
 }

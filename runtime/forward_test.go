@@ -165,6 +165,7 @@ func TestTraceReportsTheReferenceRouting(t *testing.T) {
 // products all compute each value in the same order.
 func TestPrefillEqualsDecode(t *testing.T) {
 	c := tinyConfig()
+	c.ContextLen = maxBatch + 9
 	for _, typ := range []quant.Type{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0} {
 		tm := buildTiny(t, c, buildOptions{typ: typ, seed: 5})
 		model := openTiny(t, tm)

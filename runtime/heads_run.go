@@ -37,6 +37,7 @@ func (s *Session) Run(ids []int32, opt RunOptions) (_ *Result, err error) {
 	s.pos = 0
 	defer s.recoverFault(&err, 0)
 	s.growKV(len(ids))
+	s.reserveBatch(len(ids))
 
 	T, H, E := len(ids), c.Hidden, c.Experts
 	r := &Result{Class: c.Head.Class, Tokens: T}

@@ -72,6 +72,7 @@ func TestKVTypesMatchFloat64Reference(t *testing.T) {
 // gives the same logits, bit for bit.
 func TestKVPrefillEqualsDecodeBitForBit(t *testing.T) {
 	c := tinyConfig()
+	c.ContextLen = maxBatch + 9
 	tm := buildTiny(t, c, buildOptions{typ: quant.Q8_0, seed: 9})
 	model := openTiny(t, tm)
 	ids := randIDs(2, maxBatch+9, c.Vocab) // two batches when at once

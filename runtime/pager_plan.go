@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/ops/asm"
 	"github.com/q3m/q3m/sysmem"
 )
 
@@ -151,14 +152,16 @@ func planMemory(f *format.File, c Config, ctxLen int, kv KVType, available int64
 }
 
 // scratchBytes estimates one session's activation buffers (session.go's
-// scratch for a batch of maxBatch tokens) and its attention scores.
+// scratch for a batch of maxBatch tokens, the most it grows to) and its
+// attention scores and quantized activations.
 func scratchBytes(c Config, ctxLen int) int64 {
 	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
 	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	floats := B*(3*H+2*q+2*kv+2*max(c.FFN, k*c.ExpertFFN)+c.Experts+2*k*H+k) + c.Vocab
 	ints := B*k*3 + 2*c.Experts
 	scores := goruntime.NumCPU() * max(1, c.Heads/max(c.KVHeads, 1)) * ctxLen
-	return int64(4*(floats+scores) + 8*ints)
+	xq := B * k * asm.MaxActivationBytes(max(H, c.FFN, c.ExpertFFN, q))
+	return int64(4*(floats+scores) + 8*ints + xq)
 }
 
 // sizeString writes a byte count in binary units.

@@ -18,8 +18,11 @@ var ErrContextFull = errors.New("runtime: context full")
 const DefaultContextLen = 4096
 
 // maxBatch is the number of tokens that go through the layers together
-// during prefill; it bounds the session's scratch memory.
-const maxBatch = 32
+// during prefill; it bounds the session's scratch memory. With 128 experts
+// and 8 chosen per token, a batch of 256 gives each expert about 16
+// tokens, enough for the multi-token kernels to read each weight block
+// once for four (or more) tokens; at 32 most experts saw one or two.
+const maxBatch = 256
 
 // SessionOptions configures a Session.
 type SessionOptions struct {
@@ -59,12 +62,14 @@ type Session struct {
 	cos, sin []float32 // ctx rows of HeadDim/2
 	logits   []float32
 	buf      scratch
+	batch    int          // tokens the scratch holds, at most maxBatch
 	route    *routeHook   // routing recorded or replayed (pager_trace.go)
 	experts  expertSource // where the experts' weights are read from (pager_session.go)
 	capture  *capture     // hidden states and router logits for Run (heads.go)
 }
 
-// scratch holds the activations of one batch of up to maxBatch tokens.
+// scratch holds the activations of one batch of up to Session.batch
+// tokens.
 type scratch struct {
 	x, xn, o     []float32     // residual stream, normed input, block output [B·H]
 	q, att       []float32     // [B·nh·hd]
@@ -112,10 +117,29 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{m: m, cfg: c, ctx: ctx, kv: kv, exec: ops.NewExec(m.pool(threads)), experts: expertSource{m: m}}
-	kvd := c.KVHeads * c.HeadDim
 	s.growKV(min(ctx, firstKV))
-	B, H, k := maxBatch, c.Hidden, max(c.ExpertsUsed, 1)
-	ffn := max(c.FFN, k*c.ExpertFFN)
+	s.logits = make([]float32, c.Vocab)
+	s.reserveBatch(1)
+	return s, nil
+}
+
+// reserveBatch makes the scratch hold batches of min(n, maxBatch) tokens.
+// It grows by powers of two, so that a session's scratch is proportional
+// to the longest batch it has run (one token for a session that only
+// decodes) and is reallocated at most log2(maxBatch) times.
+func (s *Session) reserveBatch(n int) {
+	n = min(n, maxBatch)
+	if n <= s.batch {
+		return
+	}
+	B := 1
+	for B < n {
+		B *= 2
+	}
+	B = min(B, maxBatch)
+	c := s.cfg
+	H, k := c.Hidden, max(c.ExpertsUsed, 1)
+	kvd, ffn := c.KVHeads*c.HeadDim, max(c.FFN, k*c.ExpertFFN)
 	f := func(n int) []float32 { return make([]float32, n) }
 	s.buf = scratch{
 		x: f(B * H), xn: f(B * H), o: f(B * H),
@@ -128,9 +152,8 @@ func (m *Model) NewSession(opt SessionOptions) (*Session, error) {
 		expIn: f(B * k * H), expOut: f(B * k * H),
 		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, B*k))),
 	}
-	s.logits = f(c.Vocab)
-	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), min(ctx, firstKV), ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
-	return s, nil
+	s.batch = B
+	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), min(s.ctx, firstKV), ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
 }
 
 // growKV makes the KV cache and the RoPE tables hold at least n positions,
@@ -204,6 +227,7 @@ func (s *Session) Eval(ids []int32, all bool) (_ []float32, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.recoverFault(&err, s.pos)
 	s.growKV(s.pos + len(ids))
+	s.reserveBatch(len(ids))
 	if all && len(s.logits) < len(ids)*V {
 		s.logits = make([]float32, len(ids)*V)
 	}

@@ -1,7 +1,7 @@
 // Package asm holds the hot inner loops of q3m: dot products of one weight
 // row with one activation row, and for prefill of one quantized weight row
-// with four or two activation rows at once (multirow.go), each result equal
-// bit for bit to the same kernel's single-row product.
+// with eight, four or two activation rows at once (multirow.go), each
+// result equal bit for bit to the same kernel's single-row product.
 //
 // One table (types.go), like ggml's type traits, says for every weight type
 // which type activations are quantized to (Q8_0, Q8_1 or Q8_K, as llama.cpp
@@ -10,9 +10,10 @@
 // portable Go version (the oracle, in generic*.go); faster assembly
 // versions register themselves per type under their kernel's name, so
 // that tests can run every available kernel in turn: "avx2" on amd64 CPUs
-// with AVX2, FMA and F16C, "avx512vnni" on amd64 CPUs that also have
-// AVX-512 F, BW, VL and VNNI, "neon" on arm64 and "neon-dotprod" on arm64
-// CPUs with SDOT. A kernel without its own version of a type uses the
+// with AVX2, FMA and F16C, "avx512vnni" (the avx2 kernel with eight-row
+// K-quant forms, kquant_avx512_amd64.s) on CPUs that also have AVX-512 F,
+// BW, VL and VNNI, "neon" on arm64 and "neon-dotprod" on arm64 CPUs with
+// SDOT. A kernel without its own version of a type uses the
 // generic one. The purego build tag leaves the assembly out.
 //
 // Activation quantizers keep every value in [-127, 127], whatever the

@@ -3,8 +3,6 @@
 package asm
 
 import (
-	"maps"
-
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/q3m/q3m/quant"
@@ -15,23 +13,18 @@ import (
 // code for every type it has no own routine for, so it needs AVX2 too.
 var useAVX512 = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
 
-// AVX512 is the amd64 kernel for CPUs with AVX-512 F, BW, VL and VNNI: its
-// Q8_0 and Q4_0 products equal the AVX2 kernel's bit for bit (both follow
-// dotQ8_0Lanes and dotQ4_0Q8_0Lanes); every other type uses the AVX2
-// kernel's routines.
-var AVX512 = newKernel("avx512vnni", dotAVX2, avx512Dots())
-
-func avx512Dots() map[quant.Type]Dots {
-	own := make(map[quant.Type]Dots)
-	for t := range AVX2.own {
-		own[t] = AVX2.dots[t]
-	}
-	maps.Copy(own, map[quant.Type]Dots{
-		quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, R4: dotQ8_0R4AVX512},
-		quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, R4: dotQ4_0Q8_0R4AVX512},
-	})
-	return own
-}
+// AVX512 is the amd64 kernel for CPUs with AVX-512 F, BW, VL and VNNI: the
+// AVX2 kernel with its own Q8_0 and Q4_0 products (equal to the AVX2
+// kernel's bit for bit: both follow dotQ8_0Lanes and dotQ4_0Q8_0Lanes) and
+// eight-row forms of the Q4_K, Q5_K and Q6_K products for prefill
+// (kquant_avx512_amd64.s); every other routine is the AVX2 kernel's.
+var AVX512 = extendKernel(AVX2, "avx512vnni", map[quant.Type]Dots{
+	quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, R4: dotQ8_0R4AVX512},
+	quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, R4: dotQ4_0Q8_0R4AVX512},
+	quant.Q4_K: {X8: dotQ4_Kx8AVX512},
+	quant.Q5_K: {X8: dotQ5_Kx8AVX512},
+	quant.Q6_K: {X8: dotQ6_Kx8AVX512},
+})
 
 // The wrappers check the lengths as the AVX2 ones do, and call each routine
 // directly so that out stays on the caller's stack.

@@ -14,7 +14,9 @@ import (
 // weight and activation blocks hold the same number of values). X4 and X2,
 // when not nil, set out[i] to X1(w, xi, nblocks) bit for bit for four or two
 // activation rows, reading each weight block once; when nil, callers loop
-// over X1.
+// over X1. X8, when not nil, sets out[i] to X1(w, x[i·stride:], nblocks)
+// bit for bit for eight activation rows stride bytes apart, reading each
+// weight block once.
 //
 // R4, when not nil, sets out[i] to X1(w[i*stride:], x, nblocks) bit for
 // bit for four weight rows stride bytes apart against one activation row,
@@ -27,6 +29,7 @@ type Dots struct {
 	X2    func(w, x0, x1 []byte, nblocks int, out *[2]float32)
 	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
 	R4    func(w []byte, stride int, x []byte, nblocks int, out *[4]float32)
+	X8    func(w, x []byte, stride, nblocks int, out *[8]float32)
 	Float func(w []byte, x []float32) float32
 }
 

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package asm
+
+//go:noescape
+func f16ToF32AVX2(dst *float32, src *byte, n int)
+
+// f16ToF32Arch converts the first len(dst)&^7 values with VCVTPH2PS (F16C)
+// and returns how many it converted.
+func f16ToF32Arch(dst []float32, src []byte) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	f16ToF32AVX2(&dst[0], &src[0], n)
+	return n
+}

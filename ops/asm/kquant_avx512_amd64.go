@@ -1,0 +1,99 @@
+//go:build !purego
+
+package asm
+
+import (
+	"github.com/q3m/q3m/quant"
+)
+
+// Eight-row forms of the super-block dot products with AVX-512 and VNNI
+// (kquant_avx512_amd64.s), for prefill.
+
+//go:noescape
+func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
+
+//go:noescape
+func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
+
+//go:noescape
+func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
+
+// x8Rows returns x cut to eight rows of n bytes stride bytes apart,
+// panicking as a slice expression does if x is too short.
+func x8Rows(x []byte, stride, n int) []byte {
+	if stride < 0 {
+		panic("asm: negative stride")
+	}
+	return x[:7*stride+n]
+}
+
+func dotQ4_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q4_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	var acc [8][12]float32
+	q4_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
+	for i := range out {
+		out[i] = reduceQ4_K(&acc[i])
+	}
+}
+
+func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q6_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	var acc [8][8]float32
+	q6_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8(&acc[i])
+	}
+}
+
+func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q5_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	var acc [8][9]float32
+	q5_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
+	for i := range out {
+		out[i] = hsum8((*[8]float32)(acc[i][:8])) + acc[i][8]
+	}
+}
+
+// extendKernel returns the kernel called name with base's dot products,
+// each field of more's entries replacing base's.
+func extendKernel(base *Kernel, name string, more map[quant.Type]Dots) *Kernel {
+	own := make(map[quant.Type]Dots)
+	for t := range base.own {
+		own[t] = base.dots[t]
+	}
+	for t, m := range more {
+		d := own[t]
+		if m.X1 != nil {
+			d.X1 = m.X1
+		}
+		if m.X2 != nil {
+			d.X2 = m.X2
+		}
+		if m.X4 != nil {
+			d.X4 = m.X4
+		}
+		if m.X8 != nil {
+			d.X8 = m.X8
+		}
+		if m.R4 != nil {
+			d.R4 = m.R4
+		}
+		if m.Float != nil {
+			d.Float = m.Float
+		}
+		own[t] = d
+	}
+	return newKernel(name, base.Dot, own)
+}
