@@ -239,6 +239,9 @@ func (m *Matcher) allowAdded(budget int) bool {
 }
 
 func inString(f *frame) bool {
+	if f.n.kind == kText && !f.key {
+		return f.st != tDone
+	}
 	return (f.key || f.n.kind == kString) && f.st != sFresh && f.st != sDone
 }
 

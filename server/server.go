@@ -60,6 +60,8 @@ type Server struct {
 	keyHash [32]byte
 	metrics metrics
 
+	coder bool // the template is Qwen3-Coder's: XML tool calls
+
 	vocabOnce sync.Once // builds gvocab at the first constrained request
 	gvocab    *grammar.Vocab
 	gvocabErr error
@@ -95,6 +97,7 @@ func New(eng *Engine, o Options) (*Server, error) {
 	if len(s.stops) == 0 {
 		return nil, errors.New("server: the vocabulary has no end-of-turn token")
 	}
+	s.coder = tmpl != nil && tmpl.Name() == tokenizer.TemplateQwen3Coder
 	s.keyHash = sha256.Sum256([]byte(o.APIKey))
 	s.metrics.requests = map[string]uint64{}
 	s.route("POST /v1/chat/completions", s.handleChat)
