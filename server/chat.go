@@ -23,8 +23,8 @@ type job struct {
 	raw          bool // completions: plain text
 	tools        bool // parse tool calls
 	stops        []string
-	reasoning    bool   // the prompt opened the think block
-	forced       string // the prompt opened a tool call with this text after <tool_call>
+	reasoning    bool     // the prompt opened the think block
+	forced       string   // the prompt opened a tool call with this text after <tool_call>
 	xml          xmlTools // Qwen3-Coder's XML tool calls: the tools' parameter kinds
 	stream       bool
 	includeUsage bool
