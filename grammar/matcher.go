@@ -146,6 +146,16 @@ func (m *Matcher) allowed(budget int) bool {
 		}
 		any = true // room 0 leaves the closing quote, in the special trie
 		t = &m.v.special
+	} else if f.n.kind == kText && !f.key && f.st == tBody && f.u8 == 0 && f.n.text.resets[f.a] && !m.walkAll {
+		// Free text: every textPlain token leaves the automaton in state
+		// 0, at the same cost; only the others need a walk.
+		f0 := *f
+		f0.a = 0
+		if m.auto.cost(&f0) <= budget {
+			m.bits.or(m.v.textPlain)
+			any = true
+			t = &m.v.textRest
+		}
 	}
 	if m.walk(t, budget) {
 		any = true

@@ -18,6 +18,10 @@ const maxTextPatterns = 200
 type textDFA struct {
 	next [][256]int16
 	cost []int
+	// resets[s]: every text byte but '<' and newline takes state s to
+	// state 0, so the Vocab's textPlain tokens all end in state 0 (when
+	// every pattern begins with '<' or a newline).
+	resets []bool
 }
 
 const (
@@ -92,6 +96,19 @@ func buildTextDFA(end string, forbidden []string) *textDFA {
 				if j, ok := index[t[len(t)-k:]]; ok {
 					d.next[i][c] = int16(j)
 				}
+			}
+		}
+	}
+	markup := true
+	for _, p := range pats {
+		markup = markup && (p[0] == '<' || p[0] == '\n')
+	}
+	d.resets = make([]bool, len(states))
+	for i := range states {
+		d.resets[i] = markup
+		for c := range 256 {
+			if c != '<' && c != '\n' && (c >= 0x80 || textByte(byte(c))) && d.next[i][c] != 0 {
+				d.resets[i] = false
 			}
 		}
 	}

@@ -31,6 +31,13 @@ type Vocab struct {
 	// plainLong the longer ones.
 	plainUpTo [plainBuckets + 1]bitset
 	plainLong []idLen
+	// textPlain holds the ordinary tokens that free text (Text) takes
+	// whatever came before, in the states where no delimiter is under way:
+	// complete characters, no control byte but tab and carriage return, no
+	// '<' and no newline (the bytes a delimiter begins with). textRest is
+	// the trie of the other ordinary tokens.
+	textPlain bitset
+	textRest  trie
 	added     []int32 // added tokens other than stops, matched by their literal text
 	stops     []int32
 	isStop    bitset
@@ -106,13 +113,19 @@ func newVocab(pieces []string, added, stops []int32) (*Vocab, error) {
 	for k := range v.plainUpTo {
 		v.plainUpTo[k] = newBitset(len(pieces))
 	}
-	var all, special []int32
+	v.textPlain = newBitset(len(pieces))
+	var all, special, textRest []int32
 	for i, p := range pieces {
 		id := int32(i)
 		if p == "" || v.isStop.has(id) || isAdded.has(id) {
 			continue
 		}
 		all = append(all, id)
+		if textPlain(p) {
+			v.textPlain.set(id)
+		} else {
+			textRest = append(textRest, id)
+		}
 		if chars, ok := plain(p); ok {
 			if chars <= plainBuckets {
 				for k := chars; k <= plainBuckets; k++ {
@@ -127,6 +140,7 @@ func newVocab(pieces []string, added, stops []int32) (*Vocab, error) {
 	}
 	v.full = buildTrie(pieces, all)
 	v.special = buildTrie(pieces, special)
+	v.textRest = buildTrie(pieces, textRest)
 	return v, nil
 }
 
@@ -143,6 +157,19 @@ func plain(p string) (int, bool) {
 		}
 	}
 	return utf8.RuneCountInString(p), true
+}
+
+// textPlain reports whether token text p is in Vocab.textPlain.
+func textPlain(p string) bool {
+	if !utf8.ValidString(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == '<' || c == '\n' || c < 0x80 && !textByte(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // mayContinueString reports whether token text p may follow a string body
