@@ -126,7 +126,7 @@ type Chat struct {
 	system     string
 	thinking   bool
 	maxTokens  int
-	shift      bool                // drop the oldest turns when the context fills
+	shift      bool // drop the oldest turns when the context fills
 	constrain  func(stops []int32) (Constraint, error)
 	msgs       []tokenizer.Message // without the system prompt
 	cached     []int32             // the tokens in the session's KV cache
