@@ -55,7 +55,11 @@ func TestCoderChatReturnsTheTemplatesToolCalls(t *testing.T) {
 	for _, raw := range g.Tools {
 		tools = append(tools, json.RawMessage(raw))
 	}
-	for _, tc := range g.Cases {
+	cases := g.Cases
+	if testing.Short() {
+		cases = cases[:2] // -short (the race run): one call of each kind of parameter
+	}
+	for _, tc := range cases {
 		for _, stream := range []bool{false, true} {
 			script(t, s, tc.Output)
 			content, calls, finish := chatCalls(t, hs.URL, map[string]any{"messages": userMsg("go"), "tools": tools, "stream": stream})
@@ -121,9 +125,13 @@ func TestCoderChatForcedCallsAreValidForTheSchema(t *testing.T) {
 	named := map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}}
 	// The shortest get_weather call after the forced opening is 100 bytes
 	// (name, city empty, days 0, the closing tags).
+	budgets, seeds := []int{100, 160}, 2
+	if testing.Short() {
+		budgets, seeds = budgets[:1], 1 // the race run: the tightest budget
+	}
 	for _, choice := range []any{"required", named} {
-		for _, maxTokens := range []int{100, 160} {
-			for seed := range 2 {
+		for _, maxTokens := range budgets {
+			for seed := range seeds {
 				for _, stream := range []bool{false, true} {
 					_, calls, finish := chatCalls(t, hs.URL, map[string]any{"messages": userMsg("do it"), "tools": tools, "tool_choice": choice,
 						"max_tokens": maxTokens, "seed": seed, "temperature": 1.5, "stream": stream})
@@ -138,6 +146,40 @@ func TestCoderChatForcedCallsAreValidForTheSchema(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestCoderPromptRendersEarlierCallsAndForcedOpenings(t *testing.T) {
+	s, _ := testServer(t, EngineOptions{ContextLen: 2048}, Options{Template: coderTemplate(t)})
+	tools := `[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+		"properties": {"city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]}}}]`
+	history := `[{"role": "user", "content": "weather?"},
+		{"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+			"function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"days\": 2}"}}]},
+		{"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]`
+	for _, tc := range []struct {
+		choice, end string
+	}{
+		{`"auto"`, "<|im_start|>assistant\n"},
+		{`"required"`, "<|im_start|>assistant\n<tool_call>\n<function="},
+		{`{"type": "function", "function": {"name": "get_weather"}}`, "<|im_start|>assistant\n<tool_call>\n<function=get_weather>\n"},
+	} {
+		r, e := decodeChatRequest([]byte(`{"messages": ` + history + `, "tools": ` + tools + `, "tool_choice": ` + tc.choice + `}`))
+		if e != nil {
+			t.Fatal(e)
+		}
+		j, e := s.chatJob(r)
+		if e != nil {
+			t.Fatal(e)
+		}
+		text := s.tok.Decode(j.req.Prompt)
+		call := "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n2\n</parameter>\n</function>\n</tool_call>"
+		if !strings.Contains(text, call) || !strings.Contains(text, "<tool_response>\nsunny\n</tool_response>") || !strings.HasSuffix(text, tc.end) {
+			t.Errorf("tool_choice %s: prompt %q", tc.choice, text)
+		}
+		if j.xml == nil || (j.req.Constraint != nil) != (tc.choice != `"auto"`) {
+			t.Errorf("tool_choice %s: xml %v, constraint %v", tc.choice, j.xml != nil, j.req.Constraint != nil)
 		}
 	}
 }
