@@ -159,6 +159,8 @@ type xmlCall struct {
 	bare  bool   // opened by <function= without <tool_call>
 	fn    string // the function's name, once read
 	param string // the parameter being read (xValue)
+	// searched is how much of the value held has been searched for its end.
+	searched int
 	args  int    // parameters emitted
 }
 
@@ -228,16 +230,22 @@ func (p *outputParser) scanXMLCall(final bool) bool {
 				return true
 			}
 		case xValue:
+			// A value grows a token at a time: search only the text not
+			// searched yet, and the tail of a tag that may end in it.
 			tags := []string{tagParamClose, tagParamOpen, tagFunctionClose, tagCallClose}
-			i, tag := firstTag(p.hold, tags)
+			from := max(0, c.searched-len(tagParamClose)+1)
+			i, tag := firstTag(p.hold[from:], tags)
 			if i < 0 {
 				if final {
 					p.xmlParam(p.hold)
 					p.endXMLCall("")
 					return true
 				}
+				c.searched = len(p.hold)
 				return false
 			}
+			i += from
+			c.searched = 0
 			p.xmlParam(p.hold[:i])
 			if tag == tagParamClose {
 				i += len(tag)

@@ -166,3 +166,43 @@ func TestPythonLiteralsBecomeJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCoderParser checks that whatever a model writes, fed in any pieces,
+// the parser does not fail and every tool call it returns has arguments
+// that are a JSON object.
+func FuzzCoderParser(f *testing.F) {
+	data, err := os.ReadFile("testdata/coder_calls.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var g coderGoldens
+	if err := json.Unmarshal(data, &g); err != nil {
+		f.Fatal(err)
+	}
+	tools := make([]toolDef, len(g.Tools))
+	for i, raw := range g.Tools {
+		if err := tools[i].UnmarshalJSON(raw); err != nil {
+			f.Fatal(err)
+		}
+	}
+	x := newXMLTools(tools)
+	for _, c := range g.Cases {
+		f.Add(c.Output, uint8(7))
+	}
+	f.Add("<function=get_weather>\n<parameter=where>\n{'a': [1, (2,)], 'b': None}\n</parameter>", uint8(3))
+	f.Fuzz(func(t *testing.T, text string, cut uint8) {
+		var pieces []string
+		for step := int(cut%16) + 1; len(text) > 0; {
+			n := min(step, len(text))
+			pieces = append(pieces, text[:n])
+			text = text[n:]
+		}
+		got := parseAll(coderParser(x, ""), pieces)
+		for _, c := range got.calls {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(c.Arguments), &v); err != nil {
+				t.Fatalf("call %s arguments %q: %v", c.Name, c.Arguments, err)
+			}
+		}
+	})
+}
