@@ -161,7 +161,7 @@ type xmlCall struct {
 	param string // the parameter being read (xValue)
 	// searched is how much of the value held has been searched for its end.
 	searched int
-	args  int    // parameters emitted
+	args     int // parameters emitted
 }
 
 // scanXMLCall reads the Qwen3-Coder call in p.hold as far as it can,
