@@ -18,10 +18,13 @@ const maxTextPatterns = 200
 type textDFA struct {
 	next [][256]int16
 	cost []int
-	// resets[s]: every text byte but '<' and newline takes state s to
-	// state 0, so the Vocab's textPlain tokens all end in state 0 (when
-	// every pattern begins with '<' or a newline).
-	resets []bool
+	// markup: every pattern begins with '<' or a newline, so a Vocab's
+	// textPlain token, which holds neither, stays in state 0 once there.
+	markup bool
+	// escapes[s] are the bytes that take state s anywhere but state 0
+	// (on in a pattern, to its end or to a failure); a textPlain token
+	// beginning with another byte leaves state s for state 0 at once.
+	escapes []*[256]bool
 }
 
 const (
@@ -103,14 +106,14 @@ func buildTextDFA(end string, forbidden []string) *textDFA {
 	for _, p := range pats {
 		markup = markup && (p[0] == '<' || p[0] == '\n')
 	}
-	d.resets = make([]bool, len(states))
+	d.markup = markup
+	d.escapes = make([]*[256]bool, len(states))
 	for i := range states {
-		d.resets[i] = markup
+		e := new([256]bool)
 		for c := range 256 {
-			if c != '<' && c != '\n' && (c >= 0x80 || textByte(byte(c))) && d.next[i][c] != 0 {
-				d.resets[i] = false
-			}
+			e[c] = c < 0x80 && d.next[i][c] != 0
 		}
+		d.escapes[i] = e
 	}
 	// Shortest way to the end from each state, over ASCII text bytes.
 	for i := range d.cost {

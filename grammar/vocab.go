@@ -71,7 +71,8 @@ func (s bitset) or(o bitset) {
 		s[i] |= o[i]
 	}
 }
-func (s bitset) clear() { clear(s) }
+func (s bitset) clear()        { clear(s) }
+func (s bitset) unset(i int32) { s[i>>6] &^= 1 << (i & 63) }
 
 // NewVocab prepares tok's vocabulary for logits of size entries (the
 // model's vocabulary, which may exceed the tokenizer's). stops are the ids
@@ -234,6 +235,16 @@ func buildTrie(pieces []string, ids []int32) trie {
 	}
 	build(0, 0, len(ids), 0)
 	return t
+}
+
+// subtree returns the ids of the tokens under node n, which buildTrie
+// lays out one after another.
+func (t *trie) subtree(n int32) []int32 {
+	last := n
+	for t.nodes[last].e1 > t.nodes[last].e0 {
+		last = t.edges[t.nodes[last].e1-1].child
+	}
+	return t.ids[t.nodes[n].i0:t.nodes[last].i1]
 }
 
 // Size returns the number of logits a mask covers.
