@@ -237,7 +237,10 @@ func (p *outputParser) scanXMLCall(final bool) bool {
 			i, tag := firstTag(p.hold[from:], tags)
 			if i < 0 {
 				if final {
-					p.xmlParam(p.hold)
+					// Cut short: the value is what was written before a
+					// tag that had begun.
+					v := p.hold
+					p.xmlParam(v[:len(v)-partialSuffix(v, append(tags, "\n"+tagParamClose))])
 					p.endXMLCall("")
 					return true
 				}

@@ -98,6 +98,8 @@ func TestCoderParserHandlesWhatModelsWrite(t *testing.T) {
 			want: parsed{calls: []toolCall{{"write_file", `{"content": "a <b>\"q\"</b> \\ c"}`}}}},
 		{name: "cut short inside a value keeps the value so far", text: "<tool_call>\n<function=write_file>\n<parameter=path>\na.txt\n</parameter>\n<parameter=content>\nhel",
 			want: parsed{calls: []toolCall{{"write_file", `{"path": "a.txt", "content": "hel"}`}}}},
+		{name: "cut short inside the closing tag", text: "<tool_call>\n<function=write_file>\n<parameter=path>\na.txt\n</param",
+			want: parsed{calls: []toolCall{{"write_file", `{"path": "a.txt"}`}}}},
 		{name: "cut short after the name", text: "<tool_call>\n<function=ping>",
 			want: parsed{calls: []toolCall{{"ping", `{}`}}}},
 		{name: "not a call is text", text: "<tool_call>\nhello there",
