@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 )
 
 // Qwen3-Coder's tool calls are XML, one parameter a block:
@@ -161,7 +162,11 @@ type xmlCall struct {
 	param string // the parameter being read (xValue)
 	// searched is how much of the value held has been searched for its end.
 	searched int
-	args     int // parameters emitted
+	// A string value being streamed: its key and quote are sent (open),
+	// and sent bytes of its text.
+	open bool
+	sent int
+	args int // parameters emitted
 }
 
 // scanXMLCall reads the Qwen3-Coder call in p.hold as far as it can,
@@ -245,6 +250,7 @@ func (p *outputParser) scanXMLCall(final bool) bool {
 					return true
 				}
 				c.searched = len(p.hold)
+				p.streamParam(partialSuffix(p.hold, append(tags, "\n"+tagParamClose)))
 				return false
 			}
 			i += from
@@ -288,12 +294,56 @@ func (p *outputParser) xmlParam(text string) {
 	c := &p.xcall
 	text = strings.TrimPrefix(text, "\n")
 	text = strings.TrimSuffix(text, "\n")
+	if c.open {
+		p.out = append(p.out, event{kind: evCallArgs, text: jsonStringBody(text[c.sent:]) + `"`})
+		c.open, c.sent = false, 0
+		return
+	}
+	p.out = append(p.out, event{kind: evCallArgs, text: p.paramKey() + p.xml.paramJSON(c.fn, c.param, text)})
+}
+
+// paramKey is what precedes the value of the parameter being read in the
+// arguments: the object's brace or a comma, and the key.
+func (p *outputParser) paramKey() string {
+	c := &p.xcall
 	sep := ", "
 	if c.args == 0 {
 		sep = "{"
 	}
 	c.args++
-	p.out = append(p.out, event{kind: evCallArgs, text: sep + jsonString(c.param) + ": " + p.xml.paramJSON(c.fn, c.param, text)})
+	return sep + jsonString(c.param) + ": "
+}
+
+// streamParam sends what can be told of a string parameter's value while
+// it is still being written: its key and opening quote, then its text up
+// to what may still be the end's markup (the last held bytes), the newline
+// that may come before </parameter>, or a character not yet whole. Values
+// of other types, and strings that may be null, are sent whole when they
+// end.
+func (p *outputParser) streamParam(held int) {
+	c := &p.xcall
+	if k, known := p.xml[c.fn][c.param]; known && (!k.str || k.nullable) || p.hold == "" {
+		return
+	}
+	v := strings.TrimPrefix(p.hold[:len(p.hold)-held], "\n")
+	v = strings.TrimSuffix(v, "\n") // perhaps the one before the closing tag
+	for n := 0; n < utf8.UTFMax && len(v) > c.sent && !utf8.ValidString(v[c.sent:]); n++ {
+		v = v[:len(v)-1] // a character still being written
+	}
+	if !c.open {
+		p.out = append(p.out, event{kind: evCallArgs, text: p.paramKey() + `"`})
+		c.open = true
+	}
+	if len(v) > c.sent {
+		p.out = append(p.out, event{kind: evCallArgs, text: jsonStringBody(v[c.sent:])})
+		c.sent = len(v)
+	}
+}
+
+// jsonStringBody is s as it reads between the quotes of a JSON string.
+func jsonStringBody(s string) string {
+	q := jsonString(s)
+	return q[1 : len(q)-1]
 }
 
 // endXMLCall closes the arguments of the call and goes back to content

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // coderGoldens are tool calls rendered by Qwen3-Coder's template under
@@ -149,6 +150,35 @@ func TestCoderParserStreamsEachParameterAsItCloses(t *testing.T) {
 	}
 }
 
+func TestCoderParserStreamsStringValuesAsTheyAreWritten(t *testing.T) {
+	_, x := loadCoderGoldens(t)
+	p := coderParser(x, "")
+	args := ""
+	feed := func(s string) {
+		for _, ev := range p.feed(s) {
+			if ev.kind == evCallArgs {
+				args += ev.text
+			}
+		}
+	}
+	for _, step := range []struct{ in, want string }{
+		{"<tool_call>\n<function=write_file>\n<parameter=content>\n", `{"content": "`},
+		{"line \"one\"\n", `{"content": "line \"one\"`}, // the newline may come before </parameter>
+		{"é\xe6\x97", `{"content": "line \"one\"\né`},   // half a character
+		{"\xa5\n</para", `{"content": "line \"one\"\né日`},
+		{"meter>\n<parameter=path>\nx\n</parameter>\n", `{"content": "line \"one\"\né日", "path": "x"`},
+		{"<parameter=zzz>\n1", `{"content": "line \"one\"\né日", "path": "x", "zzz": "1`}, // unknown: a string
+		{"\n</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=get_weather>\n<parameter=days>\n4",
+			`{"content": "line \"one\"\né日", "path": "x", "zzz": "1"}`}, // typed: sent whole
+		{"\n</parameter>\n</function>\n</tool_call>", `{"content": "line \"one\"\né日", "path": "x", "zzz": "1"}{"days": 4}`},
+	} {
+		feed(step.in)
+		if args != step.want {
+			t.Fatalf("after %q: arguments %s, want %s", step.in, args, step.want)
+		}
+	}
+}
+
 func TestPythonLiteralsBecomeJSON(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{`{'a': 1, 'b': True, 'c': None, 'd': [1.5, 'x']}`, `{"a": 1, "b": true, "c": null, "d": [1.5, "x"]}`},
@@ -170,8 +200,8 @@ func TestPythonLiteralsBecomeJSON(t *testing.T) {
 }
 
 // FuzzCoderParser checks that whatever a model writes, fed in any pieces,
-// the parser does not fail and every tool call it returns has arguments
-// that are a JSON object.
+// the parser does not fail, reads valid text the same in pieces as whole,
+// and every tool call it returns has arguments that are a JSON object.
 func FuzzCoderParser(f *testing.F) {
 	data, err := os.ReadFile("testdata/coder_calls.json")
 	if err != nil {
@@ -200,6 +230,10 @@ func FuzzCoderParser(f *testing.F) {
 			text = text[n:]
 		}
 		got := parseAll(coderParser(x, ""), pieces)
+		all := strings.Join(pieces, "")
+		if whole := parseAll(coderParser(x, ""), []string{all}); utf8.ValidString(all) && !reflect.DeepEqual(got, whole) {
+			t.Fatalf("pieces %q: %+v; whole: %+v", pieces, got, whole)
+		}
 		for _, c := range got.calls {
 			var v map[string]any
 			if err := json.Unmarshal([]byte(c.Arguments), &v); err != nil {
