@@ -180,6 +180,8 @@ func (m *automaton) consume(f *frame, c byte) result {
 		return consumeNumber(f, c)
 	case kChoice:
 		return consumeChoice(f, c)
+	case kText:
+		return consumeText(f, c)
 	case kUnion:
 		i := n.first[c]
 		if i < 0 {

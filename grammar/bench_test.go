@@ -26,6 +26,8 @@ func BenchmarkMaskQwen3(b *testing.B) {
 		{"any value", JSONObject(), `{"a": `},
 		{"free key", JSONObject(), `{"a": 1, "b`},
 		{"free string", JSONObject(), `{"a": "xy`},
+		{"coder text", coderText(b), "def f(x):\n    return"},
+		{"coder text after <", coderText(b), "a <"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			m := NewMatcher(c.g, v)

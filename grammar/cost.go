@@ -86,6 +86,8 @@ func (m *automaton) rest(f *frame, child bool) int {
 		return best
 	case kUnion:
 		return n.min
+	case kText:
+		return restText(f)
 	case kSeq:
 		if child {
 			return n.seqTail[f.a+1]

@@ -1,8 +1,8 @@
 // Package grammar constrains generated text to a grammar: a JSON schema,
-// any JSON object, or literals and those in sequence (a tool call's
-// markup around its arguments).
+// any JSON object, free text up to a delimiter, or literals and those in
+// sequence (a tool call's markup around its arguments).
 //
-// A Grammar is compiled once (Schema, JSONObject, Literal, Seq, Switch)
+// A Grammar is compiled once (Schema, JSONObject, Literal, Text, Seq, Switch)
 // into nodes matched by a pushdown automaton, byte by byte. A Vocab holds a
 // tokenizer's vocabulary as a byte trie; a Matcher follows one generation
 // and computes the mask of allowed tokens by walking the trie with the

@@ -363,6 +363,15 @@ func TestPlainShortcutAllowsWhatTheWalkAllows(t *testing.T) {
 		{JSONObject(), `{"a`, 0},
 		{JSONObject(), `{"a": "x`, 0},
 		{JSONObject(), `{"a": "x`, 3},
+		{coderText(t), ``, 0},
+		{coderText(t), "x = 1\n", 0},    // after a newline: a delimiter may be under way
+		{coderText(t), "if a ", 13},     // the budget just fits the delimiter
+		{coderText(t), "if a ", 12},     // and then does not
+		{coderText(t), "\n</parame", 0}, // deep in a delimiter
+		{coderText(t), "a <", 0},
+		{coderText(t), "a </", 0},
+		{coderText(t), "a </tool_cal", 0},
+		{coderText(t), "\xe6\x97", 0}, // a character under way
 	} {
 		for _, voc := range []*Vocab{v, small} {
 			fast, full := NewMatcher(c.g, voc), NewMatcher(c.g, voc)

@@ -146,6 +146,31 @@ func (m *Matcher) allowed(budget int) bool {
 		}
 		any = true // room 0 leaves the closing quote, in the special trie
 		t = &m.v.special
+	} else if f.n.kind == kText && !f.key && f.st == tBody && f.u8 == 0 && f.n.text.markup && !m.walkAll {
+		// Free text: a textPlain token whose first byte is no escape of
+		// the state leaves the automaton in state 0, at the same cost;
+		// the others are walked: the tokens beginning with an escape in
+		// the whole trie (cleared first, then set where allowed), the
+		// rest of the vocabulary in textRest.
+		f0 := *f
+		f0.a = 0
+		if m.auto.cost(&f0) <= budget {
+			m.bits.or(m.v.textPlain)
+			any = true
+			esc := f.n.text.escapes[f.a]
+			full := &m.v.full
+			for e := full.nodes[0].e0; e < full.nodes[0].e1; e++ {
+				if edge := full.edges[e]; esc[edge.b] {
+					for _, id := range full.subtree(edge.child) {
+						m.bits.unset(id)
+					}
+				}
+			}
+			if m.walkFirst(full, budget, esc) {
+				any = true
+			}
+			t = &m.v.textRest
+		}
 	}
 	if m.walk(t, budget) {
 		any = true
@@ -183,7 +208,11 @@ func (m *Matcher) empty() bool {
 // walk runs the automaton down trie t from the current state, marking the
 // tokens it reaches whose completion fits the budget. Tokens sharing a
 // prefix share the steps over it.
-func (m *Matcher) walk(t *trie, budget int) bool {
+func (m *Matcher) walk(t *trie, budget int) bool { return m.walkFirst(t, budget, nil) }
+
+// walkFirst is walk over the tokens whose first byte is in first (nil:
+// all of them).
+func (m *Matcher) walkFirst(t *trie, budget int, first *[256]bool) bool {
 	any := false
 	st := append(m.stack[:0], walkEntry{node: 0, edge: t.nodes[0].e0, f: m.top})
 	for len(st) > 0 {
@@ -194,6 +223,9 @@ func (m *Matcher) walk(t *trie, budget int) bool {
 		}
 		e := t.edges[cur.edge]
 		cur.edge++
+		if first != nil && cur.node == 0 && !first[e.b] {
+			continue
+		}
 		f := cur.f
 		if !m.auto.step(&f, e.b) {
 			continue
@@ -239,6 +271,9 @@ func (m *Matcher) allowAdded(budget int) bool {
 }
 
 func inString(f *frame) bool {
+	if f.n.kind == kText && !f.key {
+		return f.st != tDone
+	}
 	return (f.key || f.n.kind == kString) && f.st != sFresh && f.st != sDone
 }
 

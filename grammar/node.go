@@ -18,6 +18,7 @@ const (
 	kChoice             // one of a set of literal texts, each maybe followed by a node
 	kUnion              // one of several nodes, told apart by their first byte
 	kSeq                // nodes one after another
+	kText               // free text up to an end string (see Text)
 )
 
 // infinite is the minimal length of a node with no finite instance (yet,
@@ -67,6 +68,9 @@ type node struct {
 	// kSeq: seqTail[i] is the shortest length of seq[i:].
 	seq     []*node
 	seqTail []int
+
+	// kText
+	text *textDFA
 
 	min int // length of the shortest text the node matches
 }
@@ -205,6 +209,10 @@ func (n *node) firstBytes(set *[256]bool) {
 	case kSeq:
 		if len(n.seq) > 0 && n.seq[0].kind != kUnion {
 			n.seq[0].firstBytes(set)
+		}
+	case kText:
+		for c := range 256 {
+			set[c] = c >= 0x80 || textByte(byte(c))
 		}
 	}
 }
@@ -405,6 +413,8 @@ func (n *node) computeMin() int {
 			n.seqTail[i] = sat(n.seqTail[i+1] + n.seq[i].min)
 		}
 		return n.seqTail[0]
+	case kText:
+		return n.text.cost[0]
 	case kObject:
 		np := len(n.props)
 		n.reqTail[np] = 1

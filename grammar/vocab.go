@@ -31,6 +31,13 @@ type Vocab struct {
 	// plainLong the longer ones.
 	plainUpTo [plainBuckets + 1]bitset
 	plainLong []idLen
+	// textPlain holds the ordinary tokens that free text (Text) takes
+	// whatever came before, in the states where no delimiter is under way:
+	// complete characters, no control byte but tab and carriage return, no
+	// '<' and no newline (the bytes a delimiter begins with). textRest is
+	// the trie of the other ordinary tokens.
+	textPlain bitset
+	textRest  trie
 	added     []int32 // added tokens other than stops, matched by their literal text
 	stops     []int32
 	isStop    bitset
@@ -64,7 +71,8 @@ func (s bitset) or(o bitset) {
 		s[i] |= o[i]
 	}
 }
-func (s bitset) clear() { clear(s) }
+func (s bitset) clear()        { clear(s) }
+func (s bitset) unset(i int32) { s[i>>6] &^= 1 << (i & 63) }
 
 // NewVocab prepares tok's vocabulary for logits of size entries (the
 // model's vocabulary, which may exceed the tokenizer's). stops are the ids
@@ -106,13 +114,19 @@ func newVocab(pieces []string, added, stops []int32) (*Vocab, error) {
 	for k := range v.plainUpTo {
 		v.plainUpTo[k] = newBitset(len(pieces))
 	}
-	var all, special []int32
+	v.textPlain = newBitset(len(pieces))
+	var all, special, textRest []int32
 	for i, p := range pieces {
 		id := int32(i)
 		if p == "" || v.isStop.has(id) || isAdded.has(id) {
 			continue
 		}
 		all = append(all, id)
+		if textPlain(p) {
+			v.textPlain.set(id)
+		} else {
+			textRest = append(textRest, id)
+		}
 		if chars, ok := plain(p); ok {
 			if chars <= plainBuckets {
 				for k := chars; k <= plainBuckets; k++ {
@@ -127,6 +141,7 @@ func newVocab(pieces []string, added, stops []int32) (*Vocab, error) {
 	}
 	v.full = buildTrie(pieces, all)
 	v.special = buildTrie(pieces, special)
+	v.textRest = buildTrie(pieces, textRest)
 	return v, nil
 }
 
@@ -143,6 +158,19 @@ func plain(p string) (int, bool) {
 		}
 	}
 	return utf8.RuneCountInString(p), true
+}
+
+// textPlain reports whether token text p is in Vocab.textPlain.
+func textPlain(p string) bool {
+	if !utf8.ValidString(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == '<' || c == '\n' || c < 0x80 && !textByte(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // mayContinueString reports whether token text p may follow a string body
@@ -207,6 +235,16 @@ func buildTrie(pieces []string, ids []int32) trie {
 	}
 	build(0, 0, len(ids), 0)
 	return t
+}
+
+// subtree returns the ids of the tokens under node n, which buildTrie
+// lays out one after another.
+func (t *trie) subtree(n int32) []int32 {
+	last := n
+	for t.nodes[last].e1 > t.nodes[last].e0 {
+		last = t.edges[t.nodes[last].e1-1].child
+	}
+	return t.ids[t.nodes[n].i0:t.nodes[last].i1]
 }
 
 // Size returns the number of logits a mask covers.

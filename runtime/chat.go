@@ -39,6 +39,21 @@ type ChatOptions struct {
 	// tokens in the engine's shared steps, batched with its other
 	// sequences' tokens; the answers are the same as without it.
 	Engine *Engine
+	// Constrain, when set, is called at the start of every answer with the
+	// ids that end an answer and returns the constraint the answer's tokens
+	// follow (a grammar.Matcher over a grammar.Vocab built with those ids:
+	// JSON matching a schema). Constrained answers do not think.
+	Constrain func(stops []int32) (Constraint, error)
+}
+
+// Constraint restricts the tokens of an answer. Mask is called before each
+// token is sampled with the tokens left, this one included (≤ 0: no
+// limit), and sets the logits of forbidden tokens to -Inf, so that the
+// text can still be completed in time; Accept is told each token chosen
+// other than the one that ends the answer. grammar.Matcher is one.
+type Constraint interface {
+	Mask(logits []float32, remaining int) error
+	Accept(id int32) error
 }
 
 // Chunk is a piece of an answer as it streams.
@@ -115,7 +130,8 @@ type Chat struct {
 	system     string
 	thinking   bool
 	maxTokens  int
-	shift      bool                // drop the oldest turns when the context fills
+	shift      bool // drop the oldest turns when the context fills
+	constrain  func(stops []int32) (Constraint, error)
 	msgs       []tokenizer.Message // without the system prompt
 	cached     []int32             // the tokens in the session's KV cache
 	used       int                 // positions the conversation fills
@@ -176,7 +192,7 @@ func newChat(m *Model, enc *PromptEncoder, o ChatOptions) (*Chat, error) {
 	tok := enc.Tokenizer()
 	c := &Chat{
 		enc: enc, sess: sess, system: o.System, thinking: o.Thinking, maxTokens: o.MaxTokens, shift: !o.NoContextShift,
-		stops: chatStops(tok), thinkOpen: -1, thinkClose: -1, engine: o.Engine,
+		stops: chatStops(tok), thinkOpen: -1, thinkClose: -1, engine: o.Engine, constrain: o.Constrain,
 	}
 	if id, ok := tok.Lookup("<think>"); ok {
 		c.thinkOpen = id
@@ -290,6 +306,15 @@ func (c *Chat) Send(ctx context.Context, text string, fn func(Chunk) error) (Rep
 		return Reply{}, fmt.Errorf("runtime: chat: %w", m.closedError())
 	}
 	t := chatTurn{msgs: append(slices.Clone(c.msgs), tokenizer.Message{Role: "user", Content: text})}
+	if c.constrain != nil {
+		if c.thinking {
+			return Reply{}, errors.New("runtime: chat: a constrained answer cannot think first; turn thinking off")
+		}
+		var err error
+		if t.con, err = c.constrain(slices.Clone(c.stops)); err != nil {
+			return Reply{}, fmt.Errorf("runtime: chat: constraint: %w", err)
+		}
+	}
 	if err := c.render(&t); err != nil {
 		return Reply{}, err
 	}
@@ -341,6 +366,7 @@ type chatTurn struct {
 	msgs   []tokenizer.Message
 	ids    []int32
 	prompt string
+	con    Constraint // the answer's constraint, if any
 }
 
 // render sets t's prompt from its messages and the system prompt.
@@ -434,6 +460,11 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 		if err != nil {
 			return StopCancelled, err
 		}
+		if t.con != nil {
+			if err := t.con.Mask(logits, c.tokensLeft(st)); err != nil {
+				return StopCancelled, fmt.Errorf("runtime: chat: constraint: after %d tokens of the answer: %w", st.GenTokens, err)
+			}
+		}
 		var id int32
 		if c.pick != nil {
 			id = c.pick(logits, c.cached)
@@ -442,6 +473,11 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 		}
 		if containsID(c.stops, id) {
 			return StopEnd, nil
+		}
+		if t.con != nil {
+			if err := t.con.Accept(id); err != nil {
+				return StopCancelled, fmt.Errorf("runtime: chat: constraint: %w", err)
+			}
 		}
 		st.GenTokens++
 		if err := r.token(c, id); err != nil {
@@ -467,6 +503,24 @@ func (c *Chat) decode(ctx context.Context, logits []float32, r *replyBuilder, st
 		}
 		c.cached = append(c.cached, id)
 	}
+}
+
+// tokensLeft is how many tokens the answer may still take, this one
+// included: up to MaxTokens, and, without the context shift, up to the
+// context's end (whose last position still yields a token); 0 means no
+// limit.
+func (c *Chat) tokensLeft(st *Stats) int {
+	left := 0
+	if c.maxTokens > 0 {
+		left = c.maxTokens - st.GenTokens
+	}
+	if !c.shift {
+		room := c.sess.ContextLen() - c.sess.Pos() + 1
+		if left == 0 || room < left {
+			left = room
+		}
+	}
+	return left
 }
 
 // shiftAnswer shifts the context in the middle of an answer: it drops the

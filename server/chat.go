@@ -23,8 +23,9 @@ type job struct {
 	raw          bool // completions: plain text
 	tools        bool // parse tool calls
 	stops        []string
-	reasoning    bool   // the prompt opened the think block
-	forced       string // the prompt opened a tool call with this text after <tool_call>
+	reasoning    bool     // the prompt opened the think block
+	forced       string   // the prompt opened a tool call with this text after <tool_call>
+	xml          xmlTools // Qwen3-Coder's XML tool calls: the tools' parameter kinds
 	stream       bool
 	includeUsage bool
 }
@@ -37,14 +38,22 @@ func (s *Server) chatJob(r *chatRequest) (*job, *apiError) {
 	}
 	thinking := r.thinking()
 	forced := ""
-	switch choice.kind {
-	case toolRequired:
+	switch {
+	case choice.kind == toolRequired && s.coder:
+		forced = "\n" + tagFunctionOpen
+	case choice.kind == toolNamed && s.coder:
+		forced = "\n" + tagFunctionOpen + choice.name + ">\n"
+	case choice.kind == toolRequired:
 		forced = "\n{\"name\": \""
-	case toolNamed:
+	case choice.kind == toolNamed:
 		forced = "\n{\"name\": \"" + choice.name + "\", \"arguments\": "
 	}
 	var g *grammar.Grammar
 	switch {
+	case forced != "" && s.coder:
+		if g, e = r.xmlToolGrammar(choice); e != nil {
+			return nil, e
+		}
 	case forced != "":
 		if g, e = r.toolGrammar(choice); e != nil {
 			return nil, e
@@ -79,6 +88,9 @@ func (s *Server) chatJob(r *chatRequest) (*job, *apiError) {
 		stream: r.Stream,
 		// Some templates open the think block in the generation prompt.
 		reasoning: forced == "" && strings.HasSuffix(strings.TrimRight(text, "\n"), tagThinkOpen),
+	}
+	if s.coder && j.tools {
+		j.xml = newXMLTools(r.Tools)
 	}
 	j.includeUsage = r.Stream && r.StreamOptions != nil && r.StreamOptions.IncludeUsage
 	if e := s.prepare(j, ids, &r.samplingFields, thinking); e != nil {
@@ -150,7 +162,7 @@ func (s *Server) sampling(f *samplingFields, thinking bool) (runtime.SamplerOpti
 // ended the output.
 func (s *Server) run(r *http.Request, j *job, emit func([]event) bool) (Result, *outputParser, *apiError) {
 	p := newOutputParser(j.tools, j.stops, j.reasoning, j.forced)
-	p.raw = j.raw
+	p.raw, p.xml = j.raw, j.xml
 	dec := s.tok.NewDecoder()
 	ok := true
 	res, e := s.generate(r.Context(), j.req, func(id int32) bool {

@@ -160,8 +160,12 @@ func TestChatRequiredToolCallArgumentsMatchTheirSchema(t *testing.T) {
 	for _, choice := range []any{"required", named} {
 		// The longest shortest call is 61 bytes: get_weather", "arguments":
 		// {"city":"","days":0}}, a newline and </tool_call>.
-		for _, maxTokens := range []int{61, 70, 150} {
-			for seed := range 3 {
+		budgets, seeds := []int{61, 70, 150}, 3
+		if testing.Short() {
+			budgets, seeds = budgets[:1], 1 // the race run: the tightest budget
+		}
+		for _, maxTokens := range budgets {
+			for seed := range seeds {
 				for _, stream := range []bool{false, true} {
 					req := map[string]any{"messages": userMsg("do it"), "tools": tools, "tool_choice": choice,
 						"max_tokens": maxTokens, "seed": seed, "temperature": 1.5, "stream": stream}

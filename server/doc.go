@@ -2,7 +2,10 @@
 // /v1/chat/completions (streamed as server-sent events or not, with Qwen3's
 // thinking returned as reasoning_content and its <tool_call> blocks as
 // tool_calls), /v1/completions, /v1/models, and llama-server's /health,
-// /tokenize, /detokenize and /metrics.
+// /tokenize, /detokenize and /metrics. Under Qwen3-Coder's template the
+// tool calls are its XML form (<function=NAME> with one <parameter=P>
+// block a parameter), whose values become JSON by the type the tool's
+// parameter schema gives them (see xmlcall.go).
 //
 // An Engine owns the generation slots: a fixed number of runtime.Sessions
 // sharing one Model, each keeping the tokens of its KV cache so that a
@@ -20,5 +23,8 @@
 // so the answer is JSON matching the schema, or a tool call whose name is
 // one of the tools and whose arguments match its parameters, even from
 // random weights and when max_tokens cuts it short. Constrained requests
-// do not think (the template's thinking is switched off).
+// do not think (the template's thinking is switched off). Qwen3-Coder's
+// forced calls are constrained the same way in their XML form: a string
+// parameter's value is free text holding no markup that would end it
+// early (grammar.Text), any other one JSON valid for its schema.
 package server

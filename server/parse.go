@@ -70,6 +70,10 @@ type outputParser struct {
 	partState
 	before partState // of the content before the current tool call
 	out    []event
+	// Qwen3-Coder's XML calls instead of Qwen3's JSON ones, when set: the
+	// tools' parameter kinds, and the call being read.
+	xml   xmlTools
+	xcall xmlCall
 }
 
 // partState is the newline trimming of the current part.
@@ -159,9 +163,16 @@ func (p *outputParser) scan(final bool) {
 				return
 			}
 			p.flushStopHold()
-			if tag == tagThinkOpen {
+			switch tag {
+			case tagThinkOpen:
 				p.setMode(modeReasoning)
-			} else {
+			case tagFunctionOpen:
+				// Qwen3-Coder may leave out the <tool_call> before it.
+				p.before = p.partState
+				p.setMode(modeTool)
+				p.hold = tag + p.hold
+				p.xcall.bare = true
+			default:
 				p.before = p.partState
 				p.setMode(modeTool)
 			}
@@ -180,6 +191,12 @@ func (p *outputParser) scan(final bool) {
 			p.hold = p.hold[i+len(tagThinkClose):]
 			p.setMode(modeContent)
 		case modeTool:
+			if p.xml != nil {
+				if !p.scanXMLCall(final) {
+					return
+				}
+				continue
+			}
 			i := strings.Index(p.hold, tagCallClose)
 			if i < 0 {
 				p.streamCall(p.hold, final)
@@ -292,6 +309,9 @@ func (p *outputParser) contentTags() []string {
 	}
 	if p.tools {
 		tags = append(tags, tagCallOpen)
+		if p.xml != nil {
+			tags = append(tags, tagFunctionOpen)
+		}
 	}
 	return tags
 }

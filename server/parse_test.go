@@ -47,7 +47,7 @@ func splits(text string) [][]string {
 		out = append(out, []string{text[:i], text[i:]})
 	}
 	bytes := make([]string, len(text))
-	for i := range text {
+	for i := 0; i < len(text); i++ { // bytes, not runes: every byte a piece
 		bytes[i] = text[i : i+1]
 	}
 	return append(out, bytes)

@@ -22,7 +22,7 @@ type Options struct {
 	// ModelName is the id /v1/models lists and responses carry.
 	ModelName string
 	// APIKey, when set, must be sent as "Authorization: Bearer KEY" on
-	// every endpoint but /health.
+	// every path but /health (401 otherwise, before any other answer).
 	APIKey string
 	// MaxBodyBytes bounds a request body (413 beyond); 0 means 8 MiB.
 	MaxBodyBytes int64
@@ -60,6 +60,8 @@ type Server struct {
 	keyHash [32]byte
 	metrics metrics
 
+	coder bool // the template is Qwen3-Coder's: XML tool calls
+
 	vocabOnce sync.Once // builds gvocab at the first constrained request
 	gvocab    *grammar.Vocab
 	gvocabErr error
@@ -95,6 +97,7 @@ func New(eng *Engine, o Options) (*Server, error) {
 	if len(s.stops) == 0 {
 		return nil, errors.New("server: the vocabulary has no end-of-turn token")
 	}
+	s.coder = tmpl != nil && tmpl.Name() == tokenizer.TemplateQwen3Coder
 	s.keyHash = sha256.Sum256([]byte(o.APIKey))
 	s.metrics.requests = map[string]uint64{}
 	s.route("POST /v1/chat/completions", s.handleChat)
@@ -116,11 +119,21 @@ func New(eng *Engine, o Options) (*Server, error) {
 // Engine returns the server's engine.
 func (s *Server) Engine() *Engine { return s.eng }
 
-// ServeHTTP answers one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP answers one request. Without the API key every path but
+// /health is refused (401) before it is routed, so that a wrong method or
+// an unknown path says nothing to a client without the key.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/health" && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, &apiError{Status: http.StatusUnauthorized, Type: "invalid_request_error",
+			Message: "missing or incorrect API key: send Authorization: Bearer KEY", Code: strPtr("invalid_api_key")})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
-// route registers an authenticated endpoint that reads its body whole
-// (bounded by MaxBodyBytes).
+// route registers an endpoint that reads its body whole (bounded by
+// MaxBodyBytes); ServeHTTP has checked the API key.
 func (s *Server) route(pattern string, h func(http.ResponseWriter, *http.Request, []byte)) {
 	method, name, _ := strings.Cut(pattern, " ")
 	s.mux.HandleFunc(name, func(w http.ResponseWriter, r *http.Request) {
@@ -130,12 +143,6 @@ func (s *Server) route(pattern string, h func(http.ResponseWriter, *http.Request
 	})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.request(name)
-		if !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, &apiError{Status: http.StatusUnauthorized, Type: "invalid_request_error",
-				Message: "missing or incorrect API key: send Authorization: Bearer KEY", Code: strPtr("invalid_api_key")})
-			return
-		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError

@@ -53,7 +53,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "history", Usage: "file of the REPL's line history (\"\": none)", DefaultText: "~/.q3m_history"},
 			chatTemplateFileFlag(),
 			traceExpertsFlag(),
-		}, samplingFlags()...), memFlags()...),
+		}, append(samplingFlags(), jsonFlags()...)...), memFlags()...),
 		Action: runAction,
 	}
 }
@@ -84,7 +84,7 @@ func defaultHistoryFile() string {
 func chatOptions(c *cli.Context) (runtime.ChatOptions, error) {
 	o := runtime.ChatOptions{
 		System:     c.String("system"),
-		Thinking:   c.Bool("think") && !c.Bool("no-think"),
+		Thinking:   c.Bool("think") && !c.Bool("no-think") && c.String("json-schema") == "" && !c.Bool("json-object"),
 		ContextLen: c.Int("ctx"),
 		Threads:    c.Int("threads"),
 		MaxTokens:  c.Int("max-tokens"),
@@ -149,6 +149,10 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	g, err := jsonGrammar(c)
+	if err != nil {
+		return err
+	}
 	rec, err := startRouteTrace(c, model)
 	if err != nil {
 		return err
@@ -163,6 +167,9 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	printMemoryPlan(m)
+	if g != nil {
+		o.Constrain = constrainWith(m, g)
+	}
 	chat, err := newChat(m, tmpl, o)
 	if err != nil {
 		return err
