@@ -245,6 +245,14 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		n2 = n4 + (p.N-n4)&^1
 	}
 	o8, o4, o2 := (*[8]float32)(out), (*[4]float32)(out), (*[2]float32)(out)
+	// Decode: four weight rows at a time against the one activation row,
+	// each result equal to the single-row kernel's.
+	if p.N == 1 && d.R4 != nil {
+		for ; lo+4 <= hi; lo += 4 {
+			d.R4(m.Data[lo*rb:], rb, xq, nb, o4)
+			copy(p.Y[lo:lo+4], o4[:])
+		}
+	}
 	// The eight-row products go in tiles of about 16 KiB of weight rows:
 	// for each group of eight tokens, every row of the tile, so that the
 	// group's quantized rows are read from L1 once per tile row rather
