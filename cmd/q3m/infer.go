@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -69,39 +68,41 @@ func logitsCommand() *cli.Command {
 			if done || err != nil {
 				return err
 			}
-			if logits == nil {
-				if logits, err = s.Eval(ids, true); err != nil {
-					return err
-				}
-			}
-			if err := c.Context.Err(); err != nil {
-				return err
-			}
+			// The rows come from runHeads's one Run when it computed them,
+			// else from the session a batch at a time (logitRows): without
+			// --hidden-out or --router-out, T × vocab logits are never held.
 			vocab := m.Config().Vocab
-			if o != nil {
-				if err := writeFloatsFile(o.temp, logits); err != nil {
+			rows := func(row func(t int, logits []float32) error) error {
+				if logits == nil {
+					return logitRows(c.Context, s, vocab, ids, row)
+				}
+				for t := range ids {
+					if err := row(t, logits[t*vocab:(t+1)*vocab]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			switch {
+			case o != nil:
+				err := writeFile(o.temp, func(w io.Writer) error {
+					return rows(func(_ int, row []float32) error { return writeFloats(w, row) })
+				})
+				if err != nil {
 					return fmt.Errorf("--out %s: %w", o.path, err)
 				}
+				if err := c.Context.Err(); err != nil {
+					return err
+				}
 				return o.commit()
-			}
-			if c.String("out") == "-" {
+			case c.String("out") == "-":
 				w := bufio.NewWriter(os.Stdout)
-				if err := writeFloats(w, logits); err != nil {
+				if err := rows(func(_ int, row []float32) error { return writeFloats(w, row) }); err != nil {
 					return fmt.Errorf("--out -: %w", err)
 				}
 				return w.Flush()
 			}
-			w := bufio.NewWriter(os.Stdout)
-			defer w.Flush()
-			for t := range ids {
-				row := logits[t*vocab : (t+1)*vocab]
-				fmt.Fprintf(w, "pos %d (id %d):", t, ids[t])
-				for _, i := range topN(row, 5) {
-					fmt.Fprintf(w, " %d:%.4f", i, row[i])
-				}
-				fmt.Fprintln(w)
-			}
-			return nil
+			return printTopLogits(os.Stdout, ids, rows)
 		},
 	}
 }
@@ -298,15 +299,6 @@ func joinIDs(ids []int32) string {
 	return strings.Join(s, ",")
 }
 
-func topN(row []float32, n int) []int {
-	idx := make([]int, len(row))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
-	return idx[:min(n, len(idx))]
-}
-
 // writeFloats writes v as float32 little-endian.
 func writeFloats(w io.Writer, v []float32) error {
 	var b [4]byte
@@ -321,22 +313,5 @@ func writeFloats(w io.Writer, v []float32) error {
 
 // writeFloatsFile writes v as float32 little-endian to a new file at path.
 func writeFloatsFile(path string, v []float32) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := writeFloats(w, v); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeFile(path, func(w io.Writer) error { return writeFloats(w, v) })
 }
