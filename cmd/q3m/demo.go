@@ -142,7 +142,7 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		cfg.Layers, cfg.Hidden, cfg.Experts, cfg.ExpertsUsed, cfg.Vocab)
 	prompt := []int32{1, 2, 3, 4, 5}
 	start = time.Now()
-	ids, err := generateIDs(c, s, prompt, c.Int("max-tokens"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
+	ids, err := generateIDs(c.Context, s, prompt, c.Int("max-tokens"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
 	if err != nil {
 		return err
 	}

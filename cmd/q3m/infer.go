@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,13 +163,12 @@ func generateCommand() *cli.Command {
 				return err
 			}
 			defer m.Close()
-			var ids []int32
-			var stop func(int32) bool
+			var ids, stops []int32
 			if hasPrompt {
 				if ids, err = promptIDs(m, tmpl, prompt, o.Thinking); err != nil {
 					return err
 				}
-				if stop, err = endOfTurn(m); err != nil {
+				if stops, err = endOfTurn(m); err != nil {
 					return err
 				}
 			} else if ids, err = parseIDs(c.String("ids")); err != nil {
@@ -180,14 +181,14 @@ func generateCommand() *cli.Command {
 			if rec != nil {
 				s.RecordRouting(rec)
 			}
-			out, err := generateIDs(c, s, ids, n, stop, sampling)
+			out, err := generateIDs(c.Context, s, ids, n, stops, sampling)
 			if err != nil {
 				return err
 			}
 			if err := rec.finish(s.RecordingError()); err != nil {
 				return err
 			}
-			if stop == nil {
+			if !hasPrompt {
 				fmt.Println(joinIDs(out))
 				return nil
 			}
@@ -195,59 +196,39 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if len(out) > 0 && stop(out[len(out)-1]) {
-				out = out[:len(out)-1]
-			}
 			fmt.Println(tok.Decode(out))
 			return nil
 		},
 	}
 }
 
-// endOfTurn reports the tokens that end an answer: the file's EOS,
+// endOfTurn returns the tokens that end an answer: the file's EOS,
 // <|im_end|> and <|endoftext|>.
-func endOfTurn(m *runtime.Model) (func(int32) bool, error) {
+func endOfTurn(m *runtime.Model) ([]int32, error) {
 	tok, err := m.Tokenizer()
 	if err != nil {
 		return nil, err
 	}
-	stops := map[int32]bool{tok.EOS(): true}
+	stops := []int32{tok.EOS()}
 	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
-		if id, ok := tok.Lookup(s); ok {
-			stops[id] = true
+		if id, ok := tok.Lookup(s); ok && !slices.Contains(stops, id) {
+			stops = append(stops, id)
 		}
 	}
-	return func(id int32) bool { return stops[id] }, nil
+	return stops, nil
 }
 
-// generateIDs prefills prompt and samples up to n tokens, ending early
-// after a token for which stop (when not nil) is true.
-func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop func(int32) bool, opt runtime.SamplerOptions) ([]int32, error) {
-	sampler := runtime.NewSampler(opt)
-	history := append([]int32(nil), prompt...)
-	logits, err := s.Eval(prompt, false)
-	if err != nil {
+// generateIDs runs the library's token loop (Session.Generate): it
+// evaluates prompt and samples up to n tokens (none when n is 0), ending
+// early at a token of stops, which is not returned. The last token is
+// sampled but not evaluated.
+func generateIDs(ctx context.Context, s *runtime.Session, prompt []int32, n int, stops []int32, opt runtime.SamplerOptions) ([]int32, error) {
+	if n == 0 { // Generate's MaxTokens 0 means "until the context is full"
+		_, err := s.Eval(prompt, false)
 		return nil, err
 	}
-	var out []int32
-	for range n {
-		if err := c.Context.Err(); err != nil {
-			return out, err
-		}
-		id, err := sampler.Next(logits, history)
-		if err != nil {
-			return out, fmt.Errorf("after %d prompt and %d generated tokens: %w", len(prompt), len(out), err)
-		}
-		out = append(out, id)
-		history = append(history, id)
-		if len(out) == n || (stop != nil && stop(id)) {
-			break
-		}
-		if logits, err = s.Eval([]int32{id}, false); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	g, err := s.Generate(ctx, prompt, runtime.GenerateOptions{Sampling: opt, MaxTokens: n, StopIDs: stops})
+	return g.IDs, err
 }
 
 func openSession(c *cli.Context, model string) (*runtime.Model, *runtime.Session, error) {
