@@ -212,7 +212,9 @@ func chatWith(c *cli.Context, m *runtime.Model, chat *runtime.Chat, prompt strin
 	errDim := color && isTerminal(os.Stderr)
 	p := &printer{out: os.Stdout, thinkOut: os.Stderr, dim: errDim, hide: c.Bool("hide-thinking")}
 	if isTerminal(os.Stdout) {
-		p.out = newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
+		w := newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
+		defer watchResize(func() int { return terminalWidth(os.Stdout) }, w.Resize)()
+		p.out = w
 	}
 	a := &answerer{chat: chat, p: p, verbose: c.Bool("verbose"), json: c.Bool("json"), noShift: c.Bool("no-context-shift")}
 	stdinPiped := !isTerminal(os.Stdin) && c.String("file") != "-" && isPipeOrFile(os.Stdin)
