@@ -165,6 +165,11 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		return err
 	}
 	fmt.Printf("\n%s\n", statsLine(reply))
+	if c.IsSet("dir") {
+		fmt.Printf("The model stays in %s: `q3m run %s` chats with it.\n", dir, out)
+	} else {
+		fmt.Println("`q3m demo --dir DIR` keeps the model in DIR for `q3m run`, `bench`, `info`, ….")
+	}
 	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
 		fmt.Println("Done. At a terminal the demo continues as an interactive chat; for real weights see README.")
 		return nil
