@@ -96,3 +96,34 @@ func TestHostileSchemasAreBounded(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestSchemaKeysEndingInAQuote: a property name that ends (or starts) with
+// a quote is matched on its escaped text, \", whole (FuzzSchema found
+// `{"required":["\""]}` cut to a lone backslash that nothing continues).
+func TestSchemaKeysEndingInAQuote(t *testing.T) {
+	v, _ := smallVocab(t)
+	for _, schema := range []string{
+		`{"required":["\""]}`,
+		`{"type":"object","properties":{"a\"":{"type":"null"}},"required":["a\""]}`,
+		`{"type":"object","properties":{"\"b":{"type":"null"},"\"":{"type":"null"}},"required":["\"b","\""],"additionalProperties":false}`,
+	} {
+		g, err := Schema([]byte(schema))
+		if err != nil {
+			t.Fatalf("%s: %v", schema, err)
+		}
+		for seed := range uint64(8) {
+			out, complete := generate(t, g, v, max(g.root.min, 1)+int(seed)*5, rand.New(rand.NewPCG(seed, 9)))
+			var obj map[string]any
+			if !complete || json.Unmarshal([]byte(out), &obj) != nil {
+				t.Fatalf("%s: seed %d: %q (complete %v) is not a JSON object", schema, seed, out, complete)
+			}
+			var want map[string]any
+			json.Unmarshal([]byte(schema), &want)
+			for _, k := range want["required"].([]any) {
+				if _, ok := obj[k.(string)]; !ok {
+					t.Errorf("%s: seed %d: %q has no key %q", schema, seed, out, k)
+				}
+			}
+		}
+	}
+}

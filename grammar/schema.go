@@ -318,7 +318,7 @@ func (c *compiler) objectNode(s *object, path string, depth int) (*node, error) 
 			if err != nil {
 				return nil, err
 			}
-			n.props = append(n.props, prop{name: strings.Trim(quote(k), `"`), node: pn})
+			n.props = append(n.props, prop{name: keyText(k), node: pn})
 		}
 	}
 	a, ok := s.get("additionalProperties")
@@ -349,7 +349,7 @@ func (c *compiler) objectNode(s *object, path string, depth int) (*node, error) 
 			if !ok {
 				return nil, &SchemaError{path + "/required", "must be an array of strings"}
 			}
-			text := strings.Trim(quote(name), `"`)
+			text := keyText(name)
 			found := false
 			for i := range n.props {
 				if n.props[i].name == text {
@@ -368,6 +368,13 @@ func (c *compiler) objectNode(s *object, path string, depth int) (*node, error) 
 		}
 	}
 	return c.newNode(n, path)
+}
+
+// keyText returns a property name as JSON writes it between its quotes.
+// (Trimming the quotes would also eat an escaped quote that ends it.)
+func keyText(name string) string {
+	q := quote(name)
+	return q[1 : len(q)-1]
 }
 
 // pointerEscape escapes a key for a JSON pointer.

@@ -214,7 +214,10 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 	if ctxLen > cfg.ContextLen {
 		return benchReport{}, fmt.Errorf("bench: %s: %d positions exceed the model's context of %d", path, ctxLen, cfg.ContextLen)
 	}
-	w := weightsOf(m.File(), cfg)
+	w, err := weightsOf(m.File(), cfg)
+	if err != nil {
+		return benchReport{}, fmt.Errorf("bench: %w", err)
+	}
 	rep = benchReport{
 		Model: modelLabel(m.File(), w), File: path, SizeBytes: w.bytes, Params: w.params,
 		ActiveParams: w.activeParams, TokenBytes: w.activeBytes,
@@ -369,39 +372,32 @@ func argmax(v []float32) int {
 }
 
 // weights sums a file's tensors: all of them, and the part one decoded
-// token reads (k of E experts, one embedding row unless tied, the rest).
+// token reads (tokenBytes: k of E experts, one embedding row unless tied,
+// the rest of the runtime's tensor table).
 type weights struct {
 	bytes, params             uint64
 	activeBytes, activeParams uint64
 	mainType                  quant.Type // the type holding the most bytes
 }
 
-func weightsOf(f *format.File, c runtime.Config) weights {
+func weightsOf(f *format.File, c runtime.Config) (weights, error) {
 	var w weights
+	var err error
+	if w.activeBytes, w.activeParams, err = tokenBytes(f, c); err != nil {
+		return w, err
+	}
 	byType := map[quant.Type]uint64{}
 	for _, t := range f.Tensors {
-		b, n := t.Bytes(), t.Elements()
-		w.bytes += b
-		w.params += n
-		byType[t.Type] += b
-		switch {
-		case strings.HasSuffix(t.Name, "_exps.weight") && c.Experts > 0:
-			w.activeBytes += b / uint64(c.Experts) * uint64(c.ExpertsUsed)
-			w.activeParams += n / uint64(c.Experts) * uint64(c.ExpertsUsed)
-		case t.Name == "token_embd.weight" && !c.Tied:
-			w.activeBytes += t.RowBytes()
-			w.activeParams += uint64(c.Hidden)
-		default:
-			w.activeBytes += b
-			w.activeParams += n
-		}
+		w.bytes += t.Bytes()
+		w.params += t.Elements()
+		byType[t.Type] += t.Bytes()
 	}
 	for typ, b := range byType {
 		if b > byType[w.mainType] || (b == byType[w.mainType] && typ < w.mainType) {
 			w.mainType = typ
 		}
 	}
-	return w
+	return w, nil
 }
 
 // modelLabel names a model as llama-bench does: architecture, size, type.

@@ -142,7 +142,7 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		cfg.Layers, cfg.Hidden, cfg.Experts, cfg.ExpertsUsed, cfg.Vocab)
 	prompt := []int32{1, 2, 3, 4, 5}
 	start = time.Now()
-	ids, err := generateIDs(c, s, prompt, c.Int("max-tokens"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
+	ids, err := generateIDs(c.Context, s, prompt, c.Int("max-tokens"), nil, runtime.SamplerOptions{Temperature: 0.7, TopK: 20, TopP: 0.8, Seed: 1})
 	if err != nil {
 		return err
 	}
@@ -165,6 +165,11 @@ func runDemo(c *cli.Context, dir string, typ quant.Type) error {
 		return err
 	}
 	fmt.Printf("\n%s\n", statsLine(reply))
+	if c.IsSet("dir") {
+		fmt.Printf("The model stays in %s: `q3m run %s` chats with it.\n", dir, out)
+	} else {
+		fmt.Println("`q3m demo --dir DIR` keeps the model in DIR for `q3m run`, `bench`, `info`, ….")
+	}
 	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
 		fmt.Println("Done. At a terminal the demo continues as an interactive chat; for real weights see README.")
 		return nil

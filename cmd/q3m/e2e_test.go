@@ -165,7 +165,8 @@ func TestCLIDemoSaysTheWeightsAreRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo converts a 152k-vocabulary model")
 	}
-	out, stderr, err := q3mRun(t, "demo", "-n", "4")
+	dir := t.TempDir()
+	out, stderr, err := q3mRun(t, "demo", "-n", "4", "--dir", dir)
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, stderr)
 	}
@@ -173,5 +174,13 @@ func TestCLIDemoSaysTheWeightsAreRandom(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("demo output lacks %q:\n%s", s, out)
 		}
+	}
+	// With --dir the model stays, and the demo says how to run it.
+	model := filepath.Join(dir, "qwen3-moe-demo-random-Q8_0.gguf")
+	if !strings.Contains(out, "The model stays in "+dir+": `q3m run "+model+"`") {
+		t.Errorf("demo --dir does not say how to run the model it keeps:\n%s", out)
+	}
+	if answer, stderr, err := q3mRun(t, "run", model, "-p", "hi", "-n", "2", "--json"); err != nil || !strings.Contains(answer, `"stop":"length"`) {
+		t.Errorf("q3m run on the demo's model: %v, %q\n%s", err, answer, stderr)
 	}
 }

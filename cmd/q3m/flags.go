@@ -166,3 +166,10 @@ func flagName(name string) string {
 	}
 	return "--" + name
 }
+
+// noContextShiftFlag is --no-context-shift, llama.cpp's name: a chat whose
+// context fills stops the answer there (stop "context") instead of
+// dropping its oldest turns after the system prompt and going on.
+func noContextShiftFlag() cli.Flag {
+	return boolFlag("no-context-shift", "when the context fills, stop the answer there (stop \"context\") instead of dropping the oldest turns and going on")
+}

@@ -2,13 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,39 +70,41 @@ func logitsCommand() *cli.Command {
 			if done || err != nil {
 				return err
 			}
-			if logits == nil {
-				if logits, err = s.Eval(ids, true); err != nil {
-					return err
-				}
-			}
-			if err := c.Context.Err(); err != nil {
-				return err
-			}
+			// The rows come from runHeads's one Run when it computed them,
+			// else from the session a batch at a time (logitRows): without
+			// --hidden-out or --router-out, T × vocab logits are never held.
 			vocab := m.Config().Vocab
-			if o != nil {
-				if err := writeFloatsFile(o.temp, logits); err != nil {
+			rows := func(row func(t int, logits []float32) error) error {
+				if logits == nil {
+					return logitRows(c.Context, s, vocab, ids, row)
+				}
+				for t := range ids {
+					if err := row(t, logits[t*vocab:(t+1)*vocab]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			switch {
+			case o != nil:
+				err := writeFile(o.temp, func(w io.Writer) error {
+					return rows(func(_ int, row []float32) error { return writeFloats(w, row) })
+				})
+				if err != nil {
 					return fmt.Errorf("--out %s: %w", o.path, err)
 				}
+				if err := c.Context.Err(); err != nil {
+					return err
+				}
 				return o.commit()
-			}
-			if c.String("out") == "-" {
+			case c.String("out") == "-":
 				w := bufio.NewWriter(os.Stdout)
-				if err := writeFloats(w, logits); err != nil {
+				if err := rows(func(_ int, row []float32) error { return writeFloats(w, row) }); err != nil {
 					return fmt.Errorf("--out -: %w", err)
 				}
 				return w.Flush()
 			}
-			w := bufio.NewWriter(os.Stdout)
-			defer w.Flush()
-			for t := range ids {
-				row := logits[t*vocab : (t+1)*vocab]
-				fmt.Fprintf(w, "pos %d (id %d):", t, ids[t])
-				for _, i := range topN(row, 5) {
-					fmt.Fprintf(w, " %d:%.4f", i, row[i])
-				}
-				fmt.Fprintln(w)
-			}
-			return nil
+			return printTopLogits(os.Stdout, ids, rows)
 		},
 	}
 }
@@ -160,13 +163,12 @@ func generateCommand() *cli.Command {
 				return err
 			}
 			defer m.Close()
-			var ids []int32
-			var stop func(int32) bool
+			var ids, stops []int32
 			if hasPrompt {
 				if ids, err = promptIDs(m, tmpl, prompt, o.Thinking); err != nil {
 					return err
 				}
-				if stop, err = endOfTurn(m); err != nil {
+				if stops, err = endOfTurn(m); err != nil {
 					return err
 				}
 			} else if ids, err = parseIDs(c.String("ids")); err != nil {
@@ -179,14 +181,14 @@ func generateCommand() *cli.Command {
 			if rec != nil {
 				s.RecordRouting(rec)
 			}
-			out, err := generateIDs(c, s, ids, n, stop, sampling)
+			out, err := generateIDs(c.Context, s, ids, n, stops, sampling)
 			if err != nil {
 				return err
 			}
 			if err := rec.finish(s.RecordingError()); err != nil {
 				return err
 			}
-			if stop == nil {
+			if !hasPrompt {
 				fmt.Println(joinIDs(out))
 				return nil
 			}
@@ -194,59 +196,39 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if len(out) > 0 && stop(out[len(out)-1]) {
-				out = out[:len(out)-1]
-			}
 			fmt.Println(tok.Decode(out))
 			return nil
 		},
 	}
 }
 
-// endOfTurn reports the tokens that end an answer: the file's EOS,
+// endOfTurn returns the tokens that end an answer: the file's EOS,
 // <|im_end|> and <|endoftext|>.
-func endOfTurn(m *runtime.Model) (func(int32) bool, error) {
+func endOfTurn(m *runtime.Model) ([]int32, error) {
 	tok, err := m.Tokenizer()
 	if err != nil {
 		return nil, err
 	}
-	stops := map[int32]bool{tok.EOS(): true}
+	stops := []int32{tok.EOS()}
 	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
-		if id, ok := tok.Lookup(s); ok {
-			stops[id] = true
+		if id, ok := tok.Lookup(s); ok && !slices.Contains(stops, id) {
+			stops = append(stops, id)
 		}
 	}
-	return func(id int32) bool { return stops[id] }, nil
+	return stops, nil
 }
 
-// generateIDs prefills prompt and samples up to n tokens, ending early
-// after a token for which stop (when not nil) is true.
-func generateIDs(c *cli.Context, s *runtime.Session, prompt []int32, n int, stop func(int32) bool, opt runtime.SamplerOptions) ([]int32, error) {
-	sampler := runtime.NewSampler(opt)
-	history := append([]int32(nil), prompt...)
-	logits, err := s.Eval(prompt, false)
-	if err != nil {
+// generateIDs runs the library's token loop (Session.Generate): it
+// evaluates prompt and samples up to n tokens (none when n is 0), ending
+// early at a token of stops, which is not returned. The last token is
+// sampled but not evaluated.
+func generateIDs(ctx context.Context, s *runtime.Session, prompt []int32, n int, stops []int32, opt runtime.SamplerOptions) ([]int32, error) {
+	if n == 0 { // Generate's MaxTokens 0 means "until the context is full"
+		_, err := s.Eval(prompt, false)
 		return nil, err
 	}
-	var out []int32
-	for range n {
-		if err := c.Context.Err(); err != nil {
-			return out, err
-		}
-		id, err := sampler.Next(logits, history)
-		if err != nil {
-			return out, fmt.Errorf("after %d prompt and %d generated tokens: %w", len(prompt), len(out), err)
-		}
-		out = append(out, id)
-		history = append(history, id)
-		if len(out) == n || (stop != nil && stop(id)) {
-			break
-		}
-		if logits, err = s.Eval([]int32{id}, false); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	g, err := s.Generate(ctx, prompt, runtime.GenerateOptions{Sampling: opt, MaxTokens: n, StopIDs: stops})
+	return g.IDs, err
 }
 
 func openSession(c *cli.Context, model string) (*runtime.Model, *runtime.Session, error) {
@@ -298,15 +280,6 @@ func joinIDs(ids []int32) string {
 	return strings.Join(s, ",")
 }
 
-func topN(row []float32, n int) []int {
-	idx := make([]int, len(row))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
-	return idx[:min(n, len(idx))]
-}
-
 // writeFloats writes v as float32 little-endian.
 func writeFloats(w io.Writer, v []float32) error {
 	var b [4]byte
@@ -321,22 +294,5 @@ func writeFloats(w io.Writer, v []float32) error {
 
 // writeFloatsFile writes v as float32 little-endian to a new file at path.
 func writeFloatsFile(path string, v []float32) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := writeFloats(w, v); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeFile(path, func(w io.Writer) error { return writeFloats(w, v) })
 }

@@ -117,11 +117,11 @@ func printInfo(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 	}
 	tw.Flush()
 
-	prefix := fmt.Sprintf("blk.%d.", layer)
 	var experts []format.TensorInfo
-	for _, t := range f.Tensors {
-		if strings.HasPrefix(t.Name, prefix) && strings.HasSuffix(t.Name, "_exps.weight") && len(t.Dims) == 3 {
-			experts = append(experts, t)
+	if cfgErr == nil {
+		var err error
+		if experts, err = expertTensors(f, cfg, layer); err != nil {
+			return err
 		}
 	}
 	if len(experts) > 0 {

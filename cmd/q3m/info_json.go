@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strings"
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/runtime"
@@ -156,7 +155,6 @@ func printInfoJSON(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 	for _, kv := range f.KV {
 		out.Metadata[kv.Key] = jsonValue(kv.Value)
 	}
-	prefix := fmt.Sprintf("blk.%d.", layer)
 	for _, t := range f.Tensors {
 		shape := make([]uint64, len(t.Dims))
 		for i, d := range t.Dims {
@@ -168,7 +166,13 @@ func printInfoJSON(w io.Writer, f *format.File, layer int, ip infoPlan) error {
 		out.Totals.Params += t.Elements()
 		out.Totals.Bytes += t.Bytes()
 		out.Totals.BytesByType[t.Type.String()] += t.Bytes()
-		if strings.HasPrefix(t.Name, prefix) && strings.HasSuffix(t.Name, "_exps.weight") && len(t.Dims) == 3 {
+	}
+	if cfgErr == nil {
+		experts, err := expertTensors(f, cfg, layer)
+		if err != nil {
+			return err
+		}
+		for _, t := range experts {
 			for e := 0; e < int(t.Dims[2]); e++ {
 				off, n, err := f.ExpertRange(t, e)
 				if err != nil {

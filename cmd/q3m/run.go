@@ -53,6 +53,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "history", Usage: "file of the REPL's line history (\"\": none)", DefaultText: "~/.q3m_history"},
 			chatTemplateFileFlag(),
 			traceExpertsFlag(),
+			noContextShiftFlag(),
 		}, append(samplingFlags(), jsonFlags()...)...), memFlags()...),
 		Action: runAction,
 	}
@@ -89,6 +90,8 @@ func chatOptions(c *cli.Context) (runtime.ChatOptions, error) {
 		Threads:    c.Int("threads"),
 		MaxTokens:  c.Int("max-tokens"),
 		Seed:       uint64(time.Now().UnixNano()),
+		// Only run has the flag; the others read false.
+		NoContextShift: c.Bool("no-context-shift"),
 	}
 	kv, err := kvType(c)
 	if err != nil {
@@ -216,9 +219,11 @@ func chatWith(c *cli.Context, m *runtime.Model, chat *runtime.Chat, prompt strin
 	errDim := color && isTerminal(os.Stderr)
 	p := &printer{out: os.Stdout, thinkOut: os.Stderr, dim: errDim, hide: c.Bool("hide-thinking")}
 	if isTerminal(os.Stdout) {
-		p.out = newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
+		w := newWrapWriter(os.Stdout, terminalWidth(os.Stdout))
+		defer watchResize(func() int { return terminalWidth(os.Stdout) }, w.Resize)()
+		p.out = w
 	}
-	a := &answerer{chat: chat, p: p, verbose: c.Bool("verbose"), json: c.Bool("json")}
+	a := &answerer{chat: chat, p: p, verbose: c.Bool("verbose"), json: c.Bool("json"), noShift: c.Bool("no-context-shift")}
 	stdinPiped := !isTerminal(os.Stdin) && c.String("file") != "-" && isPipeOrFile(os.Stdin)
 	switch {
 	case hasPrompt:
@@ -328,6 +333,7 @@ type answerer struct {
 	p       *printer
 	verbose bool
 	json    bool
+	noShift bool // --no-context-shift: an answer that fills the context ends there
 }
 
 // jsonAnswer is what --json prints for one answer.
@@ -358,7 +364,7 @@ type jsonTiming struct {
 func (a *answerer) answer(ctx context.Context, msg string) error {
 	if a.json {
 		reply, err := a.chat.Send(ctx, msg, nil)
-		if err != nil {
+		if err = a.contextFull(reply, err); err != nil {
 			return err
 		}
 		st := reply.Stats
@@ -388,10 +394,28 @@ func (a *answerer) answer(ctx context.Context, msg string) error {
 	p.end()
 	fmt.Fprintln(p.out) // even for an empty answer: one line per answer
 	flush(p.out)
+	err = a.contextFull(reply, err)
 	if a.verbose {
 		fmt.Fprintln(p.thinkOut, faint(p.dim, statsLine(reply)))
 	}
 	return err
+}
+
+// contextFull handles Send's err for --no-context-shift: an answer that
+// filled the context has ended as asked, as llama.cpp's CLI stops: it is
+// kept and printed, with a message on stderr, and err becomes nil. A
+// prompt that does not fit is still an error, which then names the flag.
+func (a *answerer) contextFull(reply runtime.Reply, err error) error {
+	if !a.noShift || !errors.Is(err, runtime.ErrContextFull) {
+		return err
+	}
+	if reply.Stop != runtime.StopContextFull { // the prompt itself does not fit
+		return fmt.Errorf("%w (--no-context-shift is set: a /reset line starts over, a larger --ctx gives more room)", err)
+	}
+	used, size := a.chat.ContextUsed()
+	fmt.Fprintf(a.p.thinkOut, "q3m: the context is full (%d of %d tokens) and --no-context-shift is set: the answer stops here after %d tokens (a larger --ctx gives it more room)\n",
+		used, size, reply.Stats.GenTokens)
+	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

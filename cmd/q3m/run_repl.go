@@ -39,7 +39,7 @@ func newREPL(chat *runtime.Chat, color, errDim, hide bool) *repl {
 		errw = crlfWriter{os.Stderr}
 	}
 	w := newWrapWriter(out, terminalWidth(os.Stdout))
-	return &repl{chat: chat, out: out, errw: errw, dim: errDim,
+	return &repl{chat: chat, out: out, errw: errw, dim: errDim, wrap: w,
 		p: &printer{out: w, thinkOut: w, dim: color, hide: hide}}
 }
 
@@ -51,6 +51,7 @@ type repl struct {
 	dim  bool      // errw takes ANSI faint
 	p    *printer
 	keys *lineEditor // at a terminal: watches for Ctrl-C during answers
+	wrap *wrapWriter // p's writer, resized with the terminal
 }
 
 // loop reads messages with line editing until /exit, Ctrl-D or a second
@@ -65,6 +66,9 @@ func (r *repl) loop(ctx context.Context, historyFile string) error {
 	defer restore()
 	defer atExit(ctx, restore)()
 	r.keys = ed
+	if r.wrap != nil { // answers follow the terminal's width (the editor reads it per line)
+		defer watchResize(func() int { return terminalWidth(os.Stdout) }, r.wrap.Resize)()
+	}
 	// Ctrl-C is a key in raw mode; a SIGINT sent by another process
 	// between answers must not end the REPL (r.answer replaces this).
 	defer onInterrupt(ctx, func() {})()

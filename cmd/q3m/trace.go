@@ -176,13 +176,19 @@ func traceFiles(c *cli.Context, sim bool) error {
 	return w.Flush()
 }
 
-// writeFile writes a new file at path with write, synced before closing.
+// writeFile writes a new file at path with write, through a buffer,
+// synced before closing.
 func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := write(f); err != nil {
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := write(w); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
 		f.Close()
 		return err
 	}

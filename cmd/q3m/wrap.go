@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -15,16 +16,18 @@ import (
 // ends. Spaces are held until the next word shows where it goes, so lines
 // do not end in spaces; the word being written is held until a space, a
 // newline or Flush ends it. ANSI escape sequences pass through and take no
-// columns. Width 0 or less writes the text as it comes.
+// columns. Width 0 or less writes the text as it comes. Resize changes the
+// width from another goroutine (a SIGWINCH watcher, see watchResize).
 type wrapWriter struct {
 	w      io.Writer
 	width  int
-	col    int    // columns used on the current line
-	spaces int    // spaces held before the word
-	word   []byte // the word being written, escapes included
-	wcols  int    // columns of word
-	esc    bool   // inside an escape sequence
-	part   []byte // the first bytes of a rune split across writes
+	resize atomic.Int64 // a new width for the next Write, 0 for none
+	col    int          // columns used on the current line
+	spaces int          // spaces held before the word
+	word   []byte       // the word being written, escapes included
+	wcols  int          // columns of word
+	esc    bool         // inside an escape sequence
+	part   []byte       // the first bytes of a rune split across writes
 	err    error
 }
 
@@ -42,7 +45,19 @@ func terminalWidth(f *os.File) int {
 	return w
 }
 
+// Resize makes the lines width columns wide from the next Write on (the
+// current line, when already longer, ends before the next word). It may
+// be called concurrently with Write; width 0 or less is ignored.
+func (ww *wrapWriter) Resize(width int) {
+	if width > 0 {
+		ww.resize.Store(int64(width))
+	}
+}
+
 func (ww *wrapWriter) Write(p []byte) (int, error) {
+	if n := ww.resize.Swap(0); n > 0 {
+		ww.width = int(n)
+	}
 	if ww.width <= 0 {
 		return ww.w.Write(p)
 	}
