@@ -124,7 +124,7 @@ type benchOptions struct {
 	// (Session.ReplayRouting).
 	RouteTrace string
 	// Record, when set, receives the routing of the first thread count's
-	// session (Session.RecordRouting): warm-up, then every test in order.
+	// session (Session.RecordRouting): warm-ups and tests in order.
 	Record io.Writer
 	// Progress, when set, is called before each run of a test.
 	Progress func(test string, threads, run, runs int)
@@ -263,6 +263,13 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				continue
 			}
 			t := benchTest{Name: "pp" + strconv.Itoa(np), Threads: nt, NPrompt: np}
+			// One unmeasured run first, as llama-bench's warm-up: it sizes
+			// the scratch for the batch and pages in the experts a prompt
+			// touches.
+			s.Reset()
+			if _, err := s.Eval(randomIDs(np), false); err != nil {
+				return benchReport{}, err
+			}
 			faults := startFaults()
 			for rep := range o.Reps {
 				if err := ctx.Err(); err != nil {
