@@ -19,40 +19,27 @@ type stepSeq struct {
 // drawn from several sequences. Its layout is a Session's scratch, one row
 // per token whatever sequence it belongs to.
 type batchScratch struct {
-	rows         int
-	x, xn, o     []float32 // [R·H]
-	q, att       []float32 // [R·nh·hd]
-	k, v         []float32 // [R·nkv·hd]
-	mlpGate      []float32 // [R·max(FFN, k·ExpertFFN)]
-	mlpUp        []float32
-	router       []float32 // [R·E]
-	chosen       []int     // [R·k]
-	weights      []float32 // [R·k]
-	count, start []int     // per expert
-	order, slot  []int     // [R·k]
-	expIn        []float32 // [R·k·H]
-	expOut       []float32 // [R·k·H]
-	last         []float32 // [S·H]: the last row of each sequence, for the LM head
-	logits       []float32 // [S·V]
-	prods        []ops.Product
+	rows       int
+	x, xn, o   []float32 // [R·H]
+	q, att     []float32 // [R·nh·hd]
+	k, v       []float32 // [R·nkv·hd]
+	router     []float32 // [R·E]
+	expertBufs           // R rows
+	last       []float32 // [S·H]: the last row of each sequence, for the LM head
+	logits     []float32 // [S·V]
 }
 
 func newBatchScratch(c Config, rows, seqs int) batchScratch {
-	R, H, k := rows, c.Hidden, max(c.ExpertsUsed, 1)
-	ffn := max(c.FFN, k*c.ExpertFFN)
+	R, H := rows, c.Hidden
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	f := func(n int) []float32 { return make([]float32, n) }
 	return batchScratch{
 		rows: R,
 		x:    f(R * H), xn: f(R * H), o: f(R * H),
 		q: f(R * qd), att: f(R * qd), k: f(R * kvd), v: f(R * kvd),
-		mlpGate: f(R * ffn), mlpUp: f(R * ffn),
-		router: f(R * c.Experts), chosen: make([]int, R*k), weights: f(R * k),
-		count: make([]int, c.Experts), start: make([]int, c.Experts),
-		order: make([]int, R*k), slot: make([]int, R*k),
-		expIn: f(R * k * H), expOut: f(R * k * H),
-		last: f(seqs * H), logits: f(seqs * c.Vocab),
-		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, R*k))),
+		router:     f(R * c.Experts),
+		expertBufs: newExpertBufs(c, R),
+		last:       f(seqs * H), logits: f(seqs * c.Vocab),
 	}
 }
 
@@ -175,7 +162,7 @@ func (e *Engine) mlp(l *layer, n int) {
 // it.
 func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
 	c, b := e.cfg, &e.buf
-	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
+	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
 	e.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
 	clear(b.count)
 	for _, sq := range seqs {
@@ -191,66 +178,7 @@ func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
 			}
 		}
 	}
-	e.experts.use(li, b.chosen[:n*k])
-	defer e.experts.release()
-	off := 0
-	for x := range E {
-		b.start[x] = off
-		off += b.count[x]
-	}
-	for i, x := range b.chosen[:n*k] {
-		b.slot[i] = b.start[x]
-		b.order[b.start[x]] = i
-		b.start[x]++
-	}
-	// As in Session.moe: the gate and up products of experts in memory run
-	// while the pager's readers fill the slots of the others (pass 1).
-	for pass := range 2 {
-		if pass == 1 {
-			e.experts.await()
-		}
-		ps := b.prods[:0]
-		off = 0
-		for x := range E {
-			cnt := b.count[x]
-			if cnt == 0 || e.experts.pending(x) != (pass == 1) {
-				off += cnt
-				continue
-			}
-			in := b.expIn[off*H : (off+cnt)*H]
-			for j, i := range b.order[off : off+cnt] {
-				r := i / k
-				copy(in[j*H:(j+1)*H], b.xn[r*H:(r+1)*H])
-			}
-			gate, up, _ := e.experts.weights(l, x)
-			g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
-			ps = append(ps, ops.Product{Y: g, M: gate, X: in, N: cnt}, ops.Product{Y: u, M: up, X: in, N: cnt})
-			off += cnt
-		}
-		if len(ps) > 0 {
-			e.exec.MatMuls(ps...)
-		}
-	}
-	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
-	ps := b.prods[:0]
-	off = 0
-	for x := range E {
-		if cnt := b.count[x]; cnt > 0 {
-			_, _, down := e.experts.weights(l, x)
-			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: down, X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
-			off += cnt
-		}
-	}
-	e.exec.MatMuls(ps...)
-	for r := range n {
-		out := b.o[r*H : (r+1)*H]
-		clear(out)
-		for j := range k {
-			i := r*k + j
-			s := b.slot[i]
-			ops.AddScaled(out, b.weights[i], b.expOut[s*H:(s+1)*H])
-		}
-	}
+	runExperts(e.exec, &e.experts, c, li, l, &b.expertBufs, b.xn, b.o, n)
 }
 
 // prefetchNext has the pager read ahead the experts layer next is

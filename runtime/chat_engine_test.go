@@ -10,7 +10,7 @@ import (
 // TestChatsOnAnEngineAnswerAsAlone holds three two-turn conversations at
 // once on one engine and checks that every reply is the one the same chat
 // gives on its own session (sampling at temperature 1 with a seed, so the
-// replies follow the logits), and that the chats shared steps.
+// replies follow the logits).
 func TestChatsOnAnEngineAnswerAsAlone(t *testing.T) {
 	m, _ := chatModel(t)
 	turns := [][]string{
@@ -72,9 +72,12 @@ func TestChatsOnAnEngineAnswerAsAlone(t *testing.T) {
 			}
 		}
 	}
-	if st := e.Stats(); st.Seqs <= st.Steps {
-		t.Errorf("%d steps advanced %d sequences: the chats did not share steps", st.Steps, st.Seqs)
-	}
+	// Whether the chats overlapped depends on the scheduler (a chat
+	// attaches inside Send); that shared steps give each sequence its own
+	// result is TestEngineLogitsEqualSessionAloneBitForBit's, which lines
+	// its sequences up.
+	st := e.Stats()
+	t.Logf("%d steps advanced %d sequences", st.Steps, st.Seqs)
 	other, _ := chatModel(t)
 	if _, err := other.NewChat(ChatOptions{Engine: e}); err == nil {
 		t.Error("a chat on another model's engine accepted")

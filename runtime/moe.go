@@ -20,7 +20,7 @@ func (s *Session) mlp(gate, up, down ops.Matrix, x, out []float32, n int) {
 // two parallel passes (gate and up, then down).
 func (s *Session) moe(li int, l *layer, n int) {
 	c, b := s.cfg, &s.buf
-	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
+	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
 	s.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
 	if s.capture != nil {
 		s.capture.routerLogits(li, E, b.router[:n*E])
@@ -49,8 +49,20 @@ func (s *Session) moe(li int, l *layer, n int) {
 	// The chosen experts of the whole batch are known here, before any of
 	// their weights are read: this is where the expert pager makes them
 	// resident, or starts reading them into its slots (pager_session.go).
-	s.experts.use(li, b.chosen[:n*k])
-	defer s.experts.release()
+	runExperts(s.exec, &s.experts, c, li, l, &b.expertBufs, b.xn, b.o, n)
+}
+
+// runExperts sets o's n rows to the routed-expert MLP of layer li for the
+// n rows of xn, whose routing b.chosen and b.weights hold (k per row, rank
+// order) with b.count the rows per expert. Rows are grouped by expert so
+// that each chosen expert's weights are read once for all rows that chose
+// it; the gate and up products of experts in memory run while the pager's
+// readers fill the slots of the others; each row's outputs are summed in
+// rank order, so a row's result does not depend on the other rows.
+func runExperts(exec *ops.Exec, src *expertSource, c Config, li int, l *layer, b *expertBufs, xn, o []float32, n int) {
+	H, E, k, I := c.Hidden, c.Experts, c.ExpertsUsed, c.ExpertFFN
+	src.use(li, b.chosen[:n*k])
+	defer src.release()
 	off := 0
 	for e := range E {
 		b.start[e] = off
@@ -61,36 +73,35 @@ func (s *Session) moe(li int, l *layer, n int) {
 		b.order[b.start[e]] = i
 		b.start[e]++
 	}
-	// Expert e's tokens are rows [off, off+cnt) of the grouped order. The
-	// gate and up products of experts in memory run while the pager's
-	// readers fill the slots of the others (pass 1, after experts.await).
+	// Expert e's rows are [off, off+cnt) of the grouped order: pass 0 runs
+	// the experts in memory, pass 1 the others once they are read.
 	for pass := range 2 {
 		if pass == 1 {
-			s.experts.await()
+			src.await()
 		}
 		ps := b.prods[:0]
 		off = 0
 		for e := range E {
 			cnt := b.count[e]
-			if cnt == 0 || s.experts.pending(e) != (pass == 1) {
+			if cnt == 0 || src.pending(e) != (pass == 1) {
 				off += cnt
 				continue
 			}
-			x := b.xn[:n*H] // when the expert has every token in order (decode)
+			x := xn[:n*H] // when the expert has every row in order (decode)
 			if !allInOrder(b.order[off:off+cnt], n, k) {
 				x = b.expIn[off*H : (off+cnt)*H]
 				for j, i := range b.order[off : off+cnt] {
 					t := i / k
-					copy(x[j*H:(j+1)*H], b.xn[t*H:(t+1)*H])
+					copy(x[j*H:(j+1)*H], xn[t*H:(t+1)*H])
 				}
 			}
-			gate, up, _ := s.experts.weights(l, e)
+			gate, up, _ := src.weights(l, e)
 			g, u := b.mlpGate[off*I:(off+cnt)*I], b.mlpUp[off*I:(off+cnt)*I]
 			ps = append(ps, ops.Product{Y: g, M: gate, X: x, N: cnt}, ops.Product{Y: u, M: up, X: x, N: cnt})
 			off += cnt
 		}
 		if len(ps) > 0 {
-			s.exec.MatMuls(ps...)
+			exec.MatMuls(ps...)
 		}
 	}
 	ops.SwiGLU(b.mlpGate[:off*I], b.mlpGate[:off*I], b.mlpUp[:off*I])
@@ -98,16 +109,14 @@ func (s *Session) moe(li int, l *layer, n int) {
 	off = 0
 	for e := range E {
 		if cnt := b.count[e]; cnt > 0 {
-			_, _, down := s.experts.weights(l, e)
+			_, _, down := src.weights(l, e)
 			ps = append(ps, ops.Product{Y: b.expOut[off*H : (off+cnt)*H], M: down, X: b.mlpGate[off*I : (off+cnt)*I], N: cnt})
 			off += cnt
 		}
 	}
-	s.exec.MatMuls(ps...)
-	// Sum in rank order per token, independent of grouping: a token's
-	// result is the same whatever else is in its batch.
+	exec.MatMuls(ps...)
 	for t := range n {
-		out := b.o[t*H : (t+1)*H]
+		out := o[t*H : (t+1)*H]
 		clear(out)
 		for r := range k {
 			i := t*k + r

@@ -71,20 +71,41 @@ type Session struct {
 // scratch holds the activations of one batch of up to Session.batch
 // tokens.
 type scratch struct {
-	x, xn, o     []float32     // residual stream, normed input, block output [B·H]
-	q, att       []float32     // [B·nh·hd]
-	k, v         []float32     // [B·nkv·hd]
+	x, xn, o   []float32 // residual stream, normed input, block output [B·H]
+	q, att     []float32 // [B·nh·hd]
+	k, v       []float32 // [B·nkv·hd]
+	router     []float32 // [B·E]
+	expertBufs           // B rows (moe.go)
+}
+
+// expertBufs is the scratch of a batch's MLP products: the dense MLP's
+// gate and up rows, and the routed experts' routing, grouping and rows.
+type expertBufs struct {
 	mlpGate      []float32     // [B·max(FFN, k·ExpertFFN)]
 	mlpUp        []float32     // expert rows in grouped order
-	router       []float32     // [B·E]
-	chosen       []int         // [B·k] expert ids, rank order per token
+	chosen       []int         // [B·k] expert ids, rank order per row
 	weights      []float32     // [B·k]
-	count, start []int         // per expert: tokens routed, first row in grouped order
+	count, start []int         // per expert: rows routed, first row in grouped order
 	order        []int         // [B·k] indexes into chosen, grouped by expert
 	slot         []int         // [B·k] row in grouped order of each index into chosen
-	expIn        []float32     // [B·k·H] tokens gathered per expert, grouped order
+	expIn        []float32     // [B·k·H] rows gathered per expert, grouped order
 	expOut       []float32     // [B·k·H] expert outputs, grouped order
 	prods        []ops.Product // products of one parallel run
+}
+
+// newExpertBufs returns the expert scratch for batches of B rows.
+func newExpertBufs(c Config, B int) expertBufs {
+	H, k := c.Hidden, max(c.ExpertsUsed, 1)
+	ffn := max(c.FFN, k*c.ExpertFFN)
+	f := func(n int) []float32 { return make([]float32, n) }
+	return expertBufs{
+		mlpGate: f(B * ffn), mlpUp: f(B * ffn),
+		chosen: make([]int, B*k), weights: f(B * k),
+		count: make([]int, c.Experts), start: make([]int, c.Experts),
+		order: make([]int, B*k), slot: make([]int, B*k),
+		expIn: f(B * k * H), expOut: f(B * k * H),
+		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, B*k))),
+	}
 }
 
 // firstKV is the number of positions a session's KV cache and RoPE tables
@@ -139,18 +160,14 @@ func (s *Session) reserveBatch(n int) {
 	B = min(B, maxBatch)
 	c := s.cfg
 	H, k := c.Hidden, max(c.ExpertsUsed, 1)
-	kvd, ffn := c.KVHeads*c.HeadDim, max(c.FFN, k*c.ExpertFFN)
+	kvd := c.KVHeads * c.HeadDim
 	f := func(n int) []float32 { return make([]float32, n) }
 	s.buf = scratch{
 		x: f(B * H), xn: f(B * H), o: f(B * H),
 		q: f(B * c.Heads * c.HeadDim), att: f(B * c.Heads * c.HeadDim),
 		k: f(B * kvd), v: f(B * kvd),
-		mlpGate: f(B * ffn), mlpUp: f(B * ffn),
-		router: f(B * c.Experts), chosen: make([]int, B*k), weights: f(B * k),
-		count: make([]int, c.Experts), start: make([]int, c.Experts),
-		order: make([]int, B*k), slot: make([]int, B*k),
-		expIn: f(B * k * H), expOut: f(B * k * H),
-		prods: make([]ops.Product, 0, 2*max(1, min(c.Experts, B*k))),
+		router:     f(B * c.Experts),
+		expertBufs: newExpertBufs(c, B),
 	}
 	s.batch = B
 	s.exec.Reserve(B*k, max(H, c.FFN, c.ExpertFFN, c.Heads*c.HeadDim), min(s.ctx, firstKV), ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads})
