@@ -168,6 +168,9 @@ type evalRequest struct {
 	done  int // tokens evaluated so far
 	start int // the session's position when the request came
 	ready chan error
+	// skipped counts the steps since the request last took rows while
+	// pending: the longest-skipped go first, so none starves.
+	skipped int
 }
 
 // Attach puts s on the engine. While attached, the engine waits a little
@@ -322,9 +325,10 @@ func (e *Engine) finish(r *evalRequest, err error) {
 }
 
 // runStep advances the pending requests by one step: cancelled ones are
-// answered first; decoding sequences (one token left) take a row each,
-// then the others take their next tokens in arrival order while rows are
-// left.
+// answered first; requests left out of earlier steps go first (the
+// longest-waiting first), then decoding sequences (one token left) take a
+// row each, then the others take their next tokens in arrival order while
+// rows are left.
 func (e *Engine) runStep() {
 	keep := e.pending[:0]
 	for _, r := range e.pending {
@@ -338,8 +342,12 @@ func (e *Engine) runStep() {
 	if len(keep) == 0 {
 		return
 	}
-	// Stable: decoding requests first, the rest in arrival order.
+	// Stable: the longest-skipped first, then decoding requests, the rest
+	// in arrival order.
 	slices.SortStableFunc(e.pending, func(a, b *evalRequest) int {
+		if a.skipped != b.skipped {
+			return b.skipped - a.skipped
+		}
 		return boolInt(len(a.ids)-a.done > 1) - boolInt(len(b.ids)-b.done > 1)
 	})
 	e.step, e.taken = e.step[:0], e.taken[:0]
@@ -366,10 +374,12 @@ func (e *Engine) runStep() {
 		i := slices.Index(e.taken, r)
 		switch {
 		case i < 0:
+			r.skipped++
 			keep = append(keep, r)
 		case err != nil:
 			e.finish(r, err)
 		default:
+			r.skipped = 0
 			r.done += len(e.step[i].ids)
 			if r.done == len(r.ids) {
 				e.finish(r, nil)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,4 +431,63 @@ func TestEngineDecodeAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per decoded token", allocs)
 	}
+}
+
+// TestEngineServesAWaitingPromptWhileOthersDecode fills a one-sequence
+// engine with a decoding sequence and then asks for a prompt: the prompt is
+// answered within a few steps, not after the decoder ends (a waiting
+// request goes before the decoders once it has been left out).
+func TestEngineServesAWaitingPromptWhileOthersDecode(t *testing.T) {
+	c := tinyConfig()
+	c.ContextLen = 1024
+	m := openTiny(t, buildTiny(t, c, buildOptions{typ: quant.Q8_0, seed: 45}))
+	e, err := m.NewEngine(EngineOptions{Seqs: 1, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	attach := func() *Sequence {
+		s, err := m.NewSession(SessionOptions{Threads: 2, ContextLen: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, err := e.Attach(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	const total = 600
+	var decoded atomic.Int64
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	a := attach()
+	go func() {
+		defer a.Detach()
+		ids := randIDs(71, total, c.Vocab)
+		for i, id := range ids {
+			if _, err := a.Eval(context.Background(), []int32{id}); err != nil {
+				done <- err
+				return
+			}
+			if decoded.Add(1); i == 4 {
+				close(started)
+			}
+		}
+		done <- nil
+	}()
+	<-started
+	b := attach()
+	defer b.Detach()
+	if _, err := b.Eval(context.Background(), randIDs(72, 5, c.Vocab)); err != nil {
+		t.Fatal(err)
+	}
+	at := decoded.Load()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if at >= total {
+		t.Errorf("the prompt was answered after the decoder's %d tokens, want while it decodes", at)
+	}
+	t.Logf("prompt answered when the decoder had %d of %d tokens", at, total)
 }
