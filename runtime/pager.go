@@ -194,12 +194,15 @@ func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 		return nil, fmt.Errorf("runtime: %s: %w", f.Path, err)
 	}
 	E := p.experts
+	exps := expertTensors(c.Tensors(), len(m.layers))
 	for li := range m.layers {
 		if !m.layers[li].moe {
 			continue
 		}
-		for j, name := range [3]string{"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"} {
-			tn := fmt.Sprintf("blk.%d.%s.weight", li, name)
+		if len(exps[li]) != 3 {
+			return nil, fmt.Errorf("runtime: %s: layer %d has %d expert tensors in the table, want gate, up and down", f.Path, li, len(exps[li]))
+		}
+		for j, tn := range exps[li] {
 			t, ok := f.Tensor(tn)
 			if !ok {
 				return nil, fmt.Errorf("runtime: %s: no tensor %q", f.Path, tn)

@@ -110,20 +110,27 @@ func planMemory(f *format.File, c Config, ctxLen int, kv KVType, available int64
 		ctxLen = min(c.ContextLen, DefaultContextLen)
 	}
 	p.ContextLen = ctxLen
+	exps := expertTensors(c.Tensors(), c.Layers)
+	isExpert := make(map[string]bool)
+	for _, names := range exps {
+		for _, n := range names {
+			isExpert[n] = true
+		}
+	}
 	for _, t := range f.Tensors {
-		if !strings.HasSuffix(t.Name, "_exps.weight") {
+		if !isExpert[t.Name] {
 			p.NonExpertBytes += int64(t.Bytes())
 		}
 	}
 	for li := range c.Layers {
-		if !c.MoE(li) {
+		if len(exps[li]) == 0 {
 			continue
 		}
 		var each int64
-		for _, name := range [3]string{"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"} {
-			t, ok := f.Tensor(fmt.Sprintf("blk.%d.%s.weight", li, name))
+		for _, name := range exps[li] {
+			t, ok := f.Tensor(name)
 			if !ok {
-				return MemoryPlan{}, fmt.Errorf("runtime: %s: no tensor blk.%d.%s.weight", f.Path, li, name)
+				return MemoryPlan{}, fmt.Errorf("runtime: %s: no tensor %s", f.Path, name)
 			}
 			p.ExpertBytes += int64(t.Bytes())
 			each += int64(t.Bytes()) / int64(max(c.Experts, 1))

@@ -70,6 +70,19 @@ func (c Config) Tensors() []TensorSpec {
 	return specs
 }
 
+// expertTensors returns the names of the stacked expert tensors of each
+// layer of the table specs, in table order (gate, up, down), indexed by
+// layer; a dense layer has none.
+func expertTensors(specs []TensorSpec, layers int) [][]string {
+	out := make([][]string, layers)
+	for _, s := range specs {
+		if s.Experts > 0 && s.Layer >= 0 && s.Layer < layers {
+			out[s.Layer] = append(out[s.Layer], s.Name)
+		}
+	}
+	return out
+}
+
 // Tensors returns the table of the model's tensors (see Config.Tensors).
 func (m *Model) Tensors() []TensorSpec { return m.cfg.Tensors() }
 
