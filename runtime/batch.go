@@ -107,32 +107,10 @@ func (e *Engine) attention(li int, l *layer, seqs []stepSeq, n int) {
 	e.exec.MatMuls(ops.Product{Y: b.q, M: l.q, X: x, N: n},
 		ops.Product{Y: b.k, M: l.k, X: x, N: n},
 		ops.Product{Y: b.v, M: l.v, X: x, N: n})
-	eps := float32(c.RMSEps)
-	half := hd / 2
 	a := ops.Attn{Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: hd, Scale: float32(1 / math.Sqrt(float64(hd)))}
 	for _, sq := range seqs {
 		s := sq.sess
-		for t := range sq.ids {
-			r := sq.first + t
-			q, k, v := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd], b.v[r*kvd:(r+1)*kvd]
-			if l.qb != nil {
-				ops.Add(q, l.qb)
-				ops.Add(k, l.kb)
-				ops.Add(v, l.vb)
-			}
-			for h := range c.Heads {
-				ops.RMSNorm(q[h*hd:(h+1)*hd], q[h*hd:(h+1)*hd], l.qNorm, eps)
-			}
-			for h := range c.KVHeads {
-				ops.RMSNorm(k[h*hd:(h+1)*hd], k[h*hd:(h+1)*hd], l.kNorm, eps)
-			}
-			p := s.pos + t
-			cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
-			ops.Rope(q, c.Heads, cos, sin)
-			ops.Rope(k, c.KVHeads, cos, sin)
-			s.kv.store(&s.kv.k[li], p, k)
-			s.kv.store(&s.kv.v[li], p, v)
-		}
+		s.prepareQKV(li, l, b.q[sq.first*qd:], b.k[sq.first*kvd:], b.v[sq.first*kvd:], len(sq.ids))
 		lo, hi, end := sq.first*qd, (sq.first+len(sq.ids))*qd, s.pos+len(sq.ids)
 		e.exec.AttendCausalKV(b.att[lo:hi], b.q[lo:hi], s.kv.upTo(s.kv.k[li], end), s.kv.upTo(s.kv.v[li], end),
 			s.pos, len(sq.ids), c.SlidingWindow, a)
