@@ -37,6 +37,11 @@ func TestMajorFaultsAgreeWithProcStat(t *testing.T) {
 		t.Fatal(err)
 	}
 	hi := procMajflt(t)
+	if hi == 0 && got > 0 {
+		// qemu-user (CI's arm64 stage) emulates /proc/self/stat with no
+		// fault counts while getrusage reports the host's.
+		t.Skipf("/proc/self/stat counts no major faults where getrusage counts %d: an emulated /proc", got)
+	}
 	if got < lo || got > hi {
 		t.Errorf("MajorFaults %d, /proc/self/stat says %d before and %d after", got, lo, hi)
 	}
