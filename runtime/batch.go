@@ -162,19 +162,6 @@ func (e *Engine) moe(li int, l *layer, seqs []stepSeq, n int) {
 // prefetchNext has the pager read ahead the experts layer next is
 // predicted to choose for the step's rows (see Session.prefetchNext).
 func (e *Engine) prefetchNext(next, n int) {
-	p, m := e.m.pager, e.m
-	if p == nil || !p.prefetch || next >= len(m.layers) || !m.layers[next].moe || !p.wantsPrediction(next) {
-		return
-	}
-	c, b, l := e.cfg, &e.buf, &m.layers[next]
-	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
-	eps := float32(c.RMSEps)
-	for r := range n {
-		ops.RMSNorm(b.xn[r*H:(r+1)*H], b.x[r*H:(r+1)*H], l.ffnNorm, eps)
-	}
-	e.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
-	for r := range n {
-		route(b.router[r*E:(r+1)*E], b.chosen[r*k:(r+1)*k], b.weights[r*k:(r+1)*k], false)
-	}
-	p.Prefetch(next, b.chosen[:n*k])
+	b := &e.buf
+	prefetchExperts(e.m, e.exec, next, b.x, b.xn, b.router, &b.expertBufs, n)
 }

@@ -9,19 +9,30 @@ import "github.com/q3m/q3m/ops"
 // picks the experts well enough to start reading them while attention runs.
 // It uses the batch scratch that the next layer overwrites before reading.
 func (s *Session) prefetchNext(next, n int) {
-	p := s.m.pager
-	if p == nil || !p.prefetch || (s.route != nil && s.route.replayOn) || next >= len(s.m.layers) || !s.m.layers[next].moe || !p.wantsPrediction(next) {
+	if s.route != nil && s.route.replayOn {
 		return
 	}
-	c, b, l := s.cfg, &s.buf, &s.m.layers[next]
+	b := &s.buf
+	prefetchExperts(s.m, s.exec, next, b.x, b.xn, b.router, &b.expertBufs, n)
+}
+
+// prefetchExperts predicts, for the n rows of the residual stream x, the
+// experts layer next will choose and has the pager read them ahead; xn,
+// router and b are scratch the next layer overwrites before reading.
+func prefetchExperts(m *Model, exec *ops.Exec, next int, x, xn, router []float32, b *expertBufs, n int) {
+	p := m.pager
+	if p == nil || !p.prefetch || next >= len(m.layers) || !m.layers[next].moe || !p.wantsPrediction(next) {
+		return
+	}
+	c, l := m.cfg, &m.layers[next]
 	H, E, k := c.Hidden, c.Experts, c.ExpertsUsed
 	eps := float32(c.RMSEps)
 	for t := range n {
-		ops.RMSNorm(b.xn[t*H:(t+1)*H], b.x[t*H:(t+1)*H], l.ffnNorm, eps)
+		ops.RMSNorm(xn[t*H:(t+1)*H], x[t*H:(t+1)*H], l.ffnNorm, eps)
 	}
-	s.exec.MatMul(b.router, l.router, b.xn[:n*H], n)
+	exec.MatMul(router, l.router, xn[:n*H], n)
 	for t := range n {
-		route(b.router[t*E:(t+1)*E], b.chosen[t*k:(t+1)*k], b.weights[t*k:(t+1)*k], false)
+		route(router[t*E:(t+1)*E], b.chosen[t*k:(t+1)*k], b.weights[t*k:(t+1)*k], false)
 	}
 	p.Prefetch(next, b.chosen[:n*k])
 }
