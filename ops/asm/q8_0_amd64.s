@@ -1910,8 +1910,14 @@ q8_0x8AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	VMOVDQU64    (DI), Z1
-	VPERMT2W     64(DI), Z26, Z1
+	MOVWQZX      102(DI), R11
+	SHLQ         $0x10, R11
+	MOVW         68(DI), R11
+	SHLQ         $0x10, R11
+	MOVW         34(DI), R11
+	SHLQ         $0x10, R11
+	MOVW         (DI), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -1930,8 +1936,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	VMOVDQU64    (DI)(DX*1), Z1
-	VPERMT2W     64(DI)(DX*1), Z26, Z1
+	MOVWQZX      102(DI)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         68(DI)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         34(DI)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         (DI)(DX*1), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -1950,8 +1962,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z9
-	VMOVDQU64    (DI)(DX*2), Z1
-	VPERMT2W     64(DI)(DX*2), Z26, Z1
+	MOVWQZX      102(DI)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         68(DI)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         34(DI)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         (DI)(DX*2), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -1970,8 +1988,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z10
-	VMOVDQU64    (R8), Z1
-	VPERMT2W     64(R8), Z26, Z1
+	MOVWQZX      102(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         (R8), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -1990,8 +2014,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z11
-	VMOVDQU64    (R8)(DX*1), Z1
-	VPERMT2W     64(R8)(DX*1), Z26, Z1
+	MOVWQZX      102(R8)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R8)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R8)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         (R8)(DX*1), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -2010,8 +2040,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z12
-	VMOVDQU64    (R8)(DX*2), Z1
-	VPERMT2W     64(R8)(DX*2), Z26, Z1
+	MOVWQZX      102(R8)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R8)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R8)(DX*2), R11
+	SHLQ         $0x10, R11
+	MOVW         (R8)(DX*2), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -2030,8 +2066,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z13
-	VMOVDQU64    (R9), Z1
-	VPERMT2W     64(R9), Z26, Z1
+	MOVWQZX      102(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         (R9), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -2050,8 +2092,14 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z14
-	VMOVDQU64    (R9)(DX*1), Z1
-	VPERMT2W     64(R9)(DX*1), Z26, Z1
+	MOVWQZX      102(R9)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R9)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R9)(DX*1), R11
+	SHLQ         $0x10, R11
+	MOVW         (R9)(DX*1), R11
+	VMOVQ        R11, X1
 	VCVTPH2PS    X1, X1
 	VMULPS       X1, X0, X1
 	VPERMPS      Z1, Z25, Z2
@@ -3313,8 +3361,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	VMOVDQU64       (DI), Z1
-	VPERMT2W        64(DI), Z26, Z1
+	MOVWQZX         102(DI), R11
+	SHLQ            $0x10, R11
+	MOVW            68(DI), R11
+	SHLQ            $0x10, R11
+	MOVW            34(DI), R11
+	SHLQ            $0x10, R11
+	MOVW            (DI), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3333,8 +3387,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	VMOVDQU64       (DI)(DX*1), Z1
-	VPERMT2W        64(DI)(DX*1), Z26, Z1
+	MOVWQZX         102(DI)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            68(DI)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            34(DI)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            (DI)(DX*1), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3353,8 +3413,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z9
-	VMOVDQU64       (DI)(DX*2), Z1
-	VPERMT2W        64(DI)(DX*2), Z26, Z1
+	MOVWQZX         102(DI)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            68(DI)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            34(DI)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            (DI)(DX*2), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3373,8 +3439,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z10
-	VMOVDQU64       (R8), Z1
-	VPERMT2W        64(R8), Z26, Z1
+	MOVWQZX         102(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            68(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            34(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            (R8), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3393,8 +3465,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z11
-	VMOVDQU64       (R8)(DX*1), Z1
-	VPERMT2W        64(R8)(DX*1), Z26, Z1
+	MOVWQZX         102(R8)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            68(R8)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            34(R8)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            (R8)(DX*1), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3413,8 +3491,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z12
-	VMOVDQU64       (R8)(DX*2), Z1
-	VPERMT2W        64(R8)(DX*2), Z26, Z1
+	MOVWQZX         102(R8)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            68(R8)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            34(R8)(DX*2), R11
+	SHLQ            $0x10, R11
+	MOVW            (R8)(DX*2), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3433,8 +3517,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z13
-	VMOVDQU64       (R9), Z1
-	VPERMT2W        64(R9), Z26, Z1
+	MOVWQZX         102(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            68(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            34(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            (R9), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2
@@ -3453,8 +3543,14 @@ q4_0Q8_0x8AVX512_loop4:
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z14
-	VMOVDQU64       (R9)(DX*1), Z1
-	VPERMT2W        64(R9)(DX*1), Z26, Z1
+	MOVWQZX         102(R9)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            68(R9)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            34(R9)(DX*1), R11
+	SHLQ            $0x10, R11
+	MOVW            (R9)(DX*1), R11
+	VMOVQ           R11, X1
 	VCVTPH2PS       X1, X1
 	VMULPS          X1, X0, X1
 	VPERMPS         Z1, Z25, Z2

@@ -29,6 +29,9 @@ import (
 //     weight pair: exact for every int8 activation, as the single-row
 //     form's Σq·x - Σ8·x is.
 //
+// Each row's four activation scales are gathered through R11 with 16-bit
+// loads (gatherScales4) rather than by the word permutation of scales4.
+//
 // Registers: those of avx512Setup, with Z23 the bytes 0x80 for Q4_0; Z8…
 // Z15 the accumulators of the eight rows. RDI, R8 and R9 point at rows 0,
 // 3 and 6 of the current block and RDX holds the stride, so that every row
@@ -107,9 +110,7 @@ func avx512X8(t wtype) {
 	wpair(0, Z4, K1, Z5)
 	wpair(2*t.wbytes, Z16, K4, Z17)
 	for i, a := range acc {
-		VMOVDQU64(row(i, 0), Z1)
-		VPERMT2W(row(i, 64), Z26, Z1)
-		VCVTPH2PS(X1, X1)
+		gatherScales4(func(b int) Mem { return row(i, b*xbytes) }, R11, X1)
 		VMULPS(X1, X0, X1)
 		VPERMPS(Z1, Z25, Z2)
 		VPERMPS(Z1, Z24, Z3)
@@ -172,6 +173,20 @@ func avx512X8(t wtype) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// gatherScales4 sets the four float32 lanes of x to the fp16 scales at
+// at(0)…at(3), gathered through the general register g: on the AVX-512 CPUs
+// measured (AMD Zen 5) the word permutation of scales4 costs the eight-row
+// forms about a fifth of their time, four 16-bit loads into g about none.
+func gatherScales4(at func(b int) Mem, g GPPhysical, x VecPhysical) {
+	MOVWQZX(at(3), g)
+	for b := 2; b >= 0; b-- {
+		SHLQ(U8(16), g)
+		MOVW(at(b), g.As16())
+	}
+	VMOVQ(g, x)
+	VCVTPH2PS(x, x)
 }
 
 // q4Signed turns the nibbles w (a register of either width) into the
