@@ -143,14 +143,14 @@ func (e *Exec) MatMuls(ps ...Product) {
 // padFrom returns from how many tokens past a multiple of eight one more
 // eight-row product over zero rows costs less than the four-, two- and
 // one-row products, for a type with an eight-row form: from three for the
-// super-block types, whose four-row forms are AVX2, only at seven for the
-// types with Q8_0 activations, whose four-row forms are AVX-512 as well
-// (768×2048, avx512vnni: a padded Q4_0 product costs 1.83, 1.72, 1.25, 1.09
-// and 0.89× the smaller forms for 3…7 tokens, Q8_0 1.72, 1.73, 1.23, 1.08
-// and 0.87×).
+// super-block types, whose four-row forms are AVX2, from six for the types
+// with Q8_0 activations, whose four-row forms are AVX-512 as well
+// (768×2048, avx512vnni: a padded Q4_0 product costs 1.68, 1.58, 1.15, 1.00
+// and 0.81× the smaller forms for 3…7 tokens, Q8_0 1.46, 1.45, 1.04, 0.91
+// and 0.73×).
 func padFrom(tr asm.Traits) int {
 	if tr.Activation == quant.Q8_0 {
-		return 7
+		return 6
 	}
 	return 3
 }

@@ -10,7 +10,7 @@ import (
 
 // The types with Q8_0 activations share one quantized input: Q8_0 and Q4_0
 // take it eight tokens at a time where their kernel can (padding the input
-// to a multiple of eight only for a tail of seven tokens), Q5_0 and IQ4_NL
+// to a multiple of eight for a tail of six or seven tokens), Q5_0 and IQ4_NL
 // read it as it is, padded or not. Every product must still give each
 // token its single-row results bit for bit.
 func TestMatMulsOfQ8_0ActivationTypesEqualSingleRows(t *testing.T) {
