@@ -16,13 +16,14 @@ var useAVX512 = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpu
 // AVX512 is the amd64 kernel for CPUs with AVX-512 F, BW, VL and VNNI: the
 // AVX2 kernel with its own Q8_0 and Q4_0 products (equal to the AVX2
 // kernel's bit for bit: both follow dotQ8_0Lanes and dotQ4_0Q8_0Lanes) and
-// eight-row forms of the Q4_K, Q5_K and Q6_K products for prefill
-// (kquant_avx512_amd64.s); every other routine is the AVX2 kernel's.
+// eight-row forms of the Q8_0, Q4_0, Q4_K, Q5_K and Q6_K products for
+// prefill (q8_0_amd64.s, kquant_avx512_amd64.s); every other routine is the
+// AVX2 kernel's.
 var AVX512 = extendKernel(AVX2, "avx512vnni", map[quant.Type]Dots{
 	// dotQ8_0R4AVX512 is tested but not used: decoding the 8-layer Q8_0 file
 	// with it measured 0.91× (four interleaved rounds; Q4_0's gave 1.10×).
-	quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512},
-	quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, R4: dotQ4_0Q8_0R4AVX512},
+	quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, X8: dotQ8_0x8AVX512},
+	quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, X8: dotQ4_0Q8_0x8AVX512, R4: dotQ4_0Q8_0R4AVX512},
 	quant.Q4_K: {X8: dotQ4_Kx8AVX512},
 	quant.Q5_K: {X8: dotQ5_Kx8AVX512},
 	quant.Q6_K: {X8: dotQ6_Kx8AVX512},
@@ -85,6 +86,27 @@ func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 		return
 	}
 	q4_0Q8_0x2AVX512(&w[0], &x0[0], &x1[0], nblocks, out)
+}
+
+// dotQ8_0x8AVX512 sets out[i] to dotQ8_0AVX512(w, x[i*stride:], nblocks)
+// for the eight activation rows i < 8, bit for bit, decoding w once.
+func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q8_0Bytes], x8Rows(x, stride, nblocks*Q8_0Bytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	q8_0x8AVX512(&w[0], &x[0], stride, nblocks, out)
+}
+
+// dotQ4_0Q8_0x8AVX512 is dotQ8_0x8AVX512 for Q4_0 weights.
+func dotQ4_0Q8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
+	w, x = w[:nblocks*Q4_0Bytes], x8Rows(x, stride, nblocks*Q8_0Bytes)
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	q4_0Q8_0x8AVX512(&w[0], &x[0], stride, nblocks, out)
 }
 
 // dotQ8_0R4AVX512 sets out[i] to dotQ8_0AVX512(w[i*stride:], x, nblocks)

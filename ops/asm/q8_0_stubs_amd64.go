@@ -54,6 +54,11 @@ func q8_0x2AVX512(w *byte, x0 *byte, x1 *byte, nblocks int, out *[2]float32)
 //go:noescape
 func q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
 
+// q8_0x8AVX512 sets out[i] to the single-row product of the weights at w with the activations at x + i·stride, for nblocks ≥ 1 and the eight rows i < 8 (AVX-512 VNNI).
+//
+//go:noescape
+func q8_0x8AVX512(w *byte, x *byte, stride int, nblocks int, out *[8]float32)
+
 // q4_0Q8_0AVX512 returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX-512 VNNI), equal to the AVX2 form's bit for bit.
 //
 //go:noescape
@@ -73,3 +78,8 @@ func q4_0Q8_0x2AVX512(w *byte, x0 *byte, x1 *byte, nblocks int, out *[2]float32)
 //
 //go:noescape
 func q4_0Q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
+
+// q4_0Q8_0x8AVX512 sets out[i] to the single-row product of the weights at w with the activations at x + i·stride, for nblocks ≥ 1 and the eight rows i < 8 (AVX-512 VNNI).
+//
+//go:noescape
+func q4_0Q8_0x8AVX512(w *byte, x *byte, stride int, nblocks int, out *[8]float32)

@@ -1,7 +1,8 @@
 // Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
 // Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
 // single-row, two-row and four-row forms, once for AVX2 and once for
-// AVX-512 (F, BW, VL) with VNNI.
+// AVX-512 (F, BW, VL) with VNNI, and for AVX-512 the four-weight-row decode
+// forms (r4.go) and the eight-activation-row prefill forms (x8.go).
 //
 // Every form computes what the AVX2 single-row kernel computes, bit for
 // bit: per 32-value block eight exact int32 lane sums (lane l holds values
@@ -52,6 +53,7 @@ func main() {
 		avx512Form(t, 4)
 		avx512Form(t, 2)
 		avx512R4(t)
+		avx512X8(t)
 	}
 	Generate()
 }
