@@ -15,10 +15,15 @@ import (
 // same kernel and of the generic twin, bit for bit, on quantized rows, raw
 // blocks and fuzzed bytes, for any stride (0: one row eight times).
 
-// x8Types returns the types some kernel has an eight-row form of.
+// x8Types returns the super-block types (Q8_K activations) some kernel has
+// an eight-row form of; x8_q8_test.go tests those of Q8_0 and Q4_0, whose
+// single-row forms follow the lane models rather than the generic kernel.
 func x8Types() []quant.Type {
 	var ts []quant.Type
 	for _, typ := range quantizedTypes() {
+		if tr, _ := TypeTraits(typ); tr.Activation != quant.Q8_K {
+			continue
+		}
 		for _, k := range allKernels() {
 			if d, _ := k.Dots(typ); d.X8 != nil {
 				ts = append(ts, typ)
