@@ -8,20 +8,29 @@
 // prefill. Each 64-value chunk of a weight super-block is decoded once
 // into a 512-bit register (low nibbles in the lower half, high nibbles in
 // the upper half: VPSRLVW shifts only the upper half) and multiplied with
-// each row's 64 activations by VPMADDUBSW; VPDPWSSD then multiplies the
-// int16 pair sums by the two 32-value groups' scales and adds them to the
-// row's int32 lanes in one instruction (AVX2 needs VPMADDWD and VPADDD).
-// Lane l of the lower half holds what lane l of q4_KAVX2's Y10 holds for
-// the even groups, the upper half for the odd ones; adding the halves gives
-// its lanes exactly (int32 sums wrap, so the order of the additions does
-// not matter). The float32 work per block and row is q4_KAVX2's, operation
-// for operation, so each result equals the single-row kernel's bit for
-// bit.
+// each row's 64 activations by VPMADDUBSW; VPMADDWD (first chunk) or
+// VPDPWSSD (the others) multiplies the int16 pair sums by the two 32-value
+// groups' scales and sets or adds them to the row's int32 lanes, so no
+// lanes need zeroing between blocks. Lane l of the lower half holds what
+// lane l of q4_KAVX2's Y10 holds for the even groups, the upper half for
+// the odd ones; adding the halves gives its lanes exactly (int32 sums
+// wrap, so the order of the additions does not matter).
+//
+// The float32 work is done for two rows in one register (row 2i in lanes
+// 0–7, row 2i+1 in lanes 8–15) and the minimums for four (row 4i+k in
+// lanes 4k…4k+3); each lane gets q4_KAVX2's operations on the same
+// operands (d·y.d times the converted sums added by one FMA; dmin·y.d
+// times the converted mins·bsums subtracted by one FNMADD), so each result
+// equals the single-row kernel's bit for bit. The int16 pair sums of the
+// bsums wrap as VPHADDW's do: VPMADDWD by ones, then VPMOVDW truncates.
 //
 // Registers: SI weights; DI, R12 = DI+3·stride, R11 = stride, R13 =
-// 3·stride address the eight rows; CX the super-blocks left; Y16–Y23 the
-// rows' float32 lanes; Z24–Z31 their int32 lanes; Z12, Z13, Z14, Z6 the
-// scales of the four chunks; Z8 0x0f in every byte; Z15 the shift counts.
+// 3·stride address the eight rows; CX the super-blocks left; Z24–Z31 the
+// rows' int32 lanes; Z16–Z19 the float32 lanes of rows 0–1, 2–3, 4–5,
+// 6–7; Z20, Z21 the minimum lanes of rows 0–3, 4–7; Z12, Z13, Z14, Z6 the
+// scales of the four chunks; Z9 the block's eight mins four times; Z3 x.d
+// and Z2 x.dmin in every lane; Z8 0x0f in every byte; Z15 the shift
+// counts; Z7 1 in every int16; K1 lanes 8–15, K2 4–7, K3 8–11, K4 12–15.
 
 // q4kx8shift: VPSRLVW counts, 0 for the lower 16 words, 4 for the upper.
 DATA q4kx8shift<>+0x00(SB)/8, $0
@@ -52,53 +61,99 @@ PERM(0x80, 0x0004000400040004, 0x0005000500050005)
 PERM(0xc0, 0x0006000600060006, 0x0007000700070007)
 GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
 
-// Q4KX8ROWS adds the products of the chunk in Z10 (scales in s) to the
-// int32 lanes of the eight rows; a is the offset of the chunk's 64
-// activations in a Q8_K block.
-#define Q4KX8ROWS(a, s) \
+// Q4KX8ROWS multiplies the chunk in Z10 (scales in s) with the 64
+// activations at offset a of each row's Q8_K block; op is VPMADDWD to set
+// the rows' int32 lanes, VPDPWSSD to add to them.
+#define Q4KX8ROWS(a, s, op) \
 	VPMADDUBSW a(DI), Z10, Z11;           \
-	VPDPWSSD   s, Z11, Z24;               \
+	op         s, Z11, Z24;               \
 	VPMADDUBSW a(DI)(R11*1), Z10, Z0;     \
-	VPDPWSSD   s, Z0, Z25;                \
+	op         s, Z0, Z25;                \
 	VPMADDUBSW a(DI)(R11*2), Z10, Z1;     \
-	VPDPWSSD   s, Z1, Z26;                \
+	op         s, Z1, Z26;                \
 	VPMADDUBSW a(R12), Z10, Z11;          \
-	VPDPWSSD   s, Z11, Z27;               \
+	op         s, Z11, Z27;               \
 	VPMADDUBSW a(DI)(R11*4), Z10, Z0;     \
-	VPDPWSSD   s, Z0, Z28;                \
+	op         s, Z0, Z28;                \
 	VPMADDUBSW a(R12)(R11*2), Z10, Z1;    \
-	VPDPWSSD   s, Z1, Z29;                \
+	op         s, Z1, Z29;                \
 	VPMADDUBSW a(R12)(R13*1), Z10, Z11;   \
-	VPDPWSSD   s, Z11, Z30;               \
+	op         s, Z11, Z30;               \
 	VPMADDUBSW a(R12)(R11*4), Z10, Z0;    \
-	VPDPWSSD   s, Z0, Z31
+	op         s, Z0, Z31
 
 // Q4KX8CHUNK decodes the 32 nibble bytes at (16+o)(SI) into Z10 and
 // multiplies them with every row.
-#define Q4KX8CHUNK(o, s) \
+#define Q4KX8CHUNK(o, s, op) \
 	VBROADCASTI64X4 (16+o)(SI), Z10; \
 	VPSRLVW         Z15, Z10, Z10;   \
 	VPANDD          Z8, Z10, Z10;    \
-	Q4KX8ROWS(4+2*o, s)
+	Q4KX8ROWS(4+2*o, s, op)
 
-// Q4KX8END finishes the block for the row whose Q8_K block is at p, int32
-// lanes zi, float32 lanes yf, minimum lanes at off(AX): as KLANES and
-// Q4KMIN of the four-row kernel. Y3 holds y.d and X2 y.dmin in every lane.
-#define Q4KX8END(p, zi, yi, yf, off) \
-	VEXTRACTI64X4 $1, zi, Y0;     \
-	VPADDD        Y0, yi, yi;     \
-	VCVTDQ2PS     yi, yi;         \
-	VMULPS.BCST   p, Y3, Y1;      \
-	VFMADD231PS   yi, Y1, yf;     \
-	VPXORD        zi, zi, zi;     \
-	VMOVDQU       260 p, X5;      \
-	VPHADDW       276 p, X5, X5;  \
-	VPMADDWD      X9, X5, X5;     \
-	VCVTDQ2PS     X5, X5;         \
-	VMULPS.BCST   p, X2, X0;      \
-	VMOVUPS       (off+32)(AX), X1; \
-	VFNMADD231PS  X5, X0, X1;     \
-	VMOVUPS       X1, (off+32)(AX)
+// KX8SUMS adds the float32 products of rows a and b (Q8_K blocks at pa and
+// pb, int32 lanes za and zb) to zf, lanes 0–7 for a and 8–15 for b: each
+// row's two halves are added, converted and multiplied by y.d·Z3 in one
+// FMA. Z5, Z22 and Z23 are clobbered.
+#define KX8SUMS(pa, pb, za, zb, zf) \
+	VSHUFI64X2   $0x44, zb, za, Z22; \
+	VSHUFI64X2   $0xee, zb, za, Z23; \
+	VPADDD       Z23, Z22, Z22;      \
+	VCVTDQ2PS    Z22, Z22;           \
+	VMULPS.BCST  pa, Z3, Z5;         \
+	VMULPS.BCST  pb, Z3, K1, Z5;     \
+	VFMADD231PS  Z22, Z5, zf
+
+// Q4KX8MINS subtracts y.d·dmin·(mins·bsums) of rows a, b, c, d (Q8_K
+// blocks at pa…pd) from the lanes 0–3, 4–7, 8–11, 12–15 of zm, four lanes
+// a row as q4_KAVX2's KMINS makes them. Z5, Z22 and Z23 are clobbered.
+#define Q4KX8MINS(pa, pb, pc, pd, zm) \
+	VMOVDQU16     260 pa, Y22;          \
+	VINSERTI64X4  $1, 260 pb, Z22, Z22; \
+	VMOVDQU16     260 pc, Y23;          \
+	VINSERTI64X4  $1, 260 pd, Z23, Z23; \
+	VPMADDWD      Z7, Z22, Z22;         \
+	VPMADDWD      Z7, Z23, Z23;         \
+	VPMOVDW       Z22, Y22;             \
+	VPMOVDW       Z23, Y23;             \
+	VINSERTI64X4  $1, Y23, Z22, Z22;    \
+	VPMADDWD      Z9, Z22, Z22;         \
+	VCVTDQ2PS     Z22, Z22;             \
+	VMULPS.BCST   pa, Z2, Z5;           \
+	VMULPS.BCST   pb, Z2, K2, Z5;       \
+	VMULPS.BCST   pc, Z2, K3, Z5;       \
+	VMULPS.BCST   pd, Z2, K4, Z5;       \
+	VFNMADD231PS  Z22, Z5, zm
+
+// KX8MASKS sets K1 to lanes 8–15, K2 to 4–7, K3 to 8–11, K4 to 12–15.
+#define KX8MASKS \
+	MOVL  $0xff00, AX; \
+	KMOVW AX, K1;      \
+	MOVL  $0x00f0, AX; \
+	KMOVW AX, K2;      \
+	MOVL  $0x0f00, AX; \
+	KMOVW AX, K3;      \
+	MOVL  $0xf000, AX; \
+	KMOVW AX, K4
+
+// KX8ZERO zeroes the float32 lanes Z16–Z21.
+#define KX8ZERO \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21
+
+// KX8STORE stores the float32 lanes of the eight rows, row r at AX+r·n.
+#define KX8STORE(n) \
+	VMOVUPS       Y16, 0(AX);        \
+	VEXTRACTF64X4 $1, Z16, n(AX);    \
+	VMOVUPS       Y17, (2*n)(AX);    \
+	VEXTRACTF64X4 $1, Z17, (3*n)(AX); \
+	VMOVUPS       Y18, (4*n)(AX);    \
+	VEXTRACTF64X4 $1, Z18, (5*n)(AX); \
+	VMOVUPS       Y19, (6*n)(AX);    \
+	VEXTRACTF64X4 $1, Z19, (7*n)(AX)
 
 // func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
 TEXT ·q4_Kx8AVX512(SB), NOSPLIT, $0-40
@@ -110,27 +165,15 @@ TEXT ·q4_Kx8AVX512(SB), NOSPLIT, $0-40
 	LEAQ (DI)(R13*1), R12
 	MOVL $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z8
+	MOVL $0x00010001, AX
+	VPBROADCASTD AX, Z7
 	VMOVDQU64 q4kx8shift<>(SB), Z15
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	KX8MASKS
+	KX8ZERO
 
 q4kx8loop:
 	KSCALES
-	VEXTRACTI128 $1, Y4, X9
+	VSHUFI64X2   $0x55, Z4, Z4, Z9
 	VMOVDQU64    q4kx8perm<>+0x00(SB), Z0
 	VPERMW       Z4, Z0, Z12
 	VMOVDQU64    q4kx8perm<>+0x40(SB), Z0
@@ -139,24 +182,21 @@ q4kx8loop:
 	VPERMW       Z4, Z0, Z14
 	VMOVDQU64    q4kx8perm<>+0xc0(SB), Z0
 	VPERMW       Z4, Z0, Z6
-	Q4KX8CHUNK(0, Z12)
-	Q4KX8CHUNK(32, Z13)
-	Q4KX8CHUNK(64, Z14)
-	Q4KX8CHUNK(96, Z6)
+	Q4KX8CHUNK(0, Z12, VPMADDWD)
+	Q4KX8CHUNK(32, Z13, VPDPWSSD)
+	Q4KX8CHUNK(64, Z14, VPDPWSSD)
+	Q4KX8CHUNK(96, Z6, VPDPWSSD)
 
 	VCVTPH2PS    (SI), X3
 	VMOVSHDUP    X3, X2
-	VBROADCASTSS X2, X2
-	VBROADCASTSS X3, Y3
-	MOVQ         acc+32(FP), AX
-	Q4KX8END((DI), Z24, Y24, Y16, 0)
-	Q4KX8END((DI)(R11*1), Z25, Y25, Y17, 48)
-	Q4KX8END((DI)(R11*2), Z26, Y26, Y18, 96)
-	Q4KX8END((R12), Z27, Y27, Y19, 144)
-	Q4KX8END((DI)(R11*4), Z28, Y28, Y20, 192)
-	Q4KX8END((R12)(R11*2), Z29, Y29, Y21, 240)
-	Q4KX8END((R12)(R13*1), Z30, Y30, Y22, 288)
-	Q4KX8END((R12)(R11*4), Z31, Y31, Y23, 336)
+	VBROADCASTSS X2, Z2
+	VBROADCASTSS X3, Z3
+	KX8SUMS((DI), (DI)(R11*1), Z24, Z25, Z16)
+	KX8SUMS((DI)(R11*2), (R12), Z26, Z27, Z17)
+	KX8SUMS((DI)(R11*4), (R12)(R11*2), Z28, Z29, Z18)
+	KX8SUMS((R12)(R13*1), (R12)(R11*4), Z30, Z31, Z19)
+	Q4KX8MINS((DI), (DI)(R11*1), (DI)(R11*2), (R12), Z20)
+	Q4KX8MINS((DI)(R11*4), (R12)(R11*2), (R12)(R13*1), (R12)(R11*4), Z21)
 
 	ADDQ $144, SI
 	ADDQ $292, DI
@@ -164,14 +204,16 @@ q4kx8loop:
 	DECQ CX
 	JNZ  q4kx8loop
 
-	VMOVUPS Y16, 0(AX)
-	VMOVUPS Y17, 48(AX)
-	VMOVUPS Y18, 96(AX)
-	VMOVUPS Y19, 144(AX)
-	VMOVUPS Y20, 192(AX)
-	VMOVUPS Y21, 240(AX)
-	VMOVUPS Y22, 288(AX)
-	VMOVUPS Y23, 336(AX)
+	MOVQ           acc+32(FP), AX
+	KX8STORE(48)
+	VMOVUPS        X20, 32(AX)
+	VEXTRACTF32X4  $1, Z20, 80(AX)
+	VEXTRACTF32X4  $2, Z20, 128(AX)
+	VEXTRACTF32X4  $3, Z20, 176(AX)
+	VMOVUPS        X21, 224(AX)
+	VEXTRACTF32X4  $1, Z21, 272(AX)
+	VEXTRACTF32X4  $2, Z21, 320(AX)
+	VEXTRACTF32X4  $3, Z21, 368(AX)
 	VZEROUPPER
 	RET
 
@@ -296,13 +338,13 @@ q6kx8loop:
 	VMOVDQU64    q6kx8perm<>+0xc0(SB), Z0
 	VPERMW       Z2, Z0, Z6
 	Q6KX8EVEN(0, 128)
-	Q4KX8ROWS(4, Z12)
+	Q4KX8ROWS(4, Z12, VPDPWSSD)
 	Q6KX8ODD(0, 128)
-	Q4KX8ROWS(68, Z13)
+	Q4KX8ROWS(68, Z13, VPDPWSSD)
 	Q6KX8EVEN(64, 160)
-	Q4KX8ROWS(132, Z14)
+	Q4KX8ROWS(132, Z14, VPDPWSSD)
 	Q6KX8ODD(64, 160)
-	Q4KX8ROWS(196, Z6)
+	Q4KX8ROWS(196, Z6, VPDPWSSD)
 
 	MOVWLZX      208(SI), AX
 	VMOVD        AX, X3
@@ -369,7 +411,7 @@ GLOBL q5kx8cnt<>(SB), RODATA|NOPTR, $256
 	VBROADCASTI64X4 16(SI), Z5;               \
 	shift           q5kx8cnt<>+(2*o)(SB), Z5, Z5; \
 	VPTERNLOGD      $0xf8, Z7, Z5, Z10;       \
-	Q4KX8ROWS(4+2*o, s)
+	Q4KX8ROWS(4+2*o, s, VPDPWSSD)
 
 // Q5KX8END finishes the block for the row whose Q8_K block is at p, as
 // Q4KX8END with q5_KAVX2's minimums: one float32 at (off+32)(AX).
