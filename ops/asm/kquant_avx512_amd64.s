@@ -90,39 +90,63 @@ GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
 	VPANDD          Z8, Z10, Z10;    \
 	Q4KX8ROWS(4+2*o, s, op)
 
+// KX8HALVES sets Z22 to the int32 sums of the lower and upper halves of
+// za (lanes 0–7) and zb (lanes 8–15); Z23 is clobbered.
+#define KX8HALVES(za, zb) \
+	VSHUFI64X2 $0x44, zb, za, Z22; \
+	VSHUFI64X2 $0xee, zb, za, Z23; \
+	VPADDD     Z23, Z22, Z22
+
+// KX8FMA converts Z22, multiplies it by Z3 times y.d of the rows whose
+// Q8_K blocks are at pa (lanes 0–7) and pb (lanes 8–15) and adds it to zf
+// in one FMA; Z5 is clobbered.
+#define KX8FMA(pa, pb, zf) \
+	VCVTDQ2PS   Z22, Z22;     \
+	VMULPS.BCST pa, Z3, Z5;   \
+	VMULPS.BCST pb, Z3, K1, Z5; \
+	VFMADD231PS Z22, Z5, zf
+
 // KX8SUMS adds the float32 products of rows a and b (Q8_K blocks at pa and
 // pb, int32 lanes za and zb) to zf, lanes 0–7 for a and 8–15 for b: each
 // row's two halves are added, converted and multiplied by y.d·Z3 in one
 // FMA. Z5, Z22 and Z23 are clobbered.
 #define KX8SUMS(pa, pb, za, zb, zf) \
-	VSHUFI64X2   $0x44, zb, za, Z22; \
-	VSHUFI64X2   $0xee, zb, za, Z23; \
-	VPADDD       Z23, Z22, Z22;      \
-	VCVTDQ2PS    Z22, Z22;           \
-	VMULPS.BCST  pa, Z3, Z5;         \
-	VMULPS.BCST  pb, Z3, K1, Z5;     \
-	VFMADD231PS  Z22, Z5, zf
+	KX8HALVES(za, zb); \
+	KX8FMA(pa, pb, zf)
 
-// Q4KX8MINS subtracts y.d·dmin·(mins·bsums) of rows a, b, c, d (Q8_K
-// blocks at pa…pd) from the lanes 0–3, 4–7, 8–11, 12–15 of zm, four lanes
-// a row as q4_KAVX2's KMINS makes them. Z5, Z22 and Z23 are clobbered.
-#define Q4KX8MINS(pa, pb, pc, pd, zm) \
+// KX8MINSUMS sets the lanes 0–3, 4–7, 8–11, 12–15 of Z22 to the int32
+// mins·bsums of rows a, b, c, d (Q8_K blocks at pa…pd), four lanes a row
+// as q4_KAVX2's KMINS makes them: the int16 pair sums of the bsums by
+// VPMADDWD with ones (1 in every int16), truncated as VPHADDW wraps, then
+// VPMADDWD with the mins in Z9. Z23 is clobbered.
+#define KX8MINSUMS(pa, pb, pc, pd, ones) \
 	VMOVDQU16     260 pa, Y22;          \
 	VINSERTI64X4  $1, 260 pb, Z22, Z22; \
 	VMOVDQU16     260 pc, Y23;          \
 	VINSERTI64X4  $1, 260 pd, Z23, Z23; \
-	VPMADDWD      Z7, Z22, Z22;         \
-	VPMADDWD      Z7, Z23, Z23;         \
+	VPMADDWD      ones, Z22, Z22;       \
+	VPMADDWD      ones, Z23, Z23;       \
 	VPMOVDW       Z22, Y22;             \
 	VPMOVDW       Z23, Y23;             \
 	VINSERTI64X4  $1, Y23, Z22, Z22;    \
-	VPMADDWD      Z9, Z22, Z22;         \
-	VCVTDQ2PS     Z22, Z22;             \
-	VMULPS.BCST   pa, Z2, Z5;           \
-	VMULPS.BCST   pb, Z2, K2, Z5;       \
-	VMULPS.BCST   pc, Z2, K3, Z5;       \
-	VMULPS.BCST   pd, Z2, K4, Z5;       \
-	VFNMADD231PS  Z22, Z5, zm
+	VPMADDWD      Z9, Z22, Z22
+
+// KX8MINFMA converts Z22 and subtracts it times Z2 times y.d of rows a, b,
+// c, d (Q8_K blocks at pa…pd; lanes 0–3, 4–7, 8–11, 12–15) from zm in one
+// FNMADD; Z5 is clobbered.
+#define KX8MINFMA(pa, pb, pc, pd, zm) \
+	VCVTDQ2PS    Z22, Z22;         \
+	VMULPS.BCST  pa, Z2, Z5;       \
+	VMULPS.BCST  pb, Z2, K2, Z5;   \
+	VMULPS.BCST  pc, Z2, K3, Z5;   \
+	VMULPS.BCST  pd, Z2, K4, Z5;   \
+	VFNMADD231PS Z22, Z5, zm
+
+// Q4KX8MINS subtracts y.d·dmin·(mins·bsums) of rows a, b, c, d from the
+// lanes 0–3, 4–7, 8–11, 12–15 of zm. Z5, Z22 and Z23 are clobbered.
+#define Q4KX8MINS(pa, pb, pc, pd, zm) \
+	KX8MINSUMS(pa, pb, pc, pd, Z7); \
+	KX8MINFMA(pa, pb, pc, pd, zm)
 
 // KX8MASKS sets K1 to lanes 8–15, K2 to 4–7, K3 to 8–11, K4 to 12–15.
 #define KX8MASKS \
@@ -282,19 +306,18 @@ GLOBL q6kx8perm<>(SB), RODATA|NOPTR, $256
 	VPSRLVW         Z7, Z5, Z5;        \
 	VPTERNLOGD      $0xf8, Z9, Z5, Z10
 
-// Q6KX8END finishes the block for the row whose Q8_K block is at p, int32
-// lanes zi, float32 lanes yf, as q6_KAVX2: Y2 holds the sixteen scales as
-// int16, Y3 y.d in every lane.
-#define Q6KX8END(p, zi, yi, yf) \
-	VEXTRACTI64X4 $1, zi, Y0;     \
-	VPADDD        Y0, yi, yi;     \
-	VPMADDWD      260 p, Y2, Y1;  \
-	VPSLLD        $5, Y1, Y1;     \
-	VPSUBD        Y1, yi, yi;     \
-	VCVTDQ2PS     yi, yi;         \
-	VMULPS.BCST   p, Y3, Y1;      \
-	VFMADD231PS   yi, Y1, yf;     \
-	VPXORD        zi, zi, zi
+// Q6KX8PAIR finishes the block for rows a and b (Q8_K blocks at pa and pb,
+// int32 lanes za and zb, float32 lanes zf) as q6_KAVX2: the halves added,
+// 32·(scales·bsums) subtracted, converted and multiplied by y.d·x.d. Z2
+// holds the sixteen scales as int16 in both halves, Z3 x.d in every lane.
+#define Q6KX8PAIR(pa, pb, za, zb, zf) \
+	KX8HALVES(za, zb);                  \
+	VMOVDQU16    260 pa, Y23;           \
+	VINSERTI64X4 $1, 260 pb, Z23, Z23;  \
+	VPMADDWD     Z2, Z23, Z23;          \
+	VPSLLD       $5, Z23, Z23;          \
+	VPSUBD       Z23, Z22, Z22;         \
+	KX8FMA(pa, pb, zf)
 
 // func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
 TEXT ·q6_Kx8AVX512(SB), NOSPLIT, $0-40
@@ -310,25 +333,12 @@ TEXT ·q6_Kx8AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD AX, Z9
 	VMOVDQU64 q6kx8sll<>(SB), Z15
 	VMOVDQU64 q6kx8srl<>(SB), Z7
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	KX8MASKS
+	KX8ZERO
 
 q6kx8loop:
 	VPMOVSXBW    192(SI), Y2
+	VSHUFI64X2   $0x44, Z2, Z2, Z2
 	VMOVDQU64    q6kx8perm<>+0x00(SB), Z0
 	VPERMW       Z2, Z0, Z12
 	VMOVDQU64    q6kx8perm<>+0x40(SB), Z0
@@ -338,7 +348,7 @@ q6kx8loop:
 	VMOVDQU64    q6kx8perm<>+0xc0(SB), Z0
 	VPERMW       Z2, Z0, Z6
 	Q6KX8EVEN(0, 128)
-	Q4KX8ROWS(4, Z12, VPDPWSSD)
+	Q4KX8ROWS(4, Z12, VPMADDWD)
 	Q6KX8ODD(0, 128)
 	Q4KX8ROWS(68, Z13, VPDPWSSD)
 	Q6KX8EVEN(64, 160)
@@ -349,15 +359,11 @@ q6kx8loop:
 	MOVWLZX      208(SI), AX
 	VMOVD        AX, X3
 	VCVTPH2PS    X3, X3
-	VBROADCASTSS X3, Y3
-	Q6KX8END((DI), Z24, Y24, Y16)
-	Q6KX8END((DI)(R11*1), Z25, Y25, Y17)
-	Q6KX8END((DI)(R11*2), Z26, Y26, Y18)
-	Q6KX8END((R12), Z27, Y27, Y19)
-	Q6KX8END((DI)(R11*4), Z28, Y28, Y20)
-	Q6KX8END((R12)(R11*2), Z29, Y29, Y21)
-	Q6KX8END((R12)(R13*1), Z30, Y30, Y22)
-	Q6KX8END((R12)(R11*4), Z31, Y31, Y23)
+	VBROADCASTSS X3, Z3
+	Q6KX8PAIR((DI), (DI)(R11*1), Z24, Z25, Z16)
+	Q6KX8PAIR((DI)(R11*2), (R12), Z26, Z27, Z17)
+	Q6KX8PAIR((DI)(R11*4), (R12)(R11*2), Z28, Z29, Z18)
+	Q6KX8PAIR((R12)(R13*1), (R12)(R11*4), Z30, Z31, Z19)
 
 	ADDQ $210, SI
 	ADDQ $292, DI
@@ -366,14 +372,7 @@ q6kx8loop:
 	JNZ  q6kx8loop
 
 	MOVQ    acc+32(FP), AX
-	VMOVUPS Y16, 0(AX)
-	VMOVUPS Y17, 32(AX)
-	VMOVUPS Y18, 64(AX)
-	VMOVUPS Y19, 96(AX)
-	VMOVUPS Y20, 128(AX)
-	VMOVUPS Y21, 160(AX)
-	VMOVUPS Y22, 192(AX)
-	VMOVUPS Y23, 224(AX)
+	KX8STORE(32)
 	VZEROUPPER
 	RET
 
@@ -404,34 +403,37 @@ GLOBL q5kx8cnt<>(SB), RODATA|NOPTR, $256
 // Q5KX8CHUNK builds chunk j (nibbles at (48+o)(SI)) in Z10 and multiplies
 // it with every row; shift is VPSLLVW or VPSRLVW. Z7 holds 0x10 in every
 // byte.
-#define Q5KX8CHUNK(o, shift, s) \
+#define Q5KX8CHUNK(o, shift, s, op) \
 	VBROADCASTI64X4 (48+o)(SI), Z10;          \
 	VPSRLVW         Z15, Z10, Z10;            \
 	VPANDD          Z8, Z10, Z10;             \
 	VBROADCASTI64X4 16(SI), Z5;               \
 	shift           q5kx8cnt<>+(2*o)(SB), Z5, Z5; \
 	VPTERNLOGD      $0xf8, Z7, Z5, Z10;       \
-	Q4KX8ROWS(4+2*o, s, VPDPWSSD)
+	Q4KX8ROWS(4+2*o, s, op)
 
-// Q5KX8END finishes the block for the row whose Q8_K block is at p, as
-// Q4KX8END with q5_KAVX2's minimums: one float32 at (off+32)(AX).
-#define Q5KX8END(p, zi, yi, yf, off) \
-	VEXTRACTI64X4 $1, zi, Y0;     \
-	VPADDD        Y0, yi, yi;     \
-	VCVTDQ2PS     yi, yi;         \
-	VMULPS.BCST   p, Y3, Y1;      \
-	VFMADD231PS   yi, Y1, yf;     \
-	VPXORD        zi, zi, zi;     \
-	VMOVDQU       260 p, X5;      \
-	VPHADDW       276 p, X5, X5;  \
-	VPMADDWD      X9, X5, X5;     \
-	VPHADDD       X5, X5, X5;     \
-	VPHADDD       X5, X5, X5;     \
-	VCVTDQ2PS     X5, X5;         \
-	VMULPS.BCST   p, X2, X0;      \
-	VMOVSS        (off+32)(AX), X1; \
-	VFNMADD231SS  X5, X0, X1;     \
-	VMOVSS        X1, (off+32)(AX)
+// kx8ones: 1 in every int16.
+DATA kx8ones<>+0x00(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x08(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x10(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x18(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x20(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x28(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x30(SB)/8, $0x0001000100010001
+DATA kx8ones<>+0x38(SB)/8, $0x0001000100010001
+GLOBL kx8ones<>(SB), RODATA|NOPTR, $64
+
+// Q5KX8MINS subtracts y.d·dmin·(mins·bsums) of rows a, b, c, d from every
+// lane of 0–3, 4–7, 8–11, 12–15 of zm: q5_KAVX2's one sum a row, its four
+// int32 added within each 128-bit lane (int32 sums wrap, so the order of
+// the additions does not matter). Z5, Z22 and Z23 are clobbered.
+#define Q5KX8MINS(pa, pb, pc, pd, zm) \
+	KX8MINSUMS(pa, pb, pc, pd, kx8ones<>(SB)); \
+	VPSHUFD $0x4e, Z22, Z23;                   \
+	VPADDD  Z23, Z22, Z22;                     \
+	VPSHUFD $0xb1, Z22, Z23;                   \
+	VPADDD  Z23, Z22, Z22;                     \
+	KX8MINFMA(pa, pb, pc, pd, zm)
 
 // func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
 TEXT ·q5_Kx8AVX512(SB), NOSPLIT, $0-40
@@ -446,26 +448,12 @@ TEXT ·q5_Kx8AVX512(SB), NOSPLIT, $0-40
 	MOVL $0x10101010, AX
 	VPBROADCASTD AX, Z7
 	VMOVDQU64 q4kx8shift<>(SB), Z15
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	KX8MASKS
+	KX8ZERO
 
 q5kx8loop:
 	KSCALES
-	VEXTRACTI128 $1, Y4, X9
+	VSHUFI64X2   $0x55, Z4, Z4, Z9
 	VMOVDQU64    q4kx8perm<>+0x00(SB), Z0
 	VPERMW       Z4, Z0, Z12
 	VMOVDQU64    q4kx8perm<>+0x40(SB), Z0
@@ -474,24 +462,21 @@ q5kx8loop:
 	VPERMW       Z4, Z0, Z14
 	VMOVDQU64    q4kx8perm<>+0xc0(SB), Z0
 	VPERMW       Z4, Z0, Z6
-	Q5KX8CHUNK(0, VPSLLVW, Z12)
-	Q5KX8CHUNK(32, VPSLLVW, Z13)
-	Q5KX8CHUNK(64, VPSRLVW, Z14)
-	Q5KX8CHUNK(96, VPSRLVW, Z6)
+	Q5KX8CHUNK(0, VPSLLVW, Z12, VPMADDWD)
+	Q5KX8CHUNK(32, VPSLLVW, Z13, VPDPWSSD)
+	Q5KX8CHUNK(64, VPSRLVW, Z14, VPDPWSSD)
+	Q5KX8CHUNK(96, VPSRLVW, Z6, VPDPWSSD)
 
 	VCVTPH2PS    (SI), X3
 	VMOVSHDUP    X3, X2
-	VBROADCASTSS X2, X2
-	VBROADCASTSS X3, Y3
-	MOVQ         acc+32(FP), AX
-	Q5KX8END((DI), Z24, Y24, Y16, 0)
-	Q5KX8END((DI)(R11*1), Z25, Y25, Y17, 36)
-	Q5KX8END((DI)(R11*2), Z26, Y26, Y18, 72)
-	Q5KX8END((R12), Z27, Y27, Y19, 108)
-	Q5KX8END((DI)(R11*4), Z28, Y28, Y20, 144)
-	Q5KX8END((R12)(R11*2), Z29, Y29, Y21, 180)
-	Q5KX8END((R12)(R13*1), Z30, Y30, Y22, 216)
-	Q5KX8END((R12)(R11*4), Z31, Y31, Y23, 252)
+	VBROADCASTSS X2, Z2
+	VBROADCASTSS X3, Z3
+	KX8SUMS((DI), (DI)(R11*1), Z24, Z25, Z16)
+	KX8SUMS((DI)(R11*2), (R12), Z26, Z27, Z17)
+	KX8SUMS((DI)(R11*4), (R12)(R11*2), Z28, Z29, Z18)
+	KX8SUMS((R12)(R13*1), (R12)(R11*4), Z30, Z31, Z19)
+	Q5KX8MINS((DI), (DI)(R11*1), (DI)(R11*2), (R12), Z20)
+	Q5KX8MINS((DI)(R11*4), (R12)(R11*2), (R12)(R13*1), (R12)(R11*4), Z21)
 
 	ADDQ $176, SI
 	ADDQ $292, DI
@@ -499,13 +484,21 @@ q5kx8loop:
 	DECQ CX
 	JNZ  q5kx8loop
 
-	VMOVUPS Y16, 0(AX)
-	VMOVUPS Y17, 36(AX)
-	VMOVUPS Y18, 72(AX)
-	VMOVUPS Y19, 108(AX)
-	VMOVUPS Y20, 144(AX)
-	VMOVUPS Y21, 180(AX)
-	VMOVUPS Y22, 216(AX)
-	VMOVUPS Y23, 252(AX)
+	MOVQ          acc+32(FP), AX
+	KX8STORE(36)
+	VMOVSS        X20, 32(AX)
+	VEXTRACTF32X4 $1, Z20, X22
+	VMOVSS        X22, 68(AX)
+	VEXTRACTF32X4 $2, Z20, X22
+	VMOVSS        X22, 104(AX)
+	VEXTRACTF32X4 $3, Z20, X22
+	VMOVSS        X22, 140(AX)
+	VMOVSS        X21, 176(AX)
+	VEXTRACTF32X4 $1, Z21, X22
+	VMOVSS        X22, 212(AX)
+	VEXTRACTF32X4 $2, Z21, X22
+	VMOVSS        X22, 248(AX)
+	VEXTRACTF32X4 $3, Z21, X22
+	VMOVSS        X22, 284(AX)
 	VZEROUPPER
 	RET
