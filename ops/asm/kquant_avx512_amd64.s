@@ -168,18 +168,51 @@ GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
 	VPXORD Z20, Z20, Z20; \
 	VPXORD Z21, Z21, Z21
 
-// KX8STORE stores the float32 lanes of the eight rows, row r at AX+r·n.
-#define KX8STORE(n) \
-	VMOVUPS       Y16, 0(AX);        \
-	VEXTRACTF64X4 $1, Z16, n(AX);    \
-	VMOVUPS       Y17, (2*n)(AX);    \
-	VEXTRACTF64X4 $1, Z17, (3*n)(AX); \
-	VMOVUPS       Y18, (4*n)(AX);    \
-	VEXTRACTF64X4 $1, Z18, (5*n)(AX); \
-	VMOVUPS       Y19, (6*n)(AX);    \
-	VEXTRACTF64X4 $1, Z19, (7*n)(AX)
+// kx8gather: VPERMT2PS indexes of lanes 0, 4, 8, 12 of two registers.
+DATA kx8gather<>+0x00(SB)/8, $0x0000000400000000
+DATA kx8gather<>+0x08(SB)/8, $0x0000000c00000008
+DATA kx8gather<>+0x10(SB)/8, $0x0000001400000010
+DATA kx8gather<>+0x18(SB)/8, $0x0000001c00000018
+DATA kx8gather<>+0x20(SB)/8, $0
+DATA kx8gather<>+0x28(SB)/8, $0
+DATA kx8gather<>+0x30(SB)/8, $0
+DATA kx8gather<>+0x38(SB)/8, $0
+GLOBL kx8gather<>(SB), RODATA|NOPTR, $64
 
-// func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
+// KX8HALF4 sets the lanes 4k…4k+3 of d to a_i+a_(i+4), i = 0…3, of the
+// eight float32 lanes a of row k of the four in za (rows 0 and 1, as in
+// Z16) and zb (rows 2 and 3); t is clobbered.
+#define KX8HALF4(za, zb, d, t) \
+	VSHUFF32X4 $0x88, zb, za, d; \
+	VSHUFF32X4 $0xdd, zb, za, t; \
+	VADDPS     t, d, d
+
+// KX8HSUM4 sets lane 4k of z to (z0+z2)+(z1+z3) of its lanes 4k…4k+3 (as
+// hsum4); t is clobbered.
+#define KX8HSUM4(z, t) \
+	VPERMILPS $0x4e, z, t; \
+	VADDPS    t, z, z;     \
+	VPERMILPS $0xb1, z, t; \
+	VADDPS    t, z, z
+
+// KX8OUT stores lanes 0, 4, 8, 12 of Z22 (rows 0–3) and of Z24 (rows 4–7)
+// to the eight float32 at AX; Z26 is clobbered.
+#define KX8OUT \
+	VMOVDQU32 kx8gather<>(SB), Z26; \
+	VPERMT2PS Z24, Z26, Z22;        \
+	VMOVUPS   Y22, (AX)
+
+// KX8HSUM8 sets lane 4k of Z22 to hsum8 of row k's eight float32 lanes
+// (Z16, Z17) and lane 4k of Z24 to that of row 4+k's (Z18, Z19): as
+// ggml's x86 code reduces a __m256, (r0+r2)+(r1+r3) with r_i =
+// a_i+a_(i+4). Z23 and Z25 are clobbered.
+#define KX8HSUM8 \
+	KX8HALF4(Z16, Z17, Z22, Z23); \
+	KX8HSUM4(Z22, Z23);           \
+	KX8HALF4(Z18, Z19, Z24, Z25); \
+	KX8HSUM4(Z24, Z25)
+
+// func q4_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 TEXT ·q4_Kx8AVX512(SB), NOSPLIT, $0-40
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -228,16 +261,13 @@ q4kx8loop:
 	DECQ CX
 	JNZ  q4kx8loop
 
-	MOVQ           acc+32(FP), AX
-	KX8STORE(48)
-	VMOVUPS        X20, 32(AX)
-	VEXTRACTF32X4  $1, Z20, 80(AX)
-	VEXTRACTF32X4  $2, Z20, 128(AX)
-	VEXTRACTF32X4  $3, Z20, 176(AX)
-	VMOVUPS        X21, 224(AX)
-	VEXTRACTF32X4  $1, Z21, 272(AX)
-	VEXTRACTF32X4  $2, Z21, 320(AX)
-	VEXTRACTF32X4  $3, Z21, 368(AX)
+	KX8HSUM8
+	KX8HSUM4(Z20, Z23)
+	KX8HSUM4(Z21, Z25)
+	VADDPS Z20, Z22, Z22
+	VADDPS Z21, Z24, Z24
+	MOVQ   out+32(FP), AX
+	KX8OUT
 	VZEROUPPER
 	RET
 
@@ -319,7 +349,7 @@ GLOBL q6kx8perm<>(SB), RODATA|NOPTR, $256
 	VPSUBD       Z23, Z22, Z22;         \
 	KX8FMA(pa, pb, zf)
 
-// func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
+// func q6_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 TEXT ·q6_Kx8AVX512(SB), NOSPLIT, $0-40
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -371,8 +401,9 @@ q6kx8loop:
 	DECQ CX
 	JNZ  q6kx8loop
 
-	MOVQ    acc+32(FP), AX
-	KX8STORE(32)
+	KX8HSUM8
+	MOVQ out+32(FP), AX
+	KX8OUT
 	VZEROUPPER
 	RET
 
@@ -435,7 +466,7 @@ GLOBL kx8ones<>(SB), RODATA|NOPTR, $64
 	VPADDD  Z23, Z22, Z22;                     \
 	KX8MINFMA(pa, pb, pc, pd, zm)
 
-// func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
+// func q5_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 TEXT ·q5_Kx8AVX512(SB), NOSPLIT, $0-40
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -484,21 +515,10 @@ q5kx8loop:
 	DECQ CX
 	JNZ  q5kx8loop
 
-	MOVQ          acc+32(FP), AX
-	KX8STORE(36)
-	VMOVSS        X20, 32(AX)
-	VEXTRACTF32X4 $1, Z20, X22
-	VMOVSS        X22, 68(AX)
-	VEXTRACTF32X4 $2, Z20, X22
-	VMOVSS        X22, 104(AX)
-	VEXTRACTF32X4 $3, Z20, X22
-	VMOVSS        X22, 140(AX)
-	VMOVSS        X21, 176(AX)
-	VEXTRACTF32X4 $1, Z21, X22
-	VMOVSS        X22, 212(AX)
-	VEXTRACTF32X4 $2, Z21, X22
-	VMOVSS        X22, 248(AX)
-	VEXTRACTF32X4 $3, Z21, X22
-	VMOVSS        X22, 284(AX)
+	KX8HSUM8
+	VADDPS Z20, Z22, Z22
+	VADDPS Z21, Z24, Z24
+	MOVQ   out+32(FP), AX
+	KX8OUT
 	VZEROUPPER
 	RET
