@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "kquant_amd64.h"
+#include "kquant_avx512_amd64.h"
 
 // Eight-row Q4_K dot products with AVX-512 (F, BW, VL) and VNNI: one
 // weight row against eight Q8_K activation rows stride bytes apart, for
@@ -90,13 +91,6 @@ GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
 	VPANDD          Z8, Z10, Z10;    \
 	Q4KX8ROWS(4+2*o, s, op)
 
-// KX8HALVES sets Z22 to the int32 sums of the lower and upper halves of
-// za (lanes 0–7) and zb (lanes 8–15); Z23 is clobbered.
-#define KX8HALVES(za, zb) \
-	VSHUFI64X2 $0x44, zb, za, Z22; \
-	VSHUFI64X2 $0xee, zb, za, Z23; \
-	VPADDD     Z23, Z22, Z22
-
 // KX8FMA converts Z22, multiplies it by Z3 times y.d of the rows whose
 // Q8_K blocks are at pa (lanes 0–7) and pb (lanes 8–15) and adds it to zf
 // in one FMA; Z5 is clobbered.
@@ -178,22 +172,6 @@ DATA kx8gather<>+0x28(SB)/8, $0
 DATA kx8gather<>+0x30(SB)/8, $0
 DATA kx8gather<>+0x38(SB)/8, $0
 GLOBL kx8gather<>(SB), RODATA|NOPTR, $64
-
-// KX8HALF4 sets the lanes 4k…4k+3 of d to a_i+a_(i+4), i = 0…3, of the
-// eight float32 lanes a of row k of the four in za (rows 0 and 1, as in
-// Z16) and zb (rows 2 and 3); t is clobbered.
-#define KX8HALF4(za, zb, d, t) \
-	VSHUFF32X4 $0x88, zb, za, d; \
-	VSHUFF32X4 $0xdd, zb, za, t; \
-	VADDPS     t, d, d
-
-// KX8HSUM4 sets lane 4k of z to (z0+z2)+(z1+z3) of its lanes 4k…4k+3 (as
-// hsum4); t is clobbered.
-#define KX8HSUM4(z, t) \
-	VPERMILPS $0x4e, z, t; \
-	VADDPS    t, z, z;     \
-	VPERMILPS $0xb1, z, t; \
-	VADDPS    t, z, z
 
 // KX8OUT stores lanes 0, 4, 8, 12 of Z22 (rows 0–3) and of Z24 (rows 4–7)
 // to the eight float32 at AX; Z26 is clobbered.
