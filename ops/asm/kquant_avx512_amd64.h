@@ -23,3 +23,22 @@
 	VADDPS    t, z, z;     \
 	VPERMILPS $0xb1, z, t; \
 	VADDPS    t, z, z
+
+// Q6KX8EVEN and Q6KX8ODD build in Z10 the chunk of the low (high) nibbles
+// of the 64 bytes at ql(SI) with the bit pairs 0–1, 2–3 (4–5, 6–7) of the
+// 32 bytes at qh(SI) (broadcast to both halves, moved to bits 4–5 by the
+// VPSLLVW counts in Z15 or the VPSRLVW counts in Z7). Z8 holds 0x0f and Z9
+// 0x30 in every byte; Z5 is clobbered.
+#define Q6KX8EVEN(ql, qh) \
+	VPANDD          ql(SI), Z8, Z10;   \
+	VBROADCASTI64X4 qh(SI), Z5;        \
+	VPSLLVW         Z15, Z5, Z5;       \
+	VPTERNLOGD      $0xf8, Z9, Z5, Z10
+
+#define Q6KX8ODD(ql, qh) \
+	VMOVDQU64       ql(SI), Z10;       \
+	VPSRLW          $4, Z10, Z10;      \
+	VPANDD          Z8, Z10, Z10;      \
+	VBROADCASTI64X4 qh(SI), Z5;        \
+	VPSRLVW         Z7, Z5, Z5;        \
+	VPTERNLOGD      $0xf8, Z9, Z5, Z10

@@ -297,23 +297,6 @@ PERM6(0x80, 0x0008000800080008, 0x0009000900090009, 0x000a000a000a000a, 0x000b00
 PERM6(0xc0, 0x000c000c000c000c, 0x000d000d000d000d, 0x000e000e000e000e, 0x000f000f000f000f)
 GLOBL q6kx8perm<>(SB), RODATA|NOPTR, $256
 
-// Q6KX8EVEN and Q6KX8ODD build in Z10 the chunk of the low (high) nibbles
-// of the 64 bytes at ql(SI) with the bit pairs 0–1, 2–3 (4–5, 6–7) of the
-// 32 bytes at qh(SI); Z9 holds 0x30 in every byte.
-#define Q6KX8EVEN(ql, qh) \
-	VPANDD          ql(SI), Z8, Z10;   \
-	VBROADCASTI64X4 qh(SI), Z5;        \
-	VPSLLVW         Z15, Z5, Z5;       \
-	VPTERNLOGD      $0xf8, Z9, Z5, Z10
-
-#define Q6KX8ODD(ql, qh) \
-	VMOVDQU64       ql(SI), Z10;       \
-	VPSRLW          $4, Z10, Z10;      \
-	VPANDD          Z8, Z10, Z10;      \
-	VBROADCASTI64X4 qh(SI), Z5;        \
-	VPSRLVW         Z7, Z5, Z5;        \
-	VPTERNLOGD      $0xf8, Z9, Z5, Z10
-
 // Q6KX8PAIR finishes the block for rows a and b (Q8_K blocks at pa and pb,
 // int32 lanes za and zb, float32 lanes zf) as q6_KAVX2: the halves added,
 // 32·(scales·bsums) subtracted, converted and multiplied by y.d·x.d. Z2

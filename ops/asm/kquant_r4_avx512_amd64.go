@@ -22,3 +22,21 @@ func dotQ4_KR4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float3
 	}
 	q4_KR4AVX512(&w[0], stride, &x[0], nblocks, out)
 }
+
+// q6_KR4AVX512 is q4_KR4AVX512 for Q6_K weights, equal to dotQ6_KAVX2's.
+//
+//go:noescape
+func q6_KR4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
+
+// dotQ6_KR4AVX512 is dotQ4_KR4AVX512 for Q6_K weights.
+func dotQ6_KR4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	if stride < 0 {
+		panic("asm: negative stride")
+	}
+	w, x = w[:3*stride+nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q6_KR4AVX512(&w[0], stride, &x[0], nblocks, out)
+}

@@ -191,3 +191,162 @@ q4kr4loop:
 	VMOVUPS   X22, (AX)
 	VZEROUPPER
 	RET
+
+// Four-row Q6_K dot product for decode: the activations in Z0–Z3 as for
+// Q4_K (chunk c: offsets 4+64c), each row's chunks built and multiplied
+// as in q6_Kx8AVX512, then its lanes less 32·(scales·bsums), converted and
+// multiplied by y.d·d in one FMA as q6_KAVX2 does, and reduced as hsum8.
+//
+// Registers: SI, R11, R13, R14, DI, CX as for Q4_K; Z24–Z27 the rows'
+// int32 lanes; Z20, Z21 the float32 lanes of rows 0–1 and 2–3; Z28, Z29
+// the sixteen int16 scales of rows 0 and 1 (lower and upper half), 2 and
+// 3; Z30, Z31 the x.d of rows 0–1 and 2–3; Z16–Z19 the VPERMW indexes of
+// the chunks' scales; Z12, Z13, Z14, Z6 the current row's; Z8 0x0f, Z9
+// 0x30 in every byte; Z15, Z7 the shift counts of the high bit pairs.
+
+DATA q6kr4sll<>+0x00(SB)/8, $0x0004000400040004
+DATA q6kr4sll<>+0x08(SB)/8, $0x0004000400040004
+DATA q6kr4sll<>+0x10(SB)/8, $0x0004000400040004
+DATA q6kr4sll<>+0x18(SB)/8, $0x0004000400040004
+DATA q6kr4sll<>+0x20(SB)/8, $0x0002000200020002
+DATA q6kr4sll<>+0x28(SB)/8, $0x0002000200020002
+DATA q6kr4sll<>+0x30(SB)/8, $0x0002000200020002
+DATA q6kr4sll<>+0x38(SB)/8, $0x0002000200020002
+GLOBL q6kr4sll<>(SB), RODATA|NOPTR, $64
+
+DATA q6kr4srl<>+0x00(SB)/8, $0
+DATA q6kr4srl<>+0x08(SB)/8, $0
+DATA q6kr4srl<>+0x10(SB)/8, $0
+DATA q6kr4srl<>+0x18(SB)/8, $0
+DATA q6kr4srl<>+0x20(SB)/8, $0x0002000200020002
+DATA q6kr4srl<>+0x28(SB)/8, $0x0002000200020002
+DATA q6kr4srl<>+0x30(SB)/8, $0x0002000200020002
+DATA q6kr4srl<>+0x38(SB)/8, $0x0002000200020002
+GLOBL q6kr4srl<>(SB), RODATA|NOPTR, $64
+
+// q6kr4perm: VPERMW indexes of the scales of chunk c, at 64·c: scales
+// 4c…4c+3, each over eight words.
+#define PERM6(o, a, b, c, d) \
+	DATA q6kr4perm<>+(o+0x00)(SB)/8, $a; \
+	DATA q6kr4perm<>+(o+0x08)(SB)/8, $a; \
+	DATA q6kr4perm<>+(o+0x10)(SB)/8, $b; \
+	DATA q6kr4perm<>+(o+0x18)(SB)/8, $b; \
+	DATA q6kr4perm<>+(o+0x20)(SB)/8, $c; \
+	DATA q6kr4perm<>+(o+0x28)(SB)/8, $c; \
+	DATA q6kr4perm<>+(o+0x30)(SB)/8, $d; \
+	DATA q6kr4perm<>+(o+0x38)(SB)/8, $d
+
+PERM6(0x00, 0x0000000000000000, 0x0001000100010001, 0x0002000200020002, 0x0003000300030003)
+PERM6(0x40, 0x0004000400040004, 0x0005000500050005, 0x0006000600060006, 0x0007000700070007)
+PERM6(0x80, 0x0008000800080008, 0x0009000900090009, 0x000a000a000a000a, 0x000b000b000b000b)
+PERM6(0xc0, 0x000c000c000c000c, 0x000d000d000d000d, 0x000e000e000e000e, 0x000f000f000f000f)
+GLOBL q6kr4perm<>(SB), RODATA|NOPTR, $256
+
+// Q6KR4ROW multiplies the block at SI (row r) with the activations into
+// zi, puts its scales in half h of zsc and its x.d in the lanes km of zd.
+#define Q6KR4ROW(h, zi, zsc, km, zd) \
+	VPMOVSXBW    192(SI), Y4;        \
+	VPERMW       Z4, Z16, Z12;       \
+	VPERMW       Z4, Z17, Z13;       \
+	VPERMW       Z4, Z18, Z14;       \
+	VPERMW       Z4, Z19, Z6;        \
+	VINSERTI64X4 $h, Y4, zsc, zsc;   \
+	MOVWLZX      208(SI), AX;        \
+	VMOVD        AX, X5;             \
+	VCVTPH2PS    X5, X5;             \
+	VBROADCASTSS X5, km, zd;         \
+	Q6KX8EVEN(0, 128);               \
+	VPMADDUBSW   Z0, Z10, Z11;       \
+	VPMADDWD     Z12, Z11, zi;       \
+	Q6KX8ODD(0, 128);                \
+	VPMADDUBSW   Z1, Z10, Z11;       \
+	VPDPWSSD     Z13, Z11, zi;       \
+	Q6KX8EVEN(64, 160);              \
+	VPMADDUBSW   Z2, Z10, Z11;       \
+	VPDPWSSD     Z14, Z11, zi;       \
+	Q6KX8ODD(64, 160);               \
+	VPMADDUBSW   Z3, Z10, Z11;       \
+	VPDPWSSD     Z6, Z11, zi
+
+// Q6KR4PAIR finishes the block for the rows in za, zb (scales zsc, x.d
+// zd) into zf; Z5 holds the bsums in both halves.
+#define Q6KR4PAIR(za, zb, zsc, zd, zf) \
+	KX8HALVES(za, zb);          \
+	VPMADDWD    zsc, Z5, Z23;   \
+	VPSLLD      $5, Z23, Z23;   \
+	VPSUBD      Z23, Z22, Z22;  \
+	VCVTDQ2PS   Z22, Z22;       \
+	VMULPS.BCST (DI), zd, Z11;  \
+	VFMADD231PS Z22, Z11, zf
+
+// func q6_KR4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
+TEXT ·q6_KR4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), R11
+	MOVQ x+16(FP), DI
+	MOVQ nblocks+24(FP), CX
+	LEAQ (R11)(R11*2), R13
+	LEAQ (SI)(R11*8), R14
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	MOVL $0x30303030, AX
+	VPBROADCASTD AX, Z9
+	VMOVDQU64 q6kr4sll<>(SB), Z15
+	VMOVDQU64 q6kr4srl<>(SB), Z7
+	VMOVDQU64 q6kr4perm<>+0x00(SB), Z16
+	VMOVDQU64 q6kr4perm<>+0x40(SB), Z17
+	VMOVDQU64 q6kr4perm<>+0x80(SB), Z18
+	VMOVDQU64 q6kr4perm<>+0xc0(SB), Z19
+	MOVL  $0xff00, AX
+	KMOVW AX, K1
+	MOVL  $0x00ff, AX
+	KMOVW AX, K5
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+
+q6kr4loop:
+	PREFETCHT0 (R14)
+	PREFETCHT0 64(R14)
+	PREFETCHT0 128(R14)
+	PREFETCHT0 192(R14)
+	PREFETCHT0 256(R14)
+	PREFETCHT0 320(R14)
+	PREFETCHT0 384(R14)
+	PREFETCHT0 448(R14)
+	PREFETCHT0 512(R14)
+	PREFETCHT0 576(R14)
+	PREFETCHT0 640(R14)
+	PREFETCHT0 704(R14)
+	PREFETCHT0 768(R14)
+	PREFETCHT0 832(R14)
+	ADDQ       $840, R14
+	VMOVDQU64  4(DI), Z0
+	VMOVDQU64  68(DI), Z1
+	VMOVDQU64  132(DI), Z2
+	VMOVDQU64  196(DI), Z3
+	Q6KR4ROW(0, Z24, Z28, K5, Z30)
+	ADDQ R11, SI
+	Q6KR4ROW(1, Z25, Z28, K1, Z30)
+	ADDQ R11, SI
+	Q6KR4ROW(0, Z26, Z29, K5, Z31)
+	ADDQ R11, SI
+	Q6KR4ROW(1, Z27, Z29, K1, Z31)
+	SUBQ R13, SI
+
+	VBROADCASTI64X4 260(DI), Z5
+	Q6KR4PAIR(Z24, Z25, Z28, Z30, Z20)
+	Q6KR4PAIR(Z26, Z27, Z29, Z31, Z21)
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q6kr4loop
+
+	KX8HALF4(Z20, Z21, Z22, Z23)
+	KX8HSUM4(Z22, Z23)
+	VMOVDQU32 q4kr4gather<>(SB), Z23
+	VPERMPS   Z22, Z23, Z22
+	MOVQ      out+32(FP), AX
+	VMOVUPS   X22, (AX)
+	VZEROUPPER
+	RET
