@@ -33,35 +33,6 @@
 // and Z2 x.dmin in every lane; Z8 0x0f in every byte; Z15 the shift
 // counts; Z7 1 in every int16; K1 lanes 8–15, K2 4–7, K3 8–11, K4 12–15.
 
-// q4kx8shift: VPSRLVW counts, 0 for the lower 16 words, 4 for the upper.
-DATA q4kx8shift<>+0x00(SB)/8, $0
-DATA q4kx8shift<>+0x08(SB)/8, $0
-DATA q4kx8shift<>+0x10(SB)/8, $0
-DATA q4kx8shift<>+0x18(SB)/8, $0
-DATA q4kx8shift<>+0x20(SB)/8, $0x0004000400040004
-DATA q4kx8shift<>+0x28(SB)/8, $0x0004000400040004
-DATA q4kx8shift<>+0x30(SB)/8, $0x0004000400040004
-DATA q4kx8shift<>+0x38(SB)/8, $0x0004000400040004
-GLOBL q4kx8shift<>(SB), RODATA|NOPTR, $64
-
-// q4kx8perm: VPERMW indexes of the scales of chunk j, at 64·j: scale 2j in
-// the lower 16 words, scale 2j+1 in the upper.
-#define PERM(o, lo, hi) \
-	DATA q4kx8perm<>+(o+0x00)(SB)/8, $lo; \
-	DATA q4kx8perm<>+(o+0x08)(SB)/8, $lo; \
-	DATA q4kx8perm<>+(o+0x10)(SB)/8, $lo; \
-	DATA q4kx8perm<>+(o+0x18)(SB)/8, $lo; \
-	DATA q4kx8perm<>+(o+0x20)(SB)/8, $hi; \
-	DATA q4kx8perm<>+(o+0x28)(SB)/8, $hi; \
-	DATA q4kx8perm<>+(o+0x30)(SB)/8, $hi; \
-	DATA q4kx8perm<>+(o+0x38)(SB)/8, $hi
-
-PERM(0x00, 0x0000000000000000, 0x0001000100010001)
-PERM(0x40, 0x0002000200020002, 0x0003000300030003)
-PERM(0x80, 0x0004000400040004, 0x0005000500050005)
-PERM(0xc0, 0x0006000600060006, 0x0007000700070007)
-GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
-
 // Q4KX8ROWS multiplies the chunk in Z10 (scales in s) with the 64
 // activations at offset a of each row's Q8_K block; op is VPMADDWD to set
 // the rows' int32 lanes, VPDPWSSD to add to them.
@@ -162,17 +133,6 @@ GLOBL q4kx8perm<>(SB), RODATA|NOPTR, $256
 	VPXORD Z20, Z20, Z20; \
 	VPXORD Z21, Z21, Z21
 
-// kx8gather: VPERMT2PS indexes of lanes 0, 4, 8, 12 of two registers.
-DATA kx8gather<>+0x00(SB)/8, $0x0000000400000000
-DATA kx8gather<>+0x08(SB)/8, $0x0000000c00000008
-DATA kx8gather<>+0x10(SB)/8, $0x0000001400000010
-DATA kx8gather<>+0x18(SB)/8, $0x0000001c00000018
-DATA kx8gather<>+0x20(SB)/8, $0
-DATA kx8gather<>+0x28(SB)/8, $0
-DATA kx8gather<>+0x30(SB)/8, $0
-DATA kx8gather<>+0x38(SB)/8, $0
-GLOBL kx8gather<>(SB), RODATA|NOPTR, $64
-
 // KX8OUT stores lanes 0, 4, 8, 12 of Z22 (rows 0–3) and of Z24 (rows 4–7)
 // to the eight float32 at AX; Z26 is clobbered.
 #define KX8OUT \
@@ -256,46 +216,6 @@ q4kx8loop:
 // VPSRLVW), merged by VPTERNLOGD; each row then takes VPMADDUBSW and
 // VPDPWSSD as for Q4_K. The block's lanes, 32·(scales·bsums) subtracted,
 // are q6_KAVX2's Y10 exactly, and its float32 work is q6_KAVX2's.
-
-// q6kx8sll: VPSLLVW counts moving bit pairs 0–1 (lower half) and 2–3
-// (upper half) to bits 4–5; q6kx8srl: VPSRLVW counts for pairs 4–5 and 6–7.
-DATA q6kx8sll<>+0x00(SB)/8, $0x0004000400040004
-DATA q6kx8sll<>+0x08(SB)/8, $0x0004000400040004
-DATA q6kx8sll<>+0x10(SB)/8, $0x0004000400040004
-DATA q6kx8sll<>+0x18(SB)/8, $0x0004000400040004
-DATA q6kx8sll<>+0x20(SB)/8, $0x0002000200020002
-DATA q6kx8sll<>+0x28(SB)/8, $0x0002000200020002
-DATA q6kx8sll<>+0x30(SB)/8, $0x0002000200020002
-DATA q6kx8sll<>+0x38(SB)/8, $0x0002000200020002
-GLOBL q6kx8sll<>(SB), RODATA|NOPTR, $64
-
-DATA q6kx8srl<>+0x00(SB)/8, $0
-DATA q6kx8srl<>+0x08(SB)/8, $0
-DATA q6kx8srl<>+0x10(SB)/8, $0
-DATA q6kx8srl<>+0x18(SB)/8, $0
-DATA q6kx8srl<>+0x20(SB)/8, $0x0002000200020002
-DATA q6kx8srl<>+0x28(SB)/8, $0x0002000200020002
-DATA q6kx8srl<>+0x30(SB)/8, $0x0002000200020002
-DATA q6kx8srl<>+0x38(SB)/8, $0x0002000200020002
-GLOBL q6kx8srl<>(SB), RODATA|NOPTR, $64
-
-// q6kx8perm: VPERMW indexes of the scales of chunk c, at 64·c: scales
-// 4c…4c+3, each over eight words.
-#define PERM6(o, a, b, c, d) \
-	DATA q6kx8perm<>+(o+0x00)(SB)/8, $a; \
-	DATA q6kx8perm<>+(o+0x08)(SB)/8, $a; \
-	DATA q6kx8perm<>+(o+0x10)(SB)/8, $b; \
-	DATA q6kx8perm<>+(o+0x18)(SB)/8, $b; \
-	DATA q6kx8perm<>+(o+0x20)(SB)/8, $c; \
-	DATA q6kx8perm<>+(o+0x28)(SB)/8, $c; \
-	DATA q6kx8perm<>+(o+0x30)(SB)/8, $d; \
-	DATA q6kx8perm<>+(o+0x38)(SB)/8, $d
-
-PERM6(0x00, 0x0000000000000000, 0x0001000100010001, 0x0002000200020002, 0x0003000300030003)
-PERM6(0x40, 0x0004000400040004, 0x0005000500050005, 0x0006000600060006, 0x0007000700070007)
-PERM6(0x80, 0x0008000800080008, 0x0009000900090009, 0x000a000a000a000a, 0x000b000b000b000b)
-PERM6(0xc0, 0x000c000c000c000c, 0x000d000d000d000d, 0x000e000e000e000e, 0x000f000f000f000f)
-GLOBL q6kx8perm<>(SB), RODATA|NOPTR, $256
 
 // Q6KX8PAIR finishes the block for rows a and b (Q8_K blocks at pa and pb,
 // int32 lanes za and zb, float32 lanes zf) as q6_KAVX2: the halves added,

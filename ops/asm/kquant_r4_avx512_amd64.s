@@ -28,46 +28,6 @@
 // int16; K5 lanes 0–7, K1 8–15; K6, K2, K3, K4 lanes 0–3, 4–7, 8–11,
 // 12–15.
 
-// q4kr4shift: VPSRLVW counts, 0 for the lower 16 words, 4 for the upper.
-DATA q4kr4shift<>+0x00(SB)/8, $0
-DATA q4kr4shift<>+0x08(SB)/8, $0
-DATA q4kr4shift<>+0x10(SB)/8, $0
-DATA q4kr4shift<>+0x18(SB)/8, $0
-DATA q4kr4shift<>+0x20(SB)/8, $0x0004000400040004
-DATA q4kr4shift<>+0x28(SB)/8, $0x0004000400040004
-DATA q4kr4shift<>+0x30(SB)/8, $0x0004000400040004
-DATA q4kr4shift<>+0x38(SB)/8, $0x0004000400040004
-GLOBL q4kr4shift<>(SB), RODATA|NOPTR, $64
-
-// q4kr4perm: VPERMW indexes of the scales of chunk j, at 64·j: scale 2j in
-// the lower 16 words, scale 2j+1 in the upper.
-#define PERM(o, lo, hi) \
-	DATA q4kr4perm<>+(o+0x00)(SB)/8, $lo; \
-	DATA q4kr4perm<>+(o+0x08)(SB)/8, $lo; \
-	DATA q4kr4perm<>+(o+0x10)(SB)/8, $lo; \
-	DATA q4kr4perm<>+(o+0x18)(SB)/8, $lo; \
-	DATA q4kr4perm<>+(o+0x20)(SB)/8, $hi; \
-	DATA q4kr4perm<>+(o+0x28)(SB)/8, $hi; \
-	DATA q4kr4perm<>+(o+0x30)(SB)/8, $hi; \
-	DATA q4kr4perm<>+(o+0x38)(SB)/8, $hi
-
-PERM(0x00, 0x0000000000000000, 0x0001000100010001)
-PERM(0x40, 0x0002000200020002, 0x0003000300030003)
-PERM(0x80, 0x0004000400040004, 0x0005000500050005)
-PERM(0xc0, 0x0006000600060006, 0x0007000700070007)
-GLOBL q4kr4perm<>(SB), RODATA|NOPTR, $256
-
-// q4kr4gather: VPERMPS indexes of lanes 0, 4, 8, 12.
-DATA q4kr4gather<>+0x00(SB)/8, $0x0000000400000000
-DATA q4kr4gather<>+0x08(SB)/8, $0x0000000c00000008
-DATA q4kr4gather<>+0x10(SB)/8, $0
-DATA q4kr4gather<>+0x18(SB)/8, $0
-DATA q4kr4gather<>+0x20(SB)/8, $0
-DATA q4kr4gather<>+0x28(SB)/8, $0
-DATA q4kr4gather<>+0x30(SB)/8, $0
-DATA q4kr4gather<>+0x38(SB)/8, $0
-GLOBL q4kr4gather<>(SB), RODATA|NOPTR, $64
-
 // Q4KR4CHUNK decodes the 32 nibble bytes at (16+o)(SI) into Z10 and adds
 // (op VPDPWSSD) or sets (op VPMADDWD) their products with the activations
 // in za, scales s, to the int32 lanes zi.
@@ -110,11 +70,11 @@ TEXT ·q4_KR4AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD AX, Z8
 	MOVL $0x00010001, AX
 	VPBROADCASTD AX, Z7
-	VMOVDQU64 q4kr4shift<>(SB), Z15
-	VMOVDQU64 q4kr4perm<>+0x00(SB), Z16
-	VMOVDQU64 q4kr4perm<>+0x40(SB), Z17
-	VMOVDQU64 q4kr4perm<>+0x80(SB), Z18
-	VMOVDQU64 q4kr4perm<>+0xc0(SB), Z19
+	VMOVDQU64 q4kx8shift<>(SB), Z15
+	VMOVDQU64 q4kx8perm<>+0x00(SB), Z16
+	VMOVDQU64 q4kx8perm<>+0x40(SB), Z17
+	VMOVDQU64 q4kx8perm<>+0x80(SB), Z18
+	VMOVDQU64 q4kx8perm<>+0xc0(SB), Z19
 	MOVL  $0xff00, AX
 	KMOVW AX, K1
 	MOVL  $0x00f0, AX
@@ -185,7 +145,7 @@ q4kr4loop:
 	KX8HSUM4(Z22, Z23)
 	KX8HSUM4(Z28, Z23)
 	VADDPS    Z28, Z22, Z22
-	VMOVDQU32 q4kr4gather<>(SB), Z23
+	VMOVDQU32 kx8gather<>(SB), Z23
 	VPERMPS   Z22, Z23, Z22
 	MOVQ      out+32(FP), AX
 	VMOVUPS   X22, (AX)
@@ -203,44 +163,6 @@ q4kr4loop:
 // 3; Z30, Z31 the x.d of rows 0–1 and 2–3; Z16–Z19 the VPERMW indexes of
 // the chunks' scales; Z12, Z13, Z14, Z6 the current row's; Z8 0x0f, Z9
 // 0x30 in every byte; Z15, Z7 the shift counts of the high bit pairs.
-
-DATA q6kr4sll<>+0x00(SB)/8, $0x0004000400040004
-DATA q6kr4sll<>+0x08(SB)/8, $0x0004000400040004
-DATA q6kr4sll<>+0x10(SB)/8, $0x0004000400040004
-DATA q6kr4sll<>+0x18(SB)/8, $0x0004000400040004
-DATA q6kr4sll<>+0x20(SB)/8, $0x0002000200020002
-DATA q6kr4sll<>+0x28(SB)/8, $0x0002000200020002
-DATA q6kr4sll<>+0x30(SB)/8, $0x0002000200020002
-DATA q6kr4sll<>+0x38(SB)/8, $0x0002000200020002
-GLOBL q6kr4sll<>(SB), RODATA|NOPTR, $64
-
-DATA q6kr4srl<>+0x00(SB)/8, $0
-DATA q6kr4srl<>+0x08(SB)/8, $0
-DATA q6kr4srl<>+0x10(SB)/8, $0
-DATA q6kr4srl<>+0x18(SB)/8, $0
-DATA q6kr4srl<>+0x20(SB)/8, $0x0002000200020002
-DATA q6kr4srl<>+0x28(SB)/8, $0x0002000200020002
-DATA q6kr4srl<>+0x30(SB)/8, $0x0002000200020002
-DATA q6kr4srl<>+0x38(SB)/8, $0x0002000200020002
-GLOBL q6kr4srl<>(SB), RODATA|NOPTR, $64
-
-// q6kr4perm: VPERMW indexes of the scales of chunk c, at 64·c: scales
-// 4c…4c+3, each over eight words.
-#define PERM6(o, a, b, c, d) \
-	DATA q6kr4perm<>+(o+0x00)(SB)/8, $a; \
-	DATA q6kr4perm<>+(o+0x08)(SB)/8, $a; \
-	DATA q6kr4perm<>+(o+0x10)(SB)/8, $b; \
-	DATA q6kr4perm<>+(o+0x18)(SB)/8, $b; \
-	DATA q6kr4perm<>+(o+0x20)(SB)/8, $c; \
-	DATA q6kr4perm<>+(o+0x28)(SB)/8, $c; \
-	DATA q6kr4perm<>+(o+0x30)(SB)/8, $d; \
-	DATA q6kr4perm<>+(o+0x38)(SB)/8, $d
-
-PERM6(0x00, 0x0000000000000000, 0x0001000100010001, 0x0002000200020002, 0x0003000300030003)
-PERM6(0x40, 0x0004000400040004, 0x0005000500050005, 0x0006000600060006, 0x0007000700070007)
-PERM6(0x80, 0x0008000800080008, 0x0009000900090009, 0x000a000a000a000a, 0x000b000b000b000b)
-PERM6(0xc0, 0x000c000c000c000c, 0x000d000d000d000d, 0x000e000e000e000e, 0x000f000f000f000f)
-GLOBL q6kr4perm<>(SB), RODATA|NOPTR, $256
 
 // Q6KR4ROW multiplies the block at SI (row r) with the activations into
 // zi, puts its scales in half h of zsc and its x.d in the lanes km of zd.
@@ -291,12 +213,12 @@ TEXT ·q6_KR4AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD AX, Z8
 	MOVL $0x30303030, AX
 	VPBROADCASTD AX, Z9
-	VMOVDQU64 q6kr4sll<>(SB), Z15
-	VMOVDQU64 q6kr4srl<>(SB), Z7
-	VMOVDQU64 q6kr4perm<>+0x00(SB), Z16
-	VMOVDQU64 q6kr4perm<>+0x40(SB), Z17
-	VMOVDQU64 q6kr4perm<>+0x80(SB), Z18
-	VMOVDQU64 q6kr4perm<>+0xc0(SB), Z19
+	VMOVDQU64 q6kx8sll<>(SB), Z15
+	VMOVDQU64 q6kx8srl<>(SB), Z7
+	VMOVDQU64 q6kx8perm<>+0x00(SB), Z16
+	VMOVDQU64 q6kx8perm<>+0x40(SB), Z17
+	VMOVDQU64 q6kx8perm<>+0x80(SB), Z18
+	VMOVDQU64 q6kx8perm<>+0xc0(SB), Z19
 	MOVL  $0xff00, AX
 	KMOVW AX, K1
 	MOVL  $0x00ff, AX
@@ -344,7 +266,7 @@ q6kr4loop:
 
 	KX8HALF4(Z20, Z21, Z22, Z23)
 	KX8HSUM4(Z22, Z23)
-	VMOVDQU32 q4kr4gather<>(SB), Z23
+	VMOVDQU32 kx8gather<>(SB), Z23
 	VPERMPS   Z22, Z23, Z22
 	MOVQ      out+32(FP), AX
 	VMOVUPS   X22, (AX)
