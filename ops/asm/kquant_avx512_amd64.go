@@ -7,16 +7,19 @@ import (
 )
 
 // Eight-row forms of the super-block dot products with AVX-512 and VNNI
-// (kquant_avx512_amd64.s), for prefill.
+// (kquant_avx512_amd64.s), for prefill. Each sets out[i] to the dot
+// product of the weight row w with the activation row x+i·stride, equal
+// bit for bit to the single-row AVX2 kernel's (lanes reduced in the
+// assembly as hsum8 and hsum4 do), for nblocks ≥ 1.
 
 //go:noescape
-func q4_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][12]float32)
+func q4_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 
 //go:noescape
-func q6_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][8]float32)
+func q6_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 
 //go:noescape
-func q5_Kx8AVX512(w, x *byte, stride, nblocks int, acc *[8][9]float32)
+func q5_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 
 // x8Rows returns x cut to eight rows of n bytes stride bytes apart,
 // panicking as a slice expression does if x is too short.
@@ -33,11 +36,7 @@ func dotQ4_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 		*out = [8]float32{}
 		return
 	}
-	var acc [8][12]float32
-	q4_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
-	for i := range out {
-		out[i] = reduceQ4_K(&acc[i])
-	}
+	q4_Kx8AVX512(&w[0], &x[0], stride, nblocks, out)
 }
 
 func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
@@ -46,11 +45,7 @@ func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 		*out = [8]float32{}
 		return
 	}
-	var acc [8][8]float32
-	q6_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
-	for i := range out {
-		out[i] = hsum8(&acc[i])
-	}
+	q6_Kx8AVX512(&w[0], &x[0], stride, nblocks, out)
 }
 
 func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
@@ -59,11 +54,7 @@ func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 		*out = [8]float32{}
 		return
 	}
-	var acc [8][9]float32
-	q5_Kx8AVX512(&w[0], &x[0], stride, nblocks, &acc)
-	for i := range out {
-		out[i] = hsum8((*[8]float32)(acc[i][:8])) + acc[i][8]
-	}
+	q5_Kx8AVX512(&w[0], &x[0], stride, nblocks, out)
 }
 
 // extendKernel returns the kernel called name with base's dot products,
