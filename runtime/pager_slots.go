@@ -48,7 +48,14 @@ func (p *Pager) reader() {
 		id := int(q.idOf[s])
 		p.mu.Unlock()
 		err := q.read(int(s), id, p.ranges[id])
+		var uerr error
+		if err == nil {
+			uerr = q.uncache(p.ranges[id])
+		}
 		p.mu.Lock()
+		if uerr != nil { // advice only: the slot holds the expert
+			p.stats.Errors++
+		}
 		q.state[s] = slotReady
 		if err != nil {
 			q.state[s] = slotFailed
