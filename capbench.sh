@@ -205,6 +205,10 @@ TGBOUND=$(awk -v bw="$BW" '/^tg[0-9]+, .*of experts read per token/ {
 	m = (u == "KiB") ? 1024 : (u == "MiB") ? 1048576 : (u == "GiB") ? 1073741824 : 1
 	if (v * m > 0) printf "%.2f", bw * 1e6 / (v * m); exit
 }' "$RUN/capped.out")
+TGLINE=""
+if [[ -n "$TGBOUND" ]]; then
+	TGLINE="capbench: decode's disk bound: ${TGBOUND} t/s (experts read per token ÷ ${BW} MB/s); tg ${TG:-–} t/s is $(awk -v t="${TG:-0}" -v b="$TGBOUND" 'BEGIN { printf "%.0f%%", 100 * t / b }') of it"
+fi
 mib() { [[ -n "$1" ]] && awk -v n="$1" 'BEGIN { printf "%.0f MiB", n / 1048576 }' || echo "?"; }
 
 STATUS=ok
@@ -222,7 +226,7 @@ capbench: pp: ${PP:-–} t/s (pp${PN:-?}), TTFT ${TTFT:-–} s; tg: ${TG:-–} t
 capbench: peak cgroup memory $(mib "$PEAK") of cap $(mib "$CAP_BYTES"); major faults ${MAJ:-?} (cgroup ${CGMAJ:-?}); expert hits ${HITS:-–}
 capbench: read from disk $(mib "$READ") ($( [[ $TOKENS -gt 0 ]] && awk -v b="$READ" -v n="$TOKENS" 'BEGIN { printf "%.1f MiB per token over %d tokens", b / n / 1048576, n }' || echo "tokens unknown"))
 capbench: bound: disk ${DISK_S} s at ${BW} MB/s${UNCAPPED_S:+, uncapped ${UNCAPPED_S} s}; run took ${WALL} s ($(awk -v b="$BOUND_S" -v w="$WALL" 'BEGIN { if (w > 0) printf "%.0f%%", 100 * b / w }') of the bound's speed)
-${TGBOUND:+capbench: decode's disk bound: ${TGBOUND} t/s (experts read per token ÷ ${BW} MB/s); tg ${TG:-–} t/s is $(awk -v t="${TG:-0}" -v b="$TGBOUND" 'BEGIN { printf "%.0f%%", 100 * t / b }') of it}
+${TGLINE}
 $(grep -E '^(expert pager|non-expert weights|(pp|tg)[0-9]+, .*(major page faults|time to first token|expert hits))' "$RUN/capped.out" | sed 's/^/capbench: q3m: /' || true)
 capbench: output in $RUN/capped.out
 | ${LABEL:-$(basename "$1")} | $(mib "$CAP_BYTES") | ${LOAD} | ${PP:-–} | ${TTFT:-–} | ${TG:-–} | $(mib "$PEAK") | ${MAJ:-?} | $(mib "$READ") | ${HITS:-–} | ${BOUND_S} / ${WALL} | ${TGBOUND:-–} | ${STATUS} |

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/routing"
@@ -120,6 +121,9 @@ type PagerStats struct {
 	// off for a while because too little of what it read was used.
 	PrefetchUseful, PrefetchWasted uint64
 	PrefetchOff                    uint64
+	// ReadWait is the time forward passes waited for slots' reads (with
+	// pread or direct): the disk time computation did not hide.
+	ReadWait time.Duration
 	// LockedBytes is the bytes of non-expert weights locked in memory;
 	// LockError why the rest (if any) is not.
 	LockedBytes int64

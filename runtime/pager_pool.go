@@ -198,24 +198,31 @@ func (p *slotPool) slots() int { return len(p.idOf) }
 // read fills slot s with the ranges rs of an expert, without locks: the
 // slot is the caller's while it is loading.
 func (p *slotPool) read(s int, id int, rs [3]byteRange) error {
-	base := s * p.slotSize
 	for j, r := range rs {
-		if r.n == 0 {
-			continue
+		if err := p.readRange(s, id, j, r); err != nil {
+			return err
 		}
-		at := base + p.at[id][j]
-		if !p.direct {
-			if _, err := p.fd.ReadAt(p.mem[at:at+int(r.n)], int64(r.off)); err != nil {
-				return fmt.Errorf("read [%d, %d): %w", r.off, r.off+r.n, err)
-			}
-			continue
+	}
+	return nil
+}
+
+// readRange fills range j of expert id's slot s with the file's bytes r.
+func (p *slotPool) readRange(s, id, j int, r byteRange) error {
+	if r.n == 0 {
+		return nil
+	}
+	at := s*p.slotSize + p.at[id][j]
+	if !p.direct {
+		if _, err := p.fd.ReadAt(p.mem[at:at+int(r.n)], int64(r.off)); err != nil {
+			return fmt.Errorf("read [%d, %d): %w", r.off, r.off+r.n, err)
 		}
-		lo, hi := ioSpan(r)
-		start := at - int(r.off-lo)
-		n, err := p.fd.ReadAt(p.mem[start:start+int(hi-lo)], int64(lo))
-		if err != nil && !(errors.Is(err, io.EOF) && uint64(n) >= r.off+r.n-lo) {
-			return fmt.Errorf("direct read [%d, %d): %w", lo, hi, err)
-		}
+		return nil
+	}
+	lo, hi := ioSpan(r)
+	start := at - int(r.off-lo)
+	n, err := p.fd.ReadAt(p.mem[start:start+int(hi-lo)], int64(lo))
+	if err != nil && !(errors.Is(err, io.EOF) && uint64(n) >= r.off+r.n-lo) {
+		return fmt.Errorf("direct read [%d, %d): %w", lo, hi, err)
 	}
 	return nil
 }
@@ -227,18 +234,23 @@ func (p *slotPool) read(s int, id int, rs [3]byteRange) error {
 // ones; pages another reader still maps (the non-expert weights, experts
 // read through the mapping) stay.
 func (p *slotPool) uncache(rs [3]byteRange) error {
-	if p.direct {
+	for _, r := range rs {
+		if err := p.uncacheRange(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uncacheRange is uncache of one range.
+func (p *slotPool) uncacheRange(r byteRange) error {
+	if p.direct || r.n == 0 {
 		return nil
 	}
 	page := uint64(p.page)
-	for _, r := range rs {
-		if r.n == 0 {
-			continue
-		}
-		lo, hi := r.off&^(page-1), (r.off+r.n+page-1)&^(page-1)
-		if err := dropCached(p.fd, int64(lo), int64(hi-lo)); err != nil {
-			return fmt.Errorf("drop the page cache of [%d, %d): %w", lo, hi, err)
-		}
+	lo, hi := r.off&^(page-1), (r.off+r.n+page-1)&^(page-1)
+	if err := dropCached(p.fd, int64(lo), int64(hi-lo)); err != nil {
+		return fmt.Errorf("drop the page cache of [%d, %d): %w", lo, hi, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/q3m/q3m/format"
 )
@@ -248,16 +249,23 @@ func (p *Pager) await(u *expertUse) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	q := p.pool
+	var start time.Time
 	for e, s := range u.slot {
 		if s < 0 {
 			continue
 		}
 		for q.state[s] == slotLoading {
+			if start.IsZero() {
+				start = time.Now()
+			}
 			q.done.Wait()
 		}
 		if q.state[s] == slotFailed {
 			u.slot[e] = fromMapping
 		}
+	}
+	if !start.IsZero() {
+		p.stats.ReadWait += time.Since(start)
 	}
 	u.pending = false
 }

@@ -167,6 +167,9 @@ type benchTest struct {
 	// and ahead) per token evaluated. Both 0 without a pager.
 	ExpertHitRate float64 `json:"expert_hit_rate,omitempty"`
 	ExpertBytesIn float64 `json:"expert_bytes_in_per_token,omitempty"`
+	// ReadWaitMs is the time per token the forward pass waited for
+	// experts' reads (--expert-io pread or direct).
+	ReadWaitMs float64 `json:"read_wait_ms_per_token,omitempty"`
 }
 
 // expertCounts sets the test's expert hit rate and bytes read per token
@@ -178,6 +181,7 @@ func (t *benchTest) expertCounts(p0, p1 runtime.PagerStats, tokens int) {
 	}
 	t.ExpertHitRate = float64(hits) / float64(hits+misses)
 	t.ExpertBytesIn = float64(p1.BytesIn-p0.BytesIn) / float64(tokens)
+	t.ReadWaitMs = float64((p1.ReadWait-p0.ReadWait).Microseconds()) / 1000 / float64(tokens)
 }
 
 func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
