@@ -181,7 +181,7 @@ func (t *benchTest) expertCounts(p0, p1 runtime.PagerStats, tokens int) {
 	}
 	t.ExpertHitRate = float64(hits) / float64(hits+misses)
 	t.ExpertBytesIn = float64(p1.BytesIn-p0.BytesIn) / float64(tokens)
-	t.ReadWaitMs = float64((p1.ReadWait-p0.ReadWait).Microseconds()) / 1000 / float64(tokens)
+	t.ReadWaitMs = float64((p1.ReadWait - p0.ReadWait).Microseconds()) / 1000 / float64(tokens)
 }
 
 func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
