@@ -15,7 +15,10 @@
 # The command's output is kept in the run directory (printed at the end).
 # Tokens/s are read from the markdown table both q3m bench and llama-bench
 # print (| ... | pp16 | 8.05 ± 0.10 |); TTFT is the prompt's tokens ÷ the
-# pp rate. The script never builds anything but scripts/randread.
+# pp rate. With q3m bench, the decode's own disk bound is also given: the
+# bandwidth ÷ the expert bytes read per decoded token (its "expert hits"
+# line), the bound the issue's uniform-routing target is set against.
+# The script never builds anything but scripts/randread.
 set -euo pipefail
 
 usage() {
@@ -195,6 +198,17 @@ HITS=$(grep -o 'hits [0-9]*, misses [0-9]*' "$RUN/capped.out" | tail -1 | awk '{
 TOKENS=$(( ${PN:-0} + ${TN:-0} ))
 DISK_S=$(awk -v b="$READ" -v bw="$BW" 'BEGIN { printf "%.2f", b / (bw * 1e6) }')
 BOUND_S=$(awk -v d="$DISK_S" -v u="${UNCAPPED_S:-0}" 'BEGIN { printf "%.2f", (u > d ? u : d) }')
+# q3m bench's per-test expert reads: "tg64, 2 threads: expert hits 88.1%, 116.2 MiB of experts read per token"
+# → the decode's disk bound in tokens/s (bandwidth ÷ expert bytes read per token).
+TGBOUND=$(awk -v bw="$BW" '/^tg[0-9]+, .*of experts read per token/ {
+	for (i = 1; i <= NF; i++) if ($i == "of" && $(i + 1) == "experts") { v = $(i - 2); u = $(i - 1) }
+	m = (u == "KiB") ? 1024 : (u == "MiB") ? 1048576 : (u == "GiB") ? 1073741824 : 1
+	if (v * m > 0) printf "%.2f", bw * 1e6 / (v * m); exit
+}' "$RUN/capped.out")
+TGLINE=""
+if [[ -n "$TGBOUND" ]]; then
+	TGLINE="capbench: decode's disk bound: ${TGBOUND} t/s (experts read per token ÷ ${BW} MB/s); tg ${TG:-–} t/s is $(awk -v t="${TG:-0}" -v b="$TGBOUND" 'BEGIN { printf "%.0f%%", 100 * t / b }') of it"
+fi
 mib() { [[ -n "$1" ]] && awk -v n="$1" 'BEGIN { printf "%.0f MiB", n / 1048576 }' || echo "?"; }
 
 STATUS=ok
@@ -212,7 +226,8 @@ capbench: pp: ${PP:-–} t/s (pp${PN:-?}), TTFT ${TTFT:-–} s; tg: ${TG:-–} t
 capbench: peak cgroup memory $(mib "$PEAK") of cap $(mib "$CAP_BYTES"); major faults ${MAJ:-?} (cgroup ${CGMAJ:-?}); expert hits ${HITS:-–}
 capbench: read from disk $(mib "$READ") ($( [[ $TOKENS -gt 0 ]] && awk -v b="$READ" -v n="$TOKENS" 'BEGIN { printf "%.1f MiB per token over %d tokens", b / n / 1048576, n }' || echo "tokens unknown"))
 capbench: bound: disk ${DISK_S} s at ${BW} MB/s${UNCAPPED_S:+, uncapped ${UNCAPPED_S} s}; run took ${WALL} s ($(awk -v b="$BOUND_S" -v w="$WALL" 'BEGIN { if (w > 0) printf "%.0f%%", 100 * b / w }') of the bound's speed)
-$(grep -E '^(expert pager|non-expert weights|(pp|tg)[0-9]+, .*(major page faults|time to first token))' "$RUN/capped.out" | sed 's/^/capbench: q3m: /' || true)
+${TGLINE}
+$(grep -E '^(expert pager|non-expert weights|(pp|tg)[0-9]+, .*(major page faults|time to first token|expert hits))' "$RUN/capped.out" | sed 's/^/capbench: q3m: /' || true)
 capbench: output in $RUN/capped.out
-| ${LABEL:-$(basename "$1")} | $(mib "$CAP_BYTES") | ${LOAD} | ${PP:-–} | ${TTFT:-–} | ${TG:-–} | $(mib "$PEAK") | ${MAJ:-?} | $(mib "$READ") | ${HITS:-–} | ${BOUND_S} / ${WALL} | ${STATUS} |
+| ${LABEL:-$(basename "$1")} | $(mib "$CAP_BYTES") | ${LOAD} | ${PP:-–} | ${TTFT:-–} | ${TG:-–} | $(mib "$PEAK") | ${MAJ:-?} | $(mib "$READ") | ${HITS:-–} | ${BOUND_S} / ${WALL} | ${TGBOUND:-–} | ${STATUS} |
 EOF

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/q3m/q3m/format"
 	"github.com/q3m/q3m/routing"
@@ -43,10 +44,11 @@ type LoadOptions struct {
 	// Policy names the rule that picks the experts to drop when over
 	// budget, one of routing.Policies; "" means routing.DefaultPolicy.
 	Policy string
-	// ExpertIO is how experts are read: through the mapping (IOMmap, the
-	// default) or into a pool of slots (IOPread, IODirect) of ExpertBudget
-	// bytes (all experts without a budget; at least one token's experts
-	// of a layer).
+	// ExpertIO is how experts are read: through the mapping (IOMmap) or
+	// into a pool of slots (IOPread, IODirect) of ExpertBudget bytes (all
+	// experts without a budget; at least one token's experts of a layer).
+	// The zero value, IOAuto, picks by the budget (AutoExpertIO); the
+	// memory plan (Model.MemoryPlan) says what was used and why.
 	ExpertIO ExpertIO
 	// NoLock leaves the weights other than routed experts unlocked. By
 	// default, under an expert budget, they are locked in memory (mlock)
@@ -73,6 +75,8 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 		}
 		m.pager, err = newPager(m, opt)
 		if err == nil {
+			plan.ExpertIO, _ = ParseExpertIO(m.pager.stats.ExpertIO)
+			plan.ExpertIONote = m.pager.ioNote
 			m.pager.plan, m.pager.planErr = plan, planErr
 			if opt.ExpertBudget > 0 && !opt.NoLock {
 				m.pager.lockWeights()
@@ -117,6 +121,9 @@ type PagerStats struct {
 	// off for a while because too little of what it read was used.
 	PrefetchUseful, PrefetchWasted uint64
 	PrefetchOff                    uint64
+	// ReadWait is the time forward passes waited for slots' reads (with
+	// pread or direct): the disk time computation did not hide.
+	ReadWait time.Duration
 	// LockedBytes is the bytes of non-expert weights locked in memory;
 	// LockError why the rest (if any) is not.
 	LockedBytes int64
@@ -167,6 +174,7 @@ type Pager struct {
 	planErr  error
 
 	pool          *slotPool         // nil with IOMmap
+	ioNote        string            // why the mechanism is not the one chosen, if so
 	slotPinnedFn  func(id int) bool // p.slotPinned, made once
 	faults0       uint64            // major faults at load
 	mu            sync.Mutex
@@ -218,18 +226,29 @@ func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 			}
 		}
 	}
-	p.stats.ExpertIO = opt.ExpertIO.String()
-	if opt.ExpertIO != IOMmap {
-		if opt.ExpertIO != IOPread && opt.ExpertIO != IODirect {
-			return nil, fmt.Errorf("runtime: %s: unknown expert I/O %v", f.Path, opt.ExpertIO)
+	mech := opt.ExpertIO
+	if mech == IOAuto {
+		mech = AutoExpertIO(p.budget)
+	}
+	if mech != IOMmap {
+		if mech != IOPread && mech != IODirect {
+			return nil, fmt.Errorf("runtime: %s: unknown expert I/O %v", f.Path, mech)
 		}
-		p.pool, err = newSlotPool(f.Path, p.ranges, p.budget, max(c.ExpertsUsed, 1), opt.ExpertIO == IODirect, &p.mu)
+		slots := max(c.ExpertsUsed, 1)
+		p.pool, err = newSlotPool(f.Path, p.ranges, p.budget, slots, mech == IODirect, &p.mu)
+		if err != nil && opt.ExpertIO == IOAuto && mech == IODirect {
+			// Chosen, not asked for: plain reads, which drop the page cache they fill, come closest.
+			p.ioNote = fmt.Sprintf("uncached reads refused (%v): pread instead", err)
+			mech = IOPread
+			p.pool, err = newSlotPool(f.Path, p.ranges, p.budget, slots, false, &p.mu)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("runtime: %s: %s: %w", f.Path, opt.ExpertIO, err)
+			return nil, fmt.Errorf("runtime: %s: %s: %w", f.Path, mech, err)
 		}
 		p.stats.Slots = p.pool.slots()
 		p.startReaders()
 	}
+	p.stats.ExpertIO = mech.String()
 	p.faults0, _ = sysmem.MajorFaults()
 	return p, nil
 }

@@ -67,7 +67,7 @@ func TestExpertBudgetBoundsTheResidentSet(t *testing.T) {
 		}
 		return int64(n), logits, m.PagerStats()
 	}
-	rssB, logitsB, stats := decode(runtime.LoadOptions{ExpertBudget: budget})
+	rssB, logitsB, stats := decode(runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: budget})
 	rssU, logitsU, _ := decode(runtime.LoadOptions{})
 	rssN, logitsN, _ := decode(runtime.LoadOptions{NoPager: true})
 	// Slack: the kernel maps up to 64 KiB around a faulting page, so each
@@ -106,7 +106,7 @@ func TestPagerStatsReportWhatIsInMemory(t *testing.T) {
 		budget int64
 	}{{"budget", budget}, {"no budget", 0}} {
 		dropPageCache(t, path)
-		m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: c.budget, NoAutoBudget: true})
+		m := loadWith(t, path, runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: c.budget, NoAutoBudget: true})
 		// Loading reads around the weights it faults in: observed 12 MiB
 		// of the 51 MiB of experts in memory before any token.
 		before := m.PagerStats()
@@ -165,7 +165,7 @@ func TestBudgetLocksTheOtherWeightsOrSaysWhy(t *testing.T) {
 	}
 	exps, _ := expertBytes(t, path)
 	before := vmLocked(t)
-	m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: 4 << 20})
+	m := loadWith(t, path, runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 4 << 20})
 	ps := m.PagerStats()
 	grew := vmLocked(t) - before
 	t.Logf("locked %d bytes (VmLck +%d) of %d other bytes; error %q", ps.LockedBytes, grew, st.Size()-exps, ps.LockError)

@@ -36,6 +36,11 @@ type MemoryPlan struct {
 	// experts_per_token experts, the largest of each layer); an expert
 	// cache below it refetches nearly every expert of every token.
 	WorkingSet int64
+	// ExpertIO is how experts are read: AutoExpertIO of the plan's budget,
+	// or, in a loaded model's plan, the mechanism its pager uses;
+	// ExpertIONote says why that is not the one chosen ("" when it is).
+	ExpertIO     ExpertIO
+	ExpertIONote string
 }
 
 // UniformHitRate is the expected share of chosen experts found resident
@@ -77,10 +82,38 @@ func (p MemoryPlan) String() string {
 			100*p.ResidentShare, p.Experts, sizeString(p.ExpertBytes), 100*p.UniformHitRate())
 	}
 	fmt.Fprintf(&b, "expert cache:       %s, %s\n", sizeString(p.ExpertCache), fit)
+	fmt.Fprintf(&b, "expert reads:       %s\n", p.describeIO())
 	if w := p.Warning(); w != "" {
 		fmt.Fprintf(&b, "warning:            %s\n", w)
 	}
 	return b.String()
+}
+
+// describeIO says how experts are read and why.
+func (p MemoryPlan) describeIO() string {
+	var why string
+	switch p.ExpertIO {
+	case IOMmap:
+		why = "through the file's mapping"
+		if p.Fits {
+			why += ": every expert fits, no copies, page cache shared"
+		}
+	case IOPread:
+		why = "pread into a pool of slots, dropping the page cache it fills"
+	case IODirect:
+		why = "O_DIRECT into a pool of slots, bypassing the page cache"
+		if !p.Fits {
+			why += ": the expert cache is capped"
+		}
+	}
+	s := p.ExpertIO.String()
+	if why != "" {
+		s += " (" + why + ")"
+	}
+	if p.ExpertIONote != "" {
+		s += "; " + p.ExpertIONote
+	}
+	return s
 }
 
 // PlanMemory plans the memory of running the model in f with a context of
@@ -155,6 +188,7 @@ func planMemory(f *format.File, c Config, ctxLen int, kv KVType, available int64
 	case p.ExpertBytes > 0:
 		p.ResidentShare = float64(p.ExpertCache) / float64(p.ExpertBytes)
 	}
+	p.ExpertIO = AutoExpertIO(p.Budget())
 	return p, nil
 }
 

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,7 +70,16 @@ func TestMemoryPlanDividesTheLimit(t *testing.T) {
 		if b := p.Budget(); (b == 0) != p.Fits || (!p.Fits && b != max(p.ExpertCache, 1)) {
 			t.Errorf("%s: budget %d for a cache of %d (fits %v)", c.name, b, p.ExpertCache, p.Fits)
 		}
-		if s := p.String(); !strings.Contains(s, "expert cache:") || strings.Contains(s, "warning") != c.warn {
+		// The mechanism --expert-io auto picks: the mapping when every
+		// expert fits, O_DIRECT into slots when the cache is capped.
+		wantIO := runtime.IODirect
+		if c.fits {
+			wantIO = runtime.IOMmap
+		}
+		if p.ExpertIO != wantIO || runtime.AutoExpertIO(p.Budget()) != wantIO {
+			t.Errorf("%s: expert reads %v (auto: %v), want %v", c.name, p.ExpertIO, runtime.AutoExpertIO(p.Budget()), wantIO)
+		}
+		if s := p.String(); !strings.Contains(s, "expert cache:") || strings.Contains(s, "warning") != c.warn || !strings.Contains(s, "expert reads:       "+wantIO.String()+" (") {
 			t.Errorf("%s: description\n%s", c.name, s)
 		}
 	}
@@ -137,8 +147,32 @@ func TestLoadSizesTheBudgetFromTheMemoryLimit(t *testing.T) {
 		if st.Budget != w {
 			t.Errorf("%s: budget %d, want %d (plan %+v)", c.name, st.Budget, w, plan)
 		}
+		// By default the experts are read through the mapping without a
+		// cap and with O_DIRECT under one (plain pread, said in the plan,
+		// where the file system refuses it); the plan names what is used.
+		wantIO := []string{"mmap"}
+		if w > 0 {
+			wantIO = []string{"direct", "pread"}
+		}
+		if !slices.Contains(wantIO, st.ExpertIO) || plan.ExpertIO.String() != st.ExpertIO || (st.ExpertIO == "pread") != (plan.ExpertIONote != "") {
+			t.Errorf("%s: budget %d: experts read with %s, plan says %v (%q); want one of %v", c.name, w, st.ExpertIO, plan.ExpertIO, plan.ExpertIONote, wantIO)
+		}
 		if c.opt.MemoryLimit == third && (w < p.ExpertBytes/4 || w > p.ExpertBytes/3 || st.Evictions == 0) {
 			t.Errorf("%s: budget %d for %d expert bytes, %d evictions", c.name, w, p.ExpertBytes, st.Evictions)
 		}
+	}
+}
+
+func TestAutoExpertIOMapsWhenAllFitAndReadsDirectWhenCapped(t *testing.T) {
+	for _, c := range []struct {
+		budget int64
+		want   runtime.ExpertIO
+	}{{0, runtime.IOMmap}, {1, runtime.IODirect}, {8 << 30, runtime.IODirect}} {
+		if got := runtime.AutoExpertIO(c.budget); got != c.want {
+			t.Errorf("AutoExpertIO(%d) = %v, want %v", c.budget, got, c.want)
+		}
+	}
+	if got, err := runtime.ParseExpertIO("auto"); err != nil || got != runtime.IOAuto || (runtime.LoadOptions{}).ExpertIO != runtime.IOAuto {
+		t.Errorf("ParseExpertIO(auto) = %v, %v; the default is %v", got, err, (runtime.LoadOptions{}).ExpertIO)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/q3m/q3m/sysmem"
 )
 
 // ExpertIO names how the pager brings a routed expert's weights into
@@ -14,13 +16,21 @@ import (
 type ExpertIO int
 
 const (
+	// IOAuto chooses by the expert budget (AutoExpertIO): IOMmap when
+	// every expert fits, IODirect when the cache is capped (IOPread where
+	// the file system refuses uncached reads).
+	IOAuto ExpertIO = iota
 	// IOMmap reads experts through the file's shared mapping: the pager
 	// advises the kernel to read them ahead (WillNeed) and to drop them
 	// (DontNeed); page faults do the reading.
-	IOMmap ExpertIO = iota
+	IOMmap
 	// IOPread reads each chosen expert's gate, up and down bytes with
 	// pread into a slot of a fixed pool of anonymous memory, on
-	// background goroutines; the matrix products read the slot.
+	// background goroutines; the matrix products read the slot. The
+	// page cache the reads fill is dropped after each expert
+	// (FADV_DONTNEED where the system has it), so that under a memory cap
+	// that counts the page cache the process holds its slots and little
+	// else.
 	IOPread
 	// IODirect is IOPread with O_DIRECT: the reads bypass the page cache,
 	// so expert traffic neither fills it nor evicts other pages.
@@ -28,7 +38,19 @@ const (
 )
 
 // ExpertIOs lists the names ParseExpertIO accepts, in ExpertIO order.
-var ExpertIOs = []string{"mmap", "pread", "direct"}
+var ExpertIOs = []string{"auto", "mmap", "pread", "direct"}
+
+// AutoExpertIO is the mechanism IOAuto uses under an expert budget (0: no
+// cap). When every expert fits, the mapping: no copies, and the pages are
+// shared with every other process reading the file. When the cache is
+// capped, O_DIRECT reads into the slots: a cap that counts the page cache
+// then charges the process its slots and nothing for the file's pages.
+func AutoExpertIO(budget int64) ExpertIO {
+	if budget > 0 {
+		return IODirect
+	}
+	return IOMmap
+}
 
 func (x ExpertIO) String() string {
 	if x >= 0 && int(x) < len(ExpertIOs) {
@@ -73,6 +95,7 @@ const (
 type slotPool struct {
 	fd       *os.File
 	direct   bool
+	page     int // the system's page size
 	mem      []byte
 	unmap    func([]byte) error
 	slotSize int
@@ -101,7 +124,7 @@ func ioSpan(r byteRange) (lo, hi uint64) {
 // opens its own descriptor of path (with O_DIRECT when direct) and starts
 // the readers, which stop at close.
 func newSlotPool(path string, ranges [][3]byteRange, budget int64, minSlots int, direct bool, mu *sync.Mutex) (*slotPool, error) {
-	p := &slotPool{direct: direct, at: make([][3]int, len(ranges)), slotOf: make([]int32, len(ranges))}
+	p := &slotPool{direct: direct, page: sysmem.PageSize(), at: make([][3]int, len(ranges)), slotOf: make([]int32, len(ranges))}
 	experts := 0
 	for id, rs := range ranges {
 		p.slotOf[id] = -1
@@ -130,7 +153,13 @@ func newSlotPool(path string, ranges [][3]byteRange, budget int64, minSlots int,
 	if p.mem, p.unmap, err = anonymous(n * p.slotSize); err != nil {
 		return nil, fmt.Errorf("pager: %d expert slots of %d bytes: %w", n, p.slotSize, err)
 	}
-	if p.fd, err = openForReads(path, direct); err != nil {
+	if p.fd, err = openForReads(path, direct); err == nil && direct {
+		err = p.probe(ranges)
+	}
+	if err != nil {
+		if p.fd != nil {
+			p.fd.Close()
+		}
 		p.unmap(p.mem)
 		return nil, fmt.Errorf("pager: %w", err)
 	}
@@ -145,30 +174,83 @@ func newSlotPool(path string, ranges [][3]byteRange, budget int64, minSlots int,
 	return p, nil
 }
 
+// probe reads the first aligned block of the first expert into slot 0:
+// some file systems accept O_DIRECT at open and refuse the reads.
+func (p *slotPool) probe(ranges [][3]byteRange) error {
+	for _, rs := range ranges {
+		for _, r := range rs {
+			if r.n == 0 {
+				continue
+			}
+			lo, _ := ioSpan(r)
+			if _, err := p.fd.ReadAt(p.mem[:ioAlign], int64(lo)); err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("uncached read [%d, %d): %w", lo, lo+ioAlign, err)
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // slots is the number of slots.
 func (p *slotPool) slots() int { return len(p.idOf) }
 
 // read fills slot s with the ranges rs of an expert, without locks: the
 // slot is the caller's while it is loading.
 func (p *slotPool) read(s int, id int, rs [3]byteRange) error {
-	base := s * p.slotSize
 	for j, r := range rs {
-		if r.n == 0 {
-			continue
+		if err := p.readRange(s, id, j, r); err != nil {
+			return err
 		}
-		at := base + p.at[id][j]
-		if !p.direct {
-			if _, err := p.fd.ReadAt(p.mem[at:at+int(r.n)], int64(r.off)); err != nil {
-				return fmt.Errorf("read [%d, %d): %w", r.off, r.off+r.n, err)
-			}
-			continue
+	}
+	return nil
+}
+
+// readRange fills range j of expert id's slot s with the file's bytes r.
+func (p *slotPool) readRange(s, id, j int, r byteRange) error {
+	if r.n == 0 {
+		return nil
+	}
+	at := s*p.slotSize + p.at[id][j]
+	if !p.direct {
+		if _, err := p.fd.ReadAt(p.mem[at:at+int(r.n)], int64(r.off)); err != nil {
+			return fmt.Errorf("read [%d, %d): %w", r.off, r.off+r.n, err)
 		}
-		lo, hi := ioSpan(r)
-		start := at - int(r.off-lo)
-		n, err := p.fd.ReadAt(p.mem[start:start+int(hi-lo)], int64(lo))
-		if err != nil && !(errors.Is(err, io.EOF) && uint64(n) >= r.off+r.n-lo) {
-			return fmt.Errorf("direct read [%d, %d): %w", lo, hi, err)
+		return nil
+	}
+	lo, hi := ioSpan(r)
+	start := at - int(r.off-lo)
+	n, err := p.fd.ReadAt(p.mem[start:start+int(hi-lo)], int64(lo))
+	if err != nil && !(errors.Is(err, io.EOF) && uint64(n) >= r.off+r.n-lo) {
+		return fmt.Errorf("direct read [%d, %d): %w", lo, hi, err)
+	}
+	return nil
+}
+
+// uncache drops the page cache of the ranges rs that a plain read filled
+// (nothing for uncached reads): the bytes are in the slot now, and under
+// a memory cap that counts the page cache they would be charged twice.
+// The ranges are widened to whole pages, for the kernel keeps partial
+// ones; pages another reader still maps (the non-expert weights, experts
+// read through the mapping) stay.
+func (p *slotPool) uncache(rs [3]byteRange) error {
+	for _, r := range rs {
+		if err := p.uncacheRange(r); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// uncacheRange is uncache of one range.
+func (p *slotPool) uncacheRange(r byteRange) error {
+	if p.direct || r.n == 0 {
+		return nil
+	}
+	page := uint64(p.page)
+	lo, hi := r.off&^(page-1), (r.off+r.n+page-1)&^(page-1)
+	if err := dropCached(p.fd, int64(lo), int64(hi-lo)); err != nil {
+		return fmt.Errorf("drop the page cache of [%d, %d): %w", lo, hi, err)
 	}
 	return nil
 }

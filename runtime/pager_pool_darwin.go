@@ -21,3 +21,10 @@ func openDirect(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// openCached opens path for plain reads.
+func openCached(path string) (*os.File, error) { return os.Open(path) }
+
+// dropCached does nothing here (q3m drops a range's page cache on Linux
+// only): plain reads leave it to the kernel.
+func dropCached(f *os.File, off, n int64) error { return nil }

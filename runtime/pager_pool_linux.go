@@ -18,3 +18,24 @@ func openDirect(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// openCached opens path for plain reads of whole experts, advising
+// random access: the kernel then reads the ranges asked for and no
+// read-ahead past them, which the pool would neither use nor drop.
+func openCached(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: fadvise random: %w", path, err)
+	}
+	return f, nil
+}
+
+// dropCached drops the page cache of f's bytes [off, off+n) (whole pages)
+// that no one maps.
+func dropCached(f *os.File, off, n int64) error {
+	return unix.Fadvise(int(f.Fd()), off, n, unix.FADV_DONTNEED)
+}

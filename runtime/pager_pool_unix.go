@@ -23,7 +23,7 @@ func anonymous(n int) ([]byte, func([]byte) error, error) {
 // equivalent) when direct.
 func openForReads(path string, direct bool) (*os.File, error) {
 	if !direct {
-		return os.Open(path)
+		return openCached(path)
 	}
 	return openDirect(path)
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/q3m/q3m/format"
 )
@@ -48,7 +49,14 @@ func (p *Pager) reader() {
 		id := int(q.idOf[s])
 		p.mu.Unlock()
 		err := q.read(int(s), id, p.ranges[id])
+		var uerr error
+		if err == nil {
+			uerr = q.uncache(p.ranges[id])
+		}
 		p.mu.Lock()
+		if uerr != nil { // advice only: the slot holds the expert
+			p.stats.Errors++
+		}
 		q.state[s] = slotReady
 		if err != nil {
 			q.state[s] = slotFailed
@@ -241,16 +249,23 @@ func (p *Pager) await(u *expertUse) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	q := p.pool
+	var start time.Time
 	for e, s := range u.slot {
 		if s < 0 {
 			continue
 		}
 		for q.state[s] == slotLoading {
+			if start.IsZero() {
+				start = time.Now()
+			}
 			q.done.Wait()
 		}
 		if q.state[s] == slotFailed {
 			u.slot[e] = fromMapping
 		}
+	}
+	if !start.IsZero() {
+		p.stats.ReadWait += time.Since(start)
 	}
 	u.pending = false
 }

@@ -97,8 +97,8 @@ func TestPagerNeverChangesLogits(t *testing.T) {
 		evictions bool
 	}{
 		{"no budget", runtime.LoadOptions{}, false},
-		{"one-byte budget: every batch evicts the rest", runtime.LoadOptions{ExpertBudget: 1}, true},
-		{"one-byte budget without prefetch", runtime.LoadOptions{ExpertBudget: 1, NoPrefetch: true}, true},
+		{"one-byte budget: every batch evicts the rest", runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1}, true},
+		{"one-byte budget without prefetch", runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1, NoPrefetch: true}, true},
 	} {
 		m := loadWith(t, path, c.opt)
 		got := pagerLogits(t, m)
@@ -121,7 +121,7 @@ func TestPagerNeverChangesLogits(t *testing.T) {
 func TestPagerIsSharedSafelyBySessions(t *testing.T) {
 	path := convertSpec(t, synth.Variants()["base"])
 	want := pagerLogits(t, loadWith(t, path, runtime.LoadOptions{NoPager: true}))
-	m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: 1})
+	m := loadWith(t, path, runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1})
 	var wg sync.WaitGroup
 	got := make([][]float32, 3)
 	for i := range got {
@@ -151,7 +151,7 @@ func TestPagerStatsOfAModelWithoutPagerAreZero(t *testing.T) {
 }
 
 func TestDecodeWithABudgetAllocatesNothing(t *testing.T) {
-	m := loadWith(t, convertSpec(t, synth.Variants()["base"]), runtime.LoadOptions{ExpertBudget: 1})
+	m := loadWith(t, convertSpec(t, synth.Variants()["base"]), runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1})
 	s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestEveryPolicyKeepsTheLogits(t *testing.T) {
 	for _, name := range routes.Policies {
 		// 20 KiB: about three of the base model's 6.4 KiB experts.
 		for _, budget := range []int64{1, 20 << 10} {
-			m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: budget, Policy: name})
+			m := loadWith(t, path, runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: budget, Policy: name})
 			if i := sameBits(pagerLogits(t, m), want); i >= 0 {
 				t.Errorf("%s, budget %d: logits differ from the run without a pager at value %d", name, budget, i)
 			}

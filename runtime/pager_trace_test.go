@@ -83,7 +83,7 @@ func TestRecordedRoutingIsTheModelsAndReplaysToTheSameLogits(t *testing.T) {
 			}
 		}
 	}
-	for _, opt := range []runtime.LoadOptions{{NoPager: true}, {ExpertBudget: 1}} {
+	for _, opt := range []runtime.LoadOptions{{NoPager: true}, {ExpertIO: runtime.IOMmap, ExpertBudget: 1}} {
 		logits2, rec2, _ := routeRun(t, loadWith(t, path, opt), tr)
 		if !bytes.Equal(rec2, rec) {
 			t.Errorf("%+v: replaying the recording records another routing", opt)
@@ -151,8 +151,8 @@ func TestReplayForcesAForeignRoutingUnderAnyBudget(t *testing.T) {
 		opt  runtime.LoadOptions
 	}{
 		{"no budget", runtime.LoadOptions{NoAutoBudget: true}},
-		{"one-byte budget", runtime.LoadOptions{ExpertBudget: 1}},
-		{"one-byte budget, no prefetch", runtime.LoadOptions{ExpertBudget: 1, NoPrefetch: true}},
+		{"one-byte budget", runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1}},
+		{"one-byte budget, no prefetch", runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: 1, NoPrefetch: true}},
 	} {
 		pm := loadWith(t, path, c.opt)
 		l, _, _ := routeRun(t, pm, tr)
@@ -257,7 +257,7 @@ func TestReplayedTraceHitsAsSimulated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := loadWith(t, path, runtime.LoadOptions{ExpertBudget: int64(capacity) * each, Policy: name, NoPrefetch: true})
+			m := loadWith(t, path, runtime.LoadOptions{ExpertIO: runtime.IOMmap, ExpertBudget: int64(capacity) * each, Policy: name, NoPrefetch: true})
 			s, err := m.NewSession(runtime.SessionOptions{ContextLen: 64, Threads: 1})
 			if err != nil {
 				t.Fatal(err)

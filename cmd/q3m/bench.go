@@ -162,6 +162,26 @@ type benchTest struct {
 	// MajorFaults is the process's major page faults during the test's
 	// runs per token evaluated (-1: not known on this system).
 	MajorFaults float64 `json:"major_faults_per_token"`
+	// ExpertHitRate is the share of the test's chosen experts the pager
+	// found resident; ExpertBytesIn the expert bytes it read (on demand
+	// and ahead) per token evaluated. Both 0 without a pager.
+	ExpertHitRate float64 `json:"expert_hit_rate,omitempty"`
+	ExpertBytesIn float64 `json:"expert_bytes_in_per_token,omitempty"`
+	// ReadWaitMs is the time per token the forward pass waited for
+	// experts' reads (--expert-io pread or direct).
+	ReadWaitMs float64 `json:"read_wait_ms_per_token,omitempty"`
+}
+
+// expertCounts sets the test's expert hit rate and bytes read per token
+// from the pager's counters before (p0) and after (p1) its runs.
+func (t *benchTest) expertCounts(p0, p1 runtime.PagerStats, tokens int) {
+	hits, misses := p1.Hits-p0.Hits, p1.Misses-p0.Misses
+	if hits+misses == 0 || tokens <= 0 {
+		return
+	}
+	t.ExpertHitRate = float64(hits) / float64(hits+misses)
+	t.ExpertBytesIn = float64(p1.BytesIn-p0.BytesIn) / float64(tokens)
+	t.ReadWaitMs = float64((p1.ReadWait - p0.ReadWait).Microseconds()) / 1000 / float64(tokens)
 }
 
 func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport, err error) {
@@ -270,7 +290,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 			if _, err := s.Eval(randomIDs(np), false); err != nil {
 				return benchReport{}, err
 			}
-			faults := startFaults()
+			faults, p0 := startFaults(), m.PagerStats()
 			for rep := range o.Reps {
 				if err := ctx.Err(); err != nil {
 					return benchReport{}, err
@@ -287,6 +307,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				t.TTFTSeconds += took / float64(o.Reps)
 			}
 			t.MajorFaults = faults.perToken(np * o.Reps)
+			t.expertCounts(p0, m.PagerStats(), np*o.Reps)
 			rep.Tests = append(rep.Tests, t.summarize(0))
 		}
 		for _, ng := range o.Gens {
@@ -294,7 +315,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				continue
 			}
 			t := benchTest{Name: "tg" + strconv.Itoa(ng), Threads: nt, NGen: ng}
-			faults := startFaults()
+			faults, p0 := startFaults(), m.PagerStats()
 			for rep := range o.Reps {
 				progress(t.Name, nt, rep+1, o.Reps)
 				s.Reset()
@@ -313,6 +334,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 				t.Samples = append(t.Samples, float64(ng)/time.Since(start).Seconds())
 			}
 			t.MajorFaults = faults.perToken(ng * o.Reps)
+			t.expertCounts(p0, m.PagerStats(), ng*o.Reps)
 			rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
 		}
 	}

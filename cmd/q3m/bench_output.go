@@ -91,6 +91,10 @@ func printBench(w io.Writer, r benchReport) error {
 		if t.MajorFaults >= 0 {
 			fmt.Fprintf(w, "%s, %s: %.2f major page faults per token\n", t.Name, plural(t.Threads, "thread"), t.MajorFaults)
 		}
+		if t.ExpertHitRate > 0 || t.ExpertBytesIn > 0 {
+			fmt.Fprintf(w, "%s, %s: expert hits %.1f%%, %s of experts read per token, %.1f ms per token waiting for them\n",
+				t.Name, plural(t.Threads, "thread"), 100*t.ExpertHitRate, humanBytes(int64(t.ExpertBytesIn)), t.ReadWaitMs)
+		}
 	}
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "peak RSS: %s (mapped weights count once touched)\n", humanBytes(r.PeakRSSBytes))

@@ -78,8 +78,8 @@ func memFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expert-policy", DefaultText: routing.DefaultPolicy,
 			Usage: "rule that picks the experts to drop beyond the budget: " + strings.Join(routing.Policies, ", ")},
 		&cli.BoolFlag{Name: "no-prefetch", DisableDefaultText: true, Usage: "do not read ahead the experts predicted for the next layer"},
-		&cli.StringFlag{Name: "expert-io", Value: "mmap", EnvVars: []string{"Q3M_EXPERT_IO"},
-			Usage: "how routed experts are read: mmap (page faults on the file's mapping), pread (into a pool of slots the size of the budget), direct (pread with O_DIRECT)"},
+		&cli.StringFlag{Name: "expert-io", Value: "auto", EnvVars: []string{"Q3M_EXPERT_IO"},
+			Usage: "how routed experts are read: mmap (page faults on the file's mapping), pread (into a pool of slots the size of the budget, dropping the page cache it fills), direct (pread with O_DIRECT); auto: mmap when every expert fits, direct when the expert cache is capped (pread where O_DIRECT is refused)"},
 		&cli.StringFlag{Name: "kv-type", Value: "f16", EnvVars: []string{"Q3M_KV_TYPE"}, Usage: "KV cache element type: f16, q8_0 or f32"},
 	}
 }

@@ -85,13 +85,14 @@ type memoryPlanJSON struct {
 	WorkingSet      int64   `json:"working_set"`
 	Budget          int64   `json:"budget"` // the ExpertBudget the plan implies, 0: no cap
 	Warning         string  `json:"warning,omitempty"`
+	ExpertIO        string  `json:"expert_io"` // the mechanism --expert-io auto picks for the plan
 }
 
 func planJSON(p runtime.MemoryPlan) *memoryPlanJSON {
 	return &memoryPlanJSON{Available: p.Available, Source: p.Source, NonExpertBytes: p.NonExpertBytes, ExpertBytes: p.ExpertBytes,
 		Experts: p.Experts, KVBytesPerToken: p.KVBytesPerToken, ContextLen: p.ContextLen, KVBytes: p.KVBytes,
 		ScratchBytes: p.ScratchBytes, Margin: p.Margin, ExpertCache: p.ExpertCache, Fits: p.Fits,
-		ResidentShare: p.ResidentShare, WorkingSet: p.WorkingSet, Budget: p.Budget(), Warning: p.Warning()}
+		ResidentShare: p.ResidentShare, WorkingSet: p.WorkingSet, Budget: p.Budget(), Warning: p.Warning(), ExpertIO: p.ExpertIO.String()}
 }
 
 type tensorJSON struct {

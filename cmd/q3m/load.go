@@ -114,7 +114,10 @@ func printMemoryPlan(m *runtime.Model) {
 		fmt.Fprint(os.Stderr, indent("q3m: memory plan\n", plan.String()))
 		return // the plan's own warning is in it
 	}
-	fmt.Fprintf(os.Stderr, "q3m: expert budget %s (given) of %s of experts\n", humanBytes(st.Budget), humanBytes(plan.ExpertBytes))
+	fmt.Fprintf(os.Stderr, "q3m: expert budget %s (given) of %s of experts, read with %s\n", humanBytes(st.Budget), humanBytes(plan.ExpertBytes), st.ExpertIO)
+	if plan.ExpertIONote != "" {
+		fmt.Fprintf(os.Stderr, "q3m: note: %s\n", plan.ExpertIONote)
+	}
 	if plan.WorkingSet > 0 && st.Budget < plan.WorkingSet {
 		fmt.Fprintf(os.Stderr, "q3m: warning: the expert budget (%s) is below one token's expert working set (%s): nearly every expert is read from disk for every token\n",
 			humanBytes(st.Budget), humanBytes(plan.WorkingSet))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -384,8 +385,19 @@ func TestCLIBenchReadsExpertsAsExpertIOSays(t *testing.T) {
 		}
 	}
 	t.Logf("hits per mechanism (mmap, pread, direct): %v", hits)
+	// By default (auto): direct under a budget (pread where O_DIRECT is
+	// refused), the mapping without one.
+	for _, c := range []struct {
+		budget string
+		want   []string
+	}{{"64KiB", []string{"direct", "pread"}}, {"none", []string{"mmap"}}} {
+		rep, _ := benchJSON(t, path, "--mem-budget", c.budget)
+		if got := rep.Pager.ExpertIO; !slices.Contains(c.want, got) {
+			t.Errorf("--mem-budget %s, default --expert-io: read with %q, want one of %v", c.budget, got, c.want)
+		}
+	}
 	_, stderr, err := q3mWith(t, nil, "", "bench", "-m", path, "-n", "2", "--expert-io", "aio")
-	if err == nil || !strings.Contains(stderr, `--expert-io "aio": want one of mmap, pread, direct`) {
+	if err == nil || !strings.Contains(stderr, `--expert-io "aio": want one of auto, mmap, pread, direct`) {
 		t.Errorf("--expert-io aio: err %v, stderr %q", err, stderr)
 	}
 }
