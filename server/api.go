@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/q3m/q3m/convert"
 	"github.com/q3m/q3m/grammar"
 	"github.com/q3m/q3m/tokenizer"
 )
@@ -180,8 +181,13 @@ const (
 	maxStopLen = 256
 )
 
-// decodeJSON decodes a request body into v.
+// decodeJSON decodes a request body into v. Text encoding/json would
+// silently turn into U+FFFD (bytes that are not UTF-8, escapes of lone
+// surrogates) is refused, so a prompt is never changed without an error.
 func decodeJSON(body []byte, v any) *apiError {
+	if err := convert.CheckJSONText(body); err != nil {
+		return invalid("", "invalid request body: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

@@ -15,6 +15,8 @@ func TestDecodeChatRequestRejectsBadInput(t *testing.T) {
 		name, body, param, msg string
 	}{
 		{"not JSON", `{"messages": [`, "", "invalid"},
+		{"invalid UTF-8", "{\"messages\": [{\"role\": \"user\", \"content\": \"a\xff\"}]}", "", "invalid UTF-8 at byte 44"},
+		{"lone surrogate", `{"messages": [{"role": "user", "content": "\ud800"}]}`, "", `lone high surrogate \ud800`},
 		{"two values", `{"messages": [{"role": "user", "content": "a"}]} {}`, "", "more than one"},
 		{"no messages", `{"model": "x"}`, "messages", "non-empty"},
 		{"unknown role", `{"messages": [{"role": "wizard", "content": "a"}]}`, "messages[0].role", "unknown role"},
