@@ -106,7 +106,7 @@ type slotPool struct {
 	state  []slotState
 	refs   []int32 // per slot: sessions computing with it
 	spec   []bool  // read ahead on a prediction and not chosen yet
-	orphan []bool  // dropped while being read: freed when the read ends
+	orphan []bool  // dropped while being read: freed when the read ends, unless chosen before
 	free   []int32
 	reqs   chan int32 // slots to fill
 	done   *sync.Cond // on the pager's mutex: a read ended

@@ -67,7 +67,7 @@ func (p *Pager) reader() {
 		}
 		if q.orphan[s] {
 			q.orphan[s] = false
-			q.idOf[s], q.state[s] = -1, slotFree
+			q.slotOf[id], q.idOf[s], q.state[s] = -1, -1, slotFree
 			q.free = append(q.free, s)
 		}
 		q.done.Broadcast()
@@ -111,6 +111,10 @@ func (p *Pager) acquire(layer int, experts []int, u *expertUse) {
 			u.slot[e] = fromMapping // for now: given a slot below
 			misses++
 			continue
+		case q.orphan[s]: // a dropped prediction still being read: taken over
+			p.stats.Misses++
+			q.orphan[s] = false
+			p.hold(id)
 		case q.spec[s]: // read ahead on a prediction: a miss the read covered
 			p.stats.Misses++
 			p.gate.useful += uint64(p.size[id])
@@ -192,7 +196,7 @@ func (p *Pager) takeSlot() int32 {
 // the current batch, in use by a session, or without a slot at all.
 func (p *Pager) slotPinned(id int) bool {
 	s := p.pool.slotOf[id]
-	return p.stamp[id] == p.gen || s < 0 || p.pool.refs[s] > 0
+	return p.stamp[id] == p.gen || s < 0 || p.pool.refs[s] > 0 || p.pool.orphan[s]
 }
 
 // dropPredictions gives back the slots read ahead for a layer whose
@@ -202,11 +206,14 @@ func (p *Pager) dropPredictions(layer int) {
 	for id := base; id < base+p.experts; id++ {
 		if s := q.slotOf[id]; s >= 0 && q.spec[s] {
 			p.gate.wasted += uint64(p.size[id])
-			q.slotOf[id], q.spec[s] = -1, false
+			q.spec[s] = false
 			if q.state[s] == slotLoading {
+				// The slot stays the expert's until its read ends: a
+				// later choice of it takes the read over instead of
+				// another slot (with no spare slot, an eviction).
 				q.orphan[s] = true
 			} else {
-				q.idOf[s], q.state[s] = -1, slotFree
+				q.slotOf[id], q.idOf[s], q.state[s] = -1, -1, slotFree
 				q.free = append(q.free, s)
 			}
 		}
