@@ -94,3 +94,27 @@ func TestRopeTablesGrowToWhatTheyWouldBeBuiltAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRopeTablesAreTheModelsOwn checks that sessions read one copy of the
+// RoPE tables, the Model's, rather than building their own.
+func TestRopeTablesAreTheModelsOwn(t *testing.T) {
+	c := tinyConfig()
+	model := openTiny(t, buildTiny(t, c, buildOptions{seed: 33}))
+	var sessions [3]*Session
+	for i := range sessions {
+		s, err := model.NewSession(SessionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Eval(randIDs(uint64(33+i), 8+8*i, c.Vocab), false); err != nil {
+			t.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	cos, sin := model.rope.tables(1)
+	for i, s := range sessions {
+		if len(s.cos) == 0 || &s.cos[0] != &cos[0] || &s.sin[0] != &sin[0] {
+			t.Errorf("session %d reads RoPE tables of its own", i)
+		}
+	}
+}
