@@ -92,7 +92,7 @@ func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 // dotQ8_0x8AVX512 sets out[i] to dotQ8_0AVX512(w, x[i*stride:], nblocks)
 // for the eight activation rows i < 8, bit for bit, decoding w once.
 func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q8_0Bytes], x8Rows(x, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q8_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -102,7 +102,7 @@ func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 
 // dotQ4_0Q8_0x8AVX512 is dotQ8_0x8AVX512 for Q4_0 weights.
 func dotQ4_0Q8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q4_0Bytes], x8Rows(x, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q4_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -113,8 +113,7 @@ func dotQ4_0Q8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 // dotQ8_0R4AVX512 sets out[i] to dotQ8_0AVX512(w[i*stride:], x, nblocks)
 // for the four weight rows i < 4, bit for bit, loading x once.
 func dotQ8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
-	n := nblocks * Q8_0Bytes
-	w, x = w[:3*stride+n], x[:n]
+	w, x = stridedRows(w, 4, stride, nblocks*Q8_0Bytes), x[:nblocks*Q8_0Bytes]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return
@@ -124,7 +123,7 @@ func dotQ8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float3
 
 // dotQ4_0Q8_0R4AVX512 is dotQ8_0R4AVX512 for Q4_0 weights.
 func dotQ4_0Q8_0R4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
-	w, x = w[:3*stride+nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
+	w, x = stridedRows(w, 4, stride, nblocks*Q4_0Bytes), x[:nblocks*Q8_0Bytes]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return

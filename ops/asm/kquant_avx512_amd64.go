@@ -21,17 +21,18 @@ func q6_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 //go:noescape
 func q5_Kx8AVX512(w, x *byte, stride, nblocks int, out *[8]float32)
 
-// x8Rows returns x cut to eight rows of n bytes stride bytes apart,
-// panicking as a slice expression does if x is too short.
-func x8Rows(x []byte, stride, n int) []byte {
+// stridedRows returns b cut to rows rows of n bytes stride bytes apart,
+// panicking as a slice expression does if b is too short, and on a
+// negative stride.
+func stridedRows(b []byte, rows, stride, n int) []byte {
 	if stride < 0 {
 		panic("asm: negative stride")
 	}
-	return x[:7*stride+n]
+	return b[:(rows-1)*stride+n]
 }
 
 func dotQ4_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q4_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	w, x = w[:nblocks*Q4_KBytes], stridedRows(x, 8, stride, nblocks*Q8_KBytes)
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -40,7 +41,7 @@ func dotQ4_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 }
 
 func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q6_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	w, x = w[:nblocks*Q6_KBytes], stridedRows(x, 8, stride, nblocks*Q8_KBytes)
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -49,7 +50,7 @@ func dotQ6_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 }
 
 func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q5_KBytes], x8Rows(x, stride, nblocks*Q8_KBytes)
+	w, x = w[:nblocks*Q5_KBytes], stridedRows(x, 8, stride, nblocks*Q8_KBytes)
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return

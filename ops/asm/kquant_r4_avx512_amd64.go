@@ -12,10 +12,7 @@ func q4_KR4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
 // dotQ4_KR4AVX512 sets out[i] to dotQ4_KAVX2(w[i*stride:], x, nblocks) for
 // the four weight rows i < 4, bit for bit, loading x once.
 func dotQ4_KR4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
-	if stride < 0 {
-		panic("asm: negative stride")
-	}
-	w, x = w[:3*stride+nblocks*Q4_KBytes], x[:nblocks*Q8_KBytes]
+	w, x = stridedRows(w, 4, stride, nblocks*Q4_KBytes), x[:nblocks*Q8_KBytes]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return
@@ -30,10 +27,7 @@ func q6_KR4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
 
 // dotQ6_KR4AVX512 is dotQ4_KR4AVX512 for Q6_K weights.
 func dotQ6_KR4AVX512(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
-	if stride < 0 {
-		panic("asm: negative stride")
-	}
-	w, x = w[:3*stride+nblocks*Q6_KBytes], x[:nblocks*Q8_KBytes]
+	w, x = stridedRows(w, 4, stride, nblocks*Q6_KBytes), x[:nblocks*Q8_KBytes]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return
