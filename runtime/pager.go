@@ -75,7 +75,7 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 		}
 		m.pager, err = newPager(m, opt)
 		if err == nil {
-			plan.ExpertIO, _ = ParseExpertIO(m.pager.stats.ExpertIO)
+			plan.ExpertIO = m.pager.io
 			plan.ExpertIONote = m.pager.ioNote
 			m.pager.plan, m.pager.planErr = plan, planErr
 			if opt.ExpertBudget > 0 && !opt.NoLock {
@@ -174,7 +174,8 @@ type Pager struct {
 	planErr  error
 
 	pool          *slotPool         // nil with IOMmap
-	ioNote        string            // why the mechanism is not the one chosen, if so
+	io            ExpertIO          // how experts are read (never IOAuto)
+	ioNote        string            // why io is not the one chosen, if so
 	slotPinnedFn  func(id int) bool // p.slotPinned, made once
 	faults0       uint64            // major faults at load
 	mu            sync.Mutex
@@ -248,7 +249,7 @@ func newPager(m *Model, opt LoadOptions) (*Pager, error) {
 		p.stats.Slots = p.pool.slots()
 		p.startReaders()
 	}
-	p.stats.ExpertIO = mech.String()
+	p.io, p.stats.ExpertIO = mech, mech.String()
 	p.faults0, _ = sysmem.MajorFaults()
 	return p, nil
 }
