@@ -84,7 +84,7 @@ const (
 // The texts are in testdata/templates, with their sources.
 var tmplKnown = map[string]string{
 	"87a2728cb8dc9fe424d624542f6060ec05a1d285ebbec578bb078900e33396b5": TemplateQwen3,
-	"40c21f34cf67d8c760ef72f8ad3ae5afad514299d4b06e91dd9a8d705af7b541": TemplateQwen3Instruct2507,
+	"64f85b198065d0fba2a81f37e10ed68161ce2c19a754c7100e67e0ca2ee9c326": TemplateQwen3Instruct2507,
 	"3802169b2a02b81e6adb7ab4f64f91ff02db753c8c3a64a01c35192d3a61d8d7": TemplateQwen3Thinking2507,
 	"52ffd6af4b975e5d6ea391b144484daf29f7fa5804f0104aa9a0f8ed42b6edda": TemplateQwen3Coder,
 }
