@@ -20,8 +20,12 @@
 // the float32 lanes of rows 0–1 (row 0 in lanes 0–7, row 1 in 8–15), Z17
 // those of rows 2–3; Z20 the minimum lanes (row k in 4k…4k+3); Z18, Z19,
 // Z21, Z28 the VPERMW indexes of the four chunks' scales; Z12, Z13, Z14,
-// Z6 the block's scales; Z8 0x0f in every byte; Z15 (and Z7 for Q6_K) the
-// shift counts. KSCALES clobbers AX, BX, DX, R8, R9, R10.
+// Z6 the block's scales; Z3 its d and Z2 its dmin in every lane (Q6_K: Z2
+// its sixteen scales as int16 in both halves); Z9 the eight mins four
+// times (Q6_K: 0x30 in every byte); Z8 0x0f in every byte; Z15 the
+// nibble shift counts; Z7 1 in every int16 (Q5_K: 0x10 in every byte,
+// Q6_K: the right shifts of the high bit pairs); K1 lanes 8–15, K2 4–7,
+// K3 8–11, K4 12–15. KSCALES clobbers AX, BX, DX, R8, R9, R10.
 
 // The float32 steps of the eight-row forms (kquant_avx512_amd64.s keeps
 // its own copies of these; the preprocessor has no cross-file macros but
@@ -484,7 +488,7 @@ q5kx4loop:
 TEXT ·q5_Kx2AVX512(SB), NOSPLIT, $0-40
 	KX2ARGS
 	Q5KSETUP
-	VMOVDQU64 kx4ones<>(SB), Z1
+	VMOVDQU64 kx4ones<>(SB), Z1 // 1 in every int16, for KX2MINSUMS
 	VPXORD Z16, Z16, Z16
 	VPXORD Z20, Z20, Z20
 
