@@ -142,17 +142,23 @@ func (e *Exec) MatMuls(ps ...Product) {
 
 // padFrom returns from how many tokens past a multiple of eight one more
 // eight-row product over zero rows costs less than the four-, two- and
-// one-row products, for a type with an eight-row form: from three for the
-// super-block types, whose four-row forms are AVX2, from six for the types
-// with Q8_0 activations, whose four-row forms are AVX-512 as well
-// (768×2048, avx512vnni: a padded Q4_0 product costs 1.68, 1.58, 1.15, 1.00
-// and 0.81× the smaller forms for 3…7 tokens, Q8_0 1.46, 1.45, 1.04, 0.91
-// and 0.73×).
+// one-row products, for a type with an eight-row form (the avx512vnni
+// kernel's, whose four- and two-row forms are AVX-512 as well; an
+// eight-row product costs about two four-row ones). From six for the types
+// with Q8_0 activations (768×2048: a padded Q4_0 product costs 1.68, 1.58,
+// 1.15, 1.00 and 0.81× the smaller forms for 3…7 tokens, Q8_0 1.46, 1.45,
+// 1.04, 0.91 and 0.73×), from seven for the super-block types, whose
+// one-row form is AVX2 and costs about as much as their two-row one
+// (MatMul on one thread, best of three, Q4_K 768×2048 and 2048×768: a
+// padded product costs 1.29 and 1.08× the smaller forms for 3 tokens, 1.68
+// and 1.32× for 4, 1.14 and 0.87× for 5, 1.10 and 0.92× for 6, 0.74 and
+// 0.83× for 7; Q6_K 1.08 and 1.03×, 1.44 and 1.28×, 0.89 and 1.09×, 1.01
+// and 1.11×, 0.73 and 0.74×).
 func padFrom(tr asm.Traits) int {
 	if tr.Activation == quant.Q8_0 {
 		return 6
 	}
-	return 3
+	return 7
 }
 
 // sameInput reports whether two products read the same activation rows.

@@ -33,6 +33,31 @@ func BenchmarkMatMulKTypes(b *testing.B) {
 	}
 }
 
+// BenchmarkMatMulKRows multiplies a 768×2048 and a 2048×768 matrix of
+// Q4_K and Q6_K by 1…8 activation rows on one thread with the active
+// kernel: the figures padFrom is tuned by (bytes/s count the weight bytes
+// read once per call).
+func BenchmarkMatMulKRows(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][2]int{{768, 2048}, {2048, 768}} {
+		rows, cols := shape[0], shape[1]
+		for _, typ := range []quant.Type{quant.Q4_K, quant.Q6_K} {
+			m := rawMatrix(r, typ, rows, cols)
+			x := randVec(r, 8*cols, 1)
+			y := make([]float32, 8*rows)
+			for n := 1; n <= 8; n++ {
+				b.Run(fmt.Sprintf("%s/%dx%d/n=%d", typ, rows, cols, n), func(b *testing.B) {
+					e := NewExec(nil)
+					b.SetBytes(int64(len(m.Data)))
+					for b.Loop() {
+						e.MatMul(y, m, x, n)
+					}
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkExpertProducts runs one MoE layer's expert products as a
 // session's prefill does (MatMuls of every expert's gate and up, then of
 // the downs) for 16 experts of Qwen3-30B-A3B's shape with the Q4_K_M

@@ -67,10 +67,10 @@ func TestMatMulsAllocatesNothing(t *testing.T) {
 }
 
 // Products sharing an input whose eight-row tail runs over zero padding
-// (three to seven tokens past a multiple of eight) give each product's
-// single-row results bit for bit, including a product of a type without an
-// eight-row form reading the padded input, and one padding an input a
-// later product reads without padding.
+// (padFrom or more tokens past a multiple of eight) or not give each
+// product's single-row results bit for bit, including a product of a type
+// without an eight-row form reading the padded input, and one padding an
+// input a later product reads without padding.
 func TestMatMulsOverPaddedTailsEqualsSingleRows(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(13, 14))
@@ -78,7 +78,7 @@ func TestMatMulsOverPaddedTailsEqualsSingleRows(t *testing.T) {
 		defer pool.Close()
 		e := NewExec(pool)
 		const cols = 512
-		for _, n := range []int{3, 5, 7, 11, 13, 18} {
+		for _, n := range []int{2, 3, 4, 5, 6, 7, 11, 12, 13, 15, 18, 23} {
 			x := randVec(r, n*cols, 1)
 			var ps []Product
 			for i, typ := range []quant.Type{quant.Q4_K, quant.IQ4_XS, quant.Q6_K, quant.Q5_K, quant.Q2_K} {

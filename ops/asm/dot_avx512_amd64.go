@@ -17,17 +17,19 @@ var useAVX512 = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpu
 // AVX2 kernel with its own Q8_0 and Q4_0 products (equal to the AVX2
 // kernel's bit for bit: both follow dotQ8_0Lanes and dotQ4_0Q8_0Lanes) and
 // eight-row forms of the Q8_0, Q4_0, Q4_K, Q5_K and Q6_K products for
-// prefill (q8_0_amd64.s, kquant_avx512_amd64.s) and four-row Q4_K and Q6_K
-// forms for decode (kquant_r4_avx512_amd64.s); every other routine is the
-// AVX2 kernel's.
+// prefill (q8_0_amd64.s, kquant_avx512_amd64.s), four- and two-row forms of
+// the Q4_K, Q5_K and Q6_K products for batched decode
+// (kquant_x4_avx512_amd64.s) and four-weight-row Q4_K and Q6_K forms for
+// decode (kquant_r4_avx512_amd64.s); every other routine is the AVX2
+// kernel's.
 var AVX512 = extendKernel(AVX2, "avx512vnni", map[quant.Type]Dots{
 	// dotQ8_0R4AVX512 is tested but not used: decoding the 8-layer Q8_0 file
 	// with it measured 0.91× (four interleaved rounds; Q4_0's gave 1.10×).
 	quant.Q8_0: {X1: dotQ8_0AVX512, X2: dotQ8_0x2AVX512, X4: dotQ8_0x4AVX512, X8: dotQ8_0x8AVX512},
 	quant.Q4_0: {X1: dotQ4_0Q8_0AVX512, X2: dotQ4_0Q8_0x2AVX512, X4: dotQ4_0Q8_0x4AVX512, X8: dotQ4_0Q8_0x8AVX512, R4: dotQ4_0Q8_0R4AVX512},
-	quant.Q4_K: {X8: dotQ4_Kx8AVX512, R4: dotQ4_KR4AVX512},
-	quant.Q5_K: {X8: dotQ5_Kx8AVX512},
-	quant.Q6_K: {X8: dotQ6_Kx8AVX512, R4: dotQ6_KR4AVX512},
+	quant.Q4_K: {X2: dotQ4_Kx2AVX512, X4: dotQ4_Kx4AVX512, X8: dotQ4_Kx8AVX512, R4: dotQ4_KR4AVX512},
+	quant.Q5_K: {X2: dotQ5_Kx2AVX512, X4: dotQ5_Kx4AVX512, X8: dotQ5_Kx8AVX512},
+	quant.Q6_K: {X2: dotQ6_Kx2AVX512, X4: dotQ6_Kx4AVX512, X8: dotQ6_Kx8AVX512, R4: dotQ6_KR4AVX512},
 })
 
 // The wrappers check the lengths as the AVX2 ones do, and call each routine
