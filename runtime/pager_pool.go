@@ -153,6 +153,7 @@ func newSlotPool(path string, ranges [][3]byteRange, budget int64, minSlots int,
 	if p.mem, p.unmap, err = anonymous(n * p.slotSize); err != nil {
 		return nil, fmt.Errorf("pager: %d expert slots of %d bytes: %w", n, p.slotSize, err)
 	}
+	adviseHuge(p.mem)
 	if p.fd, err = openForReads(path, direct); err == nil && direct {
 		err = p.probe(ranges)
 	}

@@ -20,3 +20,6 @@ func openCached(path string) (*os.File, error) { return os.Open(path) }
 // dropCached does nothing here (q3m drops a range's page cache on Linux
 // only): plain reads leave it to the kernel.
 func dropCached(f *os.File, off, n int64) error { return nil }
+
+// adviseHuge does nothing here: the slots keep the system's page size.
+func adviseHuge(b []byte) {}

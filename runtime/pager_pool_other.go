@@ -26,3 +26,6 @@ func openForReads(path string, direct bool) (*os.File, error) {
 
 // dropCached does nothing here: the page cache is left to the system.
 func dropCached(f *os.File, off, n int64) error { return nil }
+
+// adviseHuge does nothing here: the slots keep the system's page size.
+func adviseHuge(b []byte) {}
