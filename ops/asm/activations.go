@@ -102,6 +102,12 @@ func QuantizeQ8_1(dst []byte, x []float32) {
 // d = 0 and zero sums (llama.cpp leaves its sums unwritten). NaN values
 // encode as 0.
 func QuantizeQ8_K(dst []byte, x []float32) {
+	b := quantizeQ8_KArch(dst, x)
+	quantizeQ8_KGeneric(dst[b*Q8_KBytes:], x[b*QKK:])
+}
+
+// quantizeQ8_KGeneric is QuantizeQ8_K in Go, the oracle for the assembly.
+func quantizeQ8_KGeneric(dst []byte, x []float32) {
 	for b := 0; b < len(x)/QKK; b++ {
 		v := (*[QKK]float32)(x[b*QKK:])
 		out := (*[Q8_KBytes]byte)(dst[b*Q8_KBytes:])

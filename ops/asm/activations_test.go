@@ -275,3 +275,165 @@ func TestActivationQuantizersRoundTheRoundedProduct(t *testing.T) {
 		}
 	}
 }
+
+// q8KRows returns rows of 256 values that stress the Q8_K quantizer: zero
+// and negative-zero blocks, ±MaxFloat32, infinities and NaN, subnormal
+// maxima (whose scale overflows to infinity), largest magnitudes repeated
+// with both signs and placed last, and products at exact halves.
+func q8KRows(r *rand.Rand) [][]float32 {
+	fill := func(f func(i int) float32) []float32 {
+		x := make([]float32, QKK)
+		for i := range x {
+			x[i] = f(i)
+		}
+		return x
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	rows := [][]float32{
+		fill(func(int) float32 { return 0 }),
+		fill(func(int) float32 { return float32(math.Copysign(0, -1)) }),
+		fill(func(i int) float32 { return []float32{math.MaxFloat32, -math.MaxFloat32}[i%2] }),
+		fill(func(i int) float32 { return []float32{-math.MaxFloat32, math.MaxFloat32, 1, -1e-30}[i%4] }),
+		fill(func(i int) float32 { return math.Float32frombits(uint32(i) + 1) }),
+		fill(func(i int) float32 { return -math.Float32frombits(uint32(i)*0x3000 + 1) }),
+		fill(func(i int) float32 {
+			return []float32{math.SmallestNonzeroFloat32, 0, -math.SmallestNonzeroFloat32}[i%3]
+		}),
+		fill(func(i int) float32 { return []float32{nan, 1, -2, inf}[i%4] }),
+		fill(func(i int) float32 { return []float32{nan, -inf, 0, 5}[i%4] }),
+		fill(func(int) float32 { return nan }),
+		fill(func(i int) float32 { return []float32{nan, 0}[i%2] }),
+		fill(func(i int) float32 { return float32(i%255) - 127 }),
+		fill(func(i int) float32 { return float32(i%254)/2 - 63.25 }),
+		fill(func(i int) float32 { return float32(i) + 0.5 }),
+		fill(func(i int) float32 { return -float32(i) - 0.5 }),
+		fill(func(i int) float32 { return float32(i%7) * []float32{1, -1}[i/128] }),
+	}
+	// Largest magnitude only at the end, or first negative then positive.
+	last := fill(func(i int) float32 { return float32(r.NormFloat64()) })
+	last[QKK-1] = -50
+	rows = append(rows, last)
+	both := fill(func(i int) float32 { return float32(r.NormFloat64()) })
+	both[100], both[200] = -9, 9
+	rows = append(rows, both)
+	// Values whose products with the scale are halves once rounded.
+	for _, amax := range []float32{100, 3, 1e-20, 7e30} {
+		hs := halfwayProducts(-127 / amax)
+		for len(hs) > 0 {
+			x := make([]float32, QKK)
+			x[0] = amax
+			n := copy(x[1:], hs)
+			hs = hs[n:]
+			rows = append(rows, x)
+		}
+	}
+	// NaN with payloads (which survive multiplication) at random places,
+	// the last ones included, among ordinary values.
+	for k := range 32 {
+		x := fill(func(int) float32 { return float32(r.NormFloat64()) })
+		for range 1 + k%8 {
+			x[r.IntN(QKK)] = math.Float32frombits(0x7f800001 + r.Uint32N(0x7fffff) | r.Uint32N(2)<<31)
+		}
+		x[QKK-1-k] = math.Float32frombits(0xffc00000 | uint32(k))
+		rows = append(rows, x)
+		// The largest magnitude at k, then NaN in every later position
+		// that a SIMD lane shares with it.
+		y := fill(func(int) float32 { return float32(r.NormFloat64()) })
+		y[k] = -60
+		for i := k + 8; i < QKK; i += 8 {
+			y[i] = float32(math.NaN())
+		}
+		rows = append(rows, y)
+	}
+	for range 200 {
+		scale := math.Exp(r.NormFloat64() * 20)
+		rows = append(rows, fill(func(int) float32 { return float32(r.NormFloat64() * scale) }))
+	}
+	return rows
+}
+
+// The assembly quantizer (where the machine has one) writes the bytes the
+// Go one writes, for every row and for rows of several blocks.
+func TestQuantizeQ8_KMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := q8KRows(r)
+	var all []float32
+	for i, x := range rows {
+		want := make([]byte, Q8_KBytes)
+		quantizeQ8_KGeneric(want, x)
+		got := make([]byte, Q8_KBytes)
+		for j := range got {
+			got[j] = 0xAA // the quantizer must write every byte
+		}
+		QuantizeQ8_K(got, x)
+		if string(got) != string(want) {
+			t.Fatalf("row %d (%v…): got\n%x\nwant\n%x", i, x[:4], got, want)
+		}
+		all = append(all, x...)
+	}
+	want := make([]byte, len(rows)*Q8_KBytes)
+	quantizeQ8_KGeneric(want, all)
+	got := make([]byte, len(want)+1)
+	got[len(want)] = 0x5C
+	QuantizeQ8_K(got[:len(want)], all)
+	if string(got[:len(want)]) != string(want) || got[len(want)] != 0x5C {
+		t.Fatalf("%d blocks in one row differ from one block at a time, or the quantizer wrote past dst", len(rows))
+	}
+}
+
+// FuzzQuantizeQ8_K holds the assembly Q8_K quantizer to the Go one on
+// arbitrary float32 bits, NaN and infinities included, over one or two
+// blocks.
+func FuzzQuantizeQ8_K(f *testing.F) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for i, x := range q8KRows(r) {
+		if i%8 != 0 {
+			continue
+		}
+		b := make([]byte, 4*len(x))
+		for j, v := range x {
+			binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := QKK
+		if len(data) > 4*QKK {
+			n = 2 * QKK
+		}
+		x := make([]float32, n)
+		for i := range x {
+			if 4*i+4 <= len(data) {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+		}
+		want := make([]byte, n/QKK*Q8_KBytes)
+		quantizeQ8_KGeneric(want, x)
+		got := make([]byte, len(want))
+		QuantizeQ8_K(got, x)
+		if string(got) != string(want) {
+			t.Fatalf("assembly differs from Go:\n%x\n%x", got, want)
+		}
+	})
+}
+
+func BenchmarkQuantizeQ8_K(b *testing.B) {
+	r := rand.New(rand.NewPCG(45, 46))
+	x := make([]float32, 2048)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]byte, len(x)/QKK*Q8_KBytes)
+	for _, c := range []struct {
+		name string
+		q    func([]byte, []float32)
+	}{{"generic", quantizeQ8_KGeneric}, {"arch", QuantizeQ8_K}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for range b.N {
+				c.q(dst, x)
+			}
+		})
+	}
+}
