@@ -48,19 +48,15 @@ func Softmax(x []float32) {
 	}
 }
 
-// SiLU returns x·sigmoid(x).
+// SiLU returns x·sigmoid(x) = x/(1+e^-x), in float32 with e^-x from
+// asm.Exp32 (within one ulp), as SwiGLU computes it.
 func SiLU(x float32) float32 {
-	return x / float32(1+math.Exp(-float64(x)))
+	return x / float32(1+asm.Exp32(-x))
 }
 
-// SwiGLU sets dst[i] = SiLU(gate[i]) · up[i]. dst may alias gate or up.
-func SwiGLU(dst, gate, up []float32) {
-	up = up[:len(gate)]
-	dst = dst[:len(gate)]
-	for i, g := range gate {
-		dst[i] = SiLU(g) * up[i]
-	}
-}
+// SwiGLU sets dst[i] = SiLU(gate[i]) · up[i], bit for bit, with SIMD where
+// the CPU has it (asm.SwiGLU). dst may alias gate or up.
+func SwiGLU(dst, gate, up []float32) { asm.SwiGLU(dst, gate, up) }
 
 // Add sets dst[i] += x[i].
 func Add(dst, x []float32) {
