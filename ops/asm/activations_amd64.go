@@ -3,6 +3,9 @@
 package asm
 
 //go:noescape
+func quantizeQ8_0AVX2(dst *byte, x *float32, nblocks int)
+
+//go:noescape
 func quantizeQ8_KAVX2(dst *byte, x *float32, nblocks int)
 
 // quantizeQ8_KArch quantizes the whole blocks of x with AVX2 when the CPU
@@ -16,5 +19,18 @@ func quantizeQ8_KArch(dst []byte, x []float32) int {
 	}
 	dst = dst[:nb*Q8_KBytes]
 	quantizeQ8_KAVX2(&dst[0], &x[0], nb)
+	return nb
+}
+
+// quantizeQ8_0Arch quantizes the whole blocks of x with AVX2 and F16C
+// (VCVTPS2PH for the fp16 scale) when the CPU has them and returns how many
+// it did.
+func quantizeQ8_0Arch(dst []byte, x []float32) int {
+	nb := len(x) / QK
+	if !useAVX2 || nb == 0 {
+		return 0
+	}
+	dst = dst[:nb*Q8_0Bytes]
+	quantizeQ8_0AVX2(&dst[0], &x[0], nb)
 	return nb
 }

@@ -169,3 +169,78 @@ zero:
 	JNZ     block
 	VZEROUPPER
 	RET
+
+// Q8_0 activation quantization with AVX2 and F16C, bit for bit the Go
+// quantizeQ8_0Generic: the largest magnitude as above, d = amax/127 to fp16
+// by VCVTPS2PH (round to nearest even, as quant.ToF16), id = 127/amax (0
+// for an all-zero block), and VROUNDPS to nearest even then clamping for
+// roundHalfEven, NaN products sent to 0.
+
+DATA q80Scale<>+0(SB)/4, $0x42fe0000 // 127.0
+GLOBL q80Scale<>(SB), RODATA|NOPTR, $4
+DATA q80MinF<>+0(SB)/4, $0xc2fe0000 // -127.0
+GLOBL q80MinF<>(SB), RODATA|NOPTR, $4
+
+// Q80VALUES sets R to the rounded, clamped int32 values of the 8 floats at
+// off(SI) times the scale in Y14, using M for the NaN mask.
+#define Q80VALUES(off, R, M) \
+	VMULPS     off(SI), Y14, R; \
+	VCMPPS     $3, R, R, M;     \
+	VROUNDPS   $0, R, R;        \
+	VMINPS     Y13, R, R;       \
+	VMAXPS     Y12, R, R;       \
+	VCVTPS2DQ  R, R;            \
+	VPANDN     R, M, R
+
+// func quantizeQ8_0AVX2(dst *byte, x *float32, nblocks int)
+TEXT ·quantizeQ8_0AVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         nblocks+16(FP), CX
+	VBROADCASTSS q8kAbs<>(SB), Y15
+	VBROADCASTSS q80Scale<>(SB), Y13
+	VBROADCASTSS q80MinF<>(SB), Y12
+	VMOVDQU      q8kPerm<>(SB), Y8
+	VXORPS       X11, X11, X11
+
+q80block:
+	// Largest magnitude, NaN ignored (VMAXPS returns its second source,
+	// the running maximum, when the other is NaN).
+	VANDPS       (SI), Y15, Y0
+	VMAXPS       Y11, Y0, Y4
+	VANDPS       32(SI), Y15, Y1
+	VMAXPS       Y4, Y1, Y4
+	VANDPS       64(SI), Y15, Y2
+	VMAXPS       Y4, Y2, Y4
+	VANDPS       96(SI), Y15, Y3
+	VMAXPS       Y4, Y3, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VMAXPS       X5, X4, X4
+	VPERMILPS    $0x4e, X4, X5
+	VMAXPS       X5, X4, X4
+	VPERMILPS    $0xb1, X4, X5
+	VMAXPS       X5, X4, X4          // amax
+	VDIVSS       X13, X4, X5         // d = amax/127
+	VCVTPS2PH    $0, X5, X5
+	VMOVD        X5, AX
+	MOVW         AX, (DI)
+	VDIVSS       X4, X13, X6         // 127/amax
+	VCMPSS       $4, X11, X4, X7     // amax != 0
+	VANDPS       X7, X6, X6
+	VBROADCASTSS X6, Y14
+
+	Q80VALUES(0, Y0, Y4)
+	Q80VALUES(32, Y1, Y5)
+	Q80VALUES(64, Y2, Y6)
+	Q80VALUES(96, Y3, Y7)
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y8, Y0
+	VMOVDQU   Y0, 2(DI)
+	ADDQ      $128, SI
+	ADDQ      $34, DI
+	DECQ      CX
+	JNZ       q80block
+	VZEROUPPER
+	RET

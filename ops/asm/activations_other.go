@@ -4,3 +4,6 @@ package asm
 
 // quantizeQ8_KArch does nothing: QuantizeQ8_K does every block in Go.
 func quantizeQ8_KArch(dst []byte, x []float32) int { return 0 }
+
+// quantizeQ8_0Arch does nothing: QuantizeQ8_0 does every block in Go.
+func quantizeQ8_0Arch(dst []byte, x []float32) int { return 0 }

@@ -353,38 +353,93 @@ func q8KRows(r *rand.Rand) [][]float32 {
 	return rows
 }
 
-// The assembly quantizer (where the machine has one) writes the bytes the
-// Go one writes, for every row and for rows of several blocks.
-func TestQuantizeQ8_KMatchesGeneric(t *testing.T) {
-	r := rand.New(rand.NewPCG(41, 42))
-	rows := q8KRows(r)
-	var all []float32
-	for i, x := range rows {
-		want := make([]byte, Q8_KBytes)
-		quantizeQ8_KGeneric(want, x)
-		got := make([]byte, Q8_KBytes)
-		for j := range got {
-			got[j] = 0xAA // the quantizer must write every byte
+// f16TieScales returns block maxima amax whose scale amax/127, rounded to
+// float32, lies halfway between two fp16 values (normal and subnormal),
+// where the rounding of the fp16 conversion decides.
+func f16TieScales() []float32 {
+	var out []float32
+	for _, bits := range []uint32{0x3f801000, 0x3f803000, 0x40001000, 0x3a002000, 0x33800000, 0x33c00000, 0x35001000, 0x477fe000, 0x477ff000} {
+		d := math.Float32frombits(bits)
+		for a := math.Nextafter32(d*127, 0); a <= math.Nextafter32(d*127, 1e38); a = math.Nextafter32(a, 1e38) {
+			if a/127 == d {
+				out = append(out, a)
+			}
 		}
-		QuantizeQ8_K(got, x)
-		if string(got) != string(want) {
-			t.Fatalf("row %d (%v…): got\n%x\nwant\n%x", i, x[:4], got, want)
-		}
-		all = append(all, x...)
 	}
-	want := make([]byte, len(rows)*Q8_KBytes)
-	quantizeQ8_KGeneric(want, all)
-	got := make([]byte, len(want)+1)
-	got[len(want)] = 0x5C
-	QuantizeQ8_K(got[:len(want)], all)
-	if string(got[:len(want)]) != string(want) || got[len(want)] != 0x5C {
-		t.Fatalf("%d blocks in one row differ from one block at a time, or the quantizer wrote past dst", len(rows))
+	return out
+}
+
+// quantizerRows returns q8KRows plus rows whose 32-value blocks have the
+// maxima of f16TieScales.
+func quantizerRows(r *rand.Rand) [][]float32 {
+	rows := q8KRows(r)
+	ties := f16TieScales()
+	for len(ties) > 0 {
+		x := make([]float32, QKK)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for b := 0; b < QKK/QK && len(ties) > 0; b++ {
+			x[b*QK+r.IntN(QK)] = ties[0] * []float32{1, -1}[b%2]
+			for i := b * QK; i < (b+1)*QK; i++ {
+				x[i] = max(-ties[0], min(ties[0], x[i]*ties[0]))
+			}
+			ties = ties[1:]
+		}
+		rows = append(rows, x)
+	}
+	return rows
+}
+
+// activationQuantizers are the quantizers with assembly, each beside its Go
+// oracle.
+var activationQuantizers = []struct {
+	name          string
+	q, generic    func([]byte, []float32)
+	values, bytes int
+}{
+	{"Q8_0", QuantizeQ8_0, quantizeQ8_0Generic, QK, Q8_0Bytes},
+	{"Q8_K", QuantizeQ8_K, quantizeQ8_KGeneric, QKK, Q8_KBytes},
+}
+
+// The assembly quantizers (where the machine has them) write the bytes
+// the Go ones write, for every row and for rows of many blocks.
+func TestActivationQuantizersMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := quantizerRows(r)
+	if n := len(f16TieScales()); n < 9 {
+		t.Fatalf("only %d fp16 tie scales", n)
+	}
+	for _, c := range activationQuantizers {
+		var all []float32
+		size := QKK / c.values * c.bytes
+		for i, x := range rows {
+			want := make([]byte, size)
+			c.generic(want, x)
+			got := make([]byte, size)
+			for j := range got {
+				got[j] = 0xAA // the quantizer must write every byte
+			}
+			c.q(got, x)
+			if string(got) != string(want) {
+				t.Fatalf("%s row %d (%v…): got\n%x\nwant\n%x", c.name, i, x[:4], got, want)
+			}
+			all = append(all, x...)
+		}
+		want := make([]byte, len(rows)*size)
+		c.generic(want, all)
+		got := make([]byte, len(want)+1)
+		got[len(want)] = 0x5C
+		c.q(got[:len(want)], all)
+		if string(got[:len(want)]) != string(want) || got[len(want)] != 0x5C {
+			t.Fatalf("%s: %d rows in one differ from one row at a time, or the quantizer wrote past dst", c.name, len(rows))
+		}
 	}
 }
 
-// FuzzQuantizeQ8_K holds the assembly Q8_K quantizer to the Go one on
-// arbitrary float32 bits, NaN and infinities included, over one or two
-// blocks.
+// FuzzQuantizeQ8_K holds the assembly Q8_K and Q8_0 quantizers to the Go
+// ones on arbitrary float32 bits, NaN and infinities included, over one or
+// two 256-value rows.
 func FuzzQuantizeQ8_K(f *testing.F) {
 	r := rand.New(rand.NewPCG(43, 44))
 	for i, x := range q8KRows(r) {
@@ -408,32 +463,36 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 			}
 		}
-		want := make([]byte, n/QKK*Q8_KBytes)
-		quantizeQ8_KGeneric(want, x)
-		got := make([]byte, len(want))
-		QuantizeQ8_K(got, x)
-		if string(got) != string(want) {
-			t.Fatalf("assembly differs from Go:\n%x\n%x", got, want)
+		for _, c := range activationQuantizers {
+			want := make([]byte, n/c.values*c.bytes)
+			c.generic(want, x)
+			got := make([]byte, len(want))
+			c.q(got, x)
+			if string(got) != string(want) {
+				t.Fatalf("%s: assembly differs from Go:\n%x\n%x", c.name, got, want)
+			}
 		}
 	})
 }
 
-func BenchmarkQuantizeQ8_K(b *testing.B) {
+func BenchmarkActivationQuantizers(b *testing.B) {
 	r := rand.New(rand.NewPCG(45, 46))
 	x := make([]float32, 2048)
 	for i := range x {
 		x[i] = float32(r.NormFloat64())
 	}
-	dst := make([]byte, len(x)/QKK*Q8_KBytes)
-	for _, c := range []struct {
-		name string
-		q    func([]byte, []float32)
-	}{{"generic", quantizeQ8_KGeneric}, {"arch", QuantizeQ8_K}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(4 * len(x)))
-			for range b.N {
-				c.q(dst, x)
-			}
-		})
+	for _, c := range activationQuantizers {
+		dst := make([]byte, len(x)/c.values*c.bytes)
+		for _, impl := range []struct {
+			name string
+			q    func([]byte, []float32)
+		}{{"generic", c.generic}, {"arch", c.q}} {
+			b.Run(c.name+"/"+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				for range b.N {
+					impl.q(dst, x)
+				}
+			})
+		}
 	}
 }
