@@ -21,6 +21,23 @@ func swiGLUGeneric(dst, gate, up []float32) {
 	}
 }
 
+// ExpSub sets dst[i] = Exp32(x[i] - m), the float32 difference, as
+// softmax needs. dst may alias x. Every implementation returns the bits
+// expSubGeneric does.
+func ExpSub(dst, x []float32, m float32) {
+	dst = dst[:len(x)]
+	i := expSubArch(dst, x, m)
+	expSubGeneric(dst[i:], x[i:], m)
+}
+
+// expSubGeneric is ExpSub in Go, the oracle for the assembly.
+func expSubGeneric(dst, x []float32, m float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = Exp32(v - m)
+	}
+}
+
 // Constants of Exp32: the range outside which e^t is 0 or +Inf in float32,
 // ln 2 split into a part whose multiples by the exponent are exact and the
 // rest (Cody and Waite), and the minimax polynomial of Cephes' expf for

@@ -2,10 +2,9 @@
 
 #include "textflag.h"
 
-// SwiGLU eight lanes at a time with AVX2: the operations of the Go
-// swiGLUGeneric and Exp32 in the same order, VMULPS and VADDPS rounding
-// each (no FMA), so the results are the same bits. VMAXPS and VMINPS take
-// t as the operand they return when it is NaN, as Go's max and min do.
+// SwiGLU and ExpSub eight lanes at a time with AVX2: the operations of
+// their Go twins and Exp32 in the same order, VMULPS and VADDPS rounding
+// each (no FMA), so the results are the same bits.
 
 // Each constant is a float32 (or int32) repeated over 32 bytes.
 #define VEC(name, v) \
@@ -29,61 +28,90 @@ VEC(expBias<>, $0x0000007f)
 VEC(expLo<>, $0xc2d00000)
 VEC(expHi<>, $0x42b20000)
 
+// EXP32 sets Y4 to Exp32(Y1) in each lane, using Y2, Y3 and Y5 and the
+// constants in Y11..Y15. VMAXPS and VMINPS take t as the operand they
+// return when it is NaN, as Go's max and min do.
+#define EXP32 \
+	VMAXPS Y1, Y15, Y1;             \
+	VMINPS Y1, Y14, Y1;             \
+	VMULPS expLog2e<>(SB), Y1, Y2;  \
+	VADDPS Y13, Y2, Y2;             \
+	VPSUBD Y13, Y2, Y3;             \
+	VSUBPS Y13, Y2, Y2;             \
+	VMULPS expLn2Hi<>(SB), Y2, Y4;  \
+	VSUBPS Y4, Y1, Y1;              \
+	VMULPS expLn2Lo<>(SB), Y2, Y4;  \
+	VSUBPS Y4, Y1, Y1;              \
+	VMULPS Y1, Y1, Y2;              \
+	VMULPS expP0<>(SB), Y1, Y4;     \
+	VADDPS expP1<>(SB), Y4, Y4;     \
+	VMULPS Y1, Y4, Y4;              \
+	VADDPS expP2<>(SB), Y4, Y4;     \
+	VMULPS Y1, Y4, Y4;              \
+	VADDPS expP3<>(SB), Y4, Y4;     \
+	VMULPS Y1, Y4, Y4;              \
+	VADDPS expP4<>(SB), Y4, Y4;     \
+	VMULPS Y1, Y4, Y4;              \
+	VADDPS expP5<>(SB), Y4, Y4;     \
+	VMULPS Y2, Y4, Y4;              \
+	VADDPS Y1, Y4, Y4;              \
+	VADDPS Y12, Y4, Y4;             \
+	VPSRAD $1, Y3, Y5;              \
+	VPSUBD Y5, Y3, Y3;              \
+	VPADDD Y11, Y5, Y5;             \
+	VPSLLD $23, Y5, Y5;             \
+	VPADDD Y11, Y3, Y3;             \
+	VPSLLD $23, Y3, Y3;             \
+	VMULPS Y5, Y4, Y4;              \
+	VMULPS Y3, Y4, Y4
+
+#define EXPCONSTS \
+	VMOVUPS expLo<>(SB), Y15;    \
+	VMOVUPS expHi<>(SB), Y14;    \
+	VMOVUPS expMagic<>(SB), Y13; \
+	VMOVUPS expOne<>(SB), Y12;   \
+	VMOVUPS expBias<>(SB), Y11
+
 // func swiGLUAVX2(dst, gate, up *float32, n int)
 TEXT ·swiGLUAVX2(SB), NOSPLIT, $0-32
-	MOVQ    dst+0(FP), DI
-	MOVQ    gate+8(FP), SI
-	MOVQ    up+16(FP), DX
-	MOVQ    n+24(FP), CX
-	VMOVUPS expLo<>(SB), Y15
-	VMOVUPS expHi<>(SB), Y14
-	VMOVUPS expMagic<>(SB), Y13
-	VMOVUPS expOne<>(SB), Y12
-	VMOVUPS expBias<>(SB), Y11
-	XORQ    AX, AX
+	MOVQ dst+0(FP), DI
+	MOVQ gate+8(FP), SI
+	MOVQ up+16(FP), DX
+	MOVQ n+24(FP), CX
+	EXPCONSTS
+	XORQ AX, AX
 
-loop:
+swiglu:
 	VMOVUPS (SI)(AX*4), Y0
 	VXORPS  expSign<>(SB), Y0, Y1 // t = -g
-	VMAXPS  Y1, Y15, Y1
-	VMINPS  Y1, Y14, Y1
-	VMULPS  expLog2e<>(SB), Y1, Y2
-	VADDPS  Y13, Y2, Y2           // k
-	VPSUBD  Y13, Y2, Y3           // n
-	VSUBPS  Y13, Y2, Y2           // kf
-	VMULPS  expLn2Hi<>(SB), Y2, Y4
-	VSUBPS  Y4, Y1, Y1
-	VMULPS  expLn2Lo<>(SB), Y2, Y4
-	VSUBPS  Y4, Y1, Y1            // r
-	VMULPS  Y1, Y1, Y2            // z
-	VMULPS  expP0<>(SB), Y1, Y4
-	VADDPS  expP1<>(SB), Y4, Y4
-	VMULPS  Y1, Y4, Y4
-	VADDPS  expP2<>(SB), Y4, Y4
-	VMULPS  Y1, Y4, Y4
-	VADDPS  expP3<>(SB), Y4, Y4
-	VMULPS  Y1, Y4, Y4
-	VADDPS  expP4<>(SB), Y4, Y4
-	VMULPS  Y1, Y4, Y4
-	VADDPS  expP5<>(SB), Y4, Y4
-	VMULPS  Y2, Y4, Y4
-	VADDPS  Y1, Y4, Y4
-	VADDPS  Y12, Y4, Y4           // y = p(r)
-	VPSRAD  $1, Y3, Y5            // n1
-	VPSUBD  Y5, Y3, Y3            // n - n1
-	VPADDD  Y11, Y5, Y5
-	VPSLLD  $23, Y5, Y5
-	VPADDD  Y11, Y3, Y3
-	VPSLLD  $23, Y3, Y3
-	VMULPS  Y5, Y4, Y4
-	VMULPS  Y3, Y4, Y4            // e^t
+	EXP32
 	VADDPS  Y12, Y4, Y4
-	VDIVPS  Y4, Y0, Y0            // SiLU(g)
+	VDIVPS  Y4, Y0, Y0            // SiLU(g) = g/(1+e^t)
 	VMULPS  (DX)(AX*4), Y0, Y0
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ    $8, AX
 	CMPQ    AX, CX
-	JLT     loop
+	JLT     swiglu
+	VZEROUPPER
+	RET
+
+// func expSubAVX2(dst, x *float32, m float32, n int)
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	VBROADCASTSS m+16(FP), Y10
+	MOVQ         n+24(FP), CX
+	EXPCONSTS
+	XORQ         AX, AX
+
+expsub:
+	VMOVUPS (SI)(AX*4), Y1
+	VSUBPS  Y10, Y1, Y1 // x - m
+	EXP32
+	VMOVUPS Y4, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     expsub
 	VZEROUPPER
 	RET
 

@@ -154,8 +154,55 @@ func TestSwiGLUMatchesGeneric(t *testing.T) {
 	}
 }
 
-// FuzzSwiGLU holds the assembly SwiGLU to the Go one on arbitrary gate
-// and up bits.
+func checkExpSub(t *testing.T, what string, x []float32, m float32) {
+	t.Helper()
+	want := make([]float32, len(x))
+	expSubGeneric(want, x, m)
+	got := make([]float32, len(x)+1)
+	got[len(x)] = 42
+	ExpSub(got[:len(x)], x, m)
+	for i := range want {
+		if !sameBits(got[i], want[i]) {
+			t.Fatalf("%s: value %d (x %v, m %v): %v, Go %v", what, i, x[i], m, got[i], want[i])
+		}
+	}
+	if got[len(x)] != 42 {
+		t.Fatalf("%s: ExpSub wrote past dst", what)
+	}
+}
+
+// The assembly ExpSub (where the machine has one) returns the Go one's
+// bits for every length, in place, and for the extreme values.
+func TestExpSubMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	for n := range 50 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 30)
+		}
+		checkExpSub(t, "random", x, float32(r.NormFloat64()))
+	}
+	inf := float32(math.Inf(1))
+	var x []float32
+	for v := float32(-120); v < 120; v += 1.0 / 128 {
+		x = append(x, v)
+	}
+	x = append(x, inf, -inf, float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 0, math.SmallestNonzeroFloat32)
+	for _, m := range []float32{0, 1.5, -7, 100, inf, -inf, float32(math.NaN())} {
+		checkExpSub(t, "ramp", x, m)
+	}
+	want := make([]float32, len(x))
+	expSubGeneric(want, x, 3)
+	ExpSub(x, x, 3)
+	for i := range x {
+		if !sameBits(x[i], want[i]) {
+			t.Fatalf("in place: value %d: %v, want %v", i, x[i], want[i])
+		}
+	}
+}
+
+// FuzzSwiGLU holds the assembly SwiGLU and ExpSub to the Go ones on
+// arbitrary gate and up bits (ExpSub taking gate and up's first value).
 func FuzzSwiGLU(f *testing.F) {
 	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0xc0, 0x7f, 0x3b, 0xaa, 0xb8, 0xc2})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -166,6 +213,9 @@ func FuzzSwiGLU(f *testing.F) {
 			u[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
 		}
 		checkSwiGLU(t, "fuzz", g, u)
+		if n > 0 {
+			checkExpSub(t, "fuzz", g, u[0])
+		}
 	})
 }
 
