@@ -281,11 +281,28 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		r1 := min(r0+tile, hi)
 		for j := 0; j < n8; j += 8 {
 			xj := xq[j*stride:]
+			if j+8 > p.N { // a padded group: only its real rows
+				for r := r0; r < r1; r++ {
+					d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
+					for i, v := range o8[:p.N-j] {
+						p.Y[(j+i)*rows+r] = v
+					}
+				}
+				continue
+			}
+			// A full group stores its eight results through one slice
+			// whose length bounds every index.
 			for r := r0; r < r1; r++ {
 				d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
-				for i, v := range o8[:min(8, p.N-j)] {
-					p.Y[(j+i)*rows+r] = v
-				}
+				y := p.Y[j*rows+r : (j+7)*rows+r+1]
+				y[0] = o8[0]
+				y[rows] = o8[1]
+				y[2*rows] = o8[2]
+				y[3*rows] = o8[3]
+				y[4*rows] = o8[4]
+				y[5*rows] = o8[5]
+				y[6*rows] = o8[6]
+				y[7*rows] = o8[7]
 			}
 		}
 		for r := r0; r < r1; r++ {

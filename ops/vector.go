@@ -26,8 +26,9 @@ func RMSNorm(dst, x, w []float32, eps float32) {
 	}
 }
 
-// Softmax replaces x with exp(x - max x) / Σ exp(x - max x), in float32 with
-// the sum accumulated in float64.
+// Softmax replaces x with exp(x - max x) / Σ exp(x - max x), in float32
+// with exp in float32 as llama.cpp's soft_max computes it (asm.ExpSub,
+// within one ulp of math.Exp) and the sum accumulated in float64.
 func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
@@ -36,10 +37,9 @@ func Softmax(x []float32) {
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
+	asm.ExpSub(x, x, mx)
 	var sum float64
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - mx)))
-		x[i] = e
+	for _, e := range x {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
@@ -48,19 +48,15 @@ func Softmax(x []float32) {
 	}
 }
 
-// SiLU returns x·sigmoid(x).
+// SiLU returns x·sigmoid(x) = x/(1+e^-x), in float32 with e^-x from
+// asm.Exp32 (within one ulp), as SwiGLU computes it.
 func SiLU(x float32) float32 {
-	return x / float32(1+math.Exp(-float64(x)))
+	return x / float32(1+asm.Exp32(-x))
 }
 
-// SwiGLU sets dst[i] = SiLU(gate[i]) · up[i]. dst may alias gate or up.
-func SwiGLU(dst, gate, up []float32) {
-	up = up[:len(gate)]
-	dst = dst[:len(gate)]
-	for i, g := range gate {
-		dst[i] = SiLU(g) * up[i]
-	}
-}
+// SwiGLU sets dst[i] = SiLU(gate[i]) · up[i], bit for bit, with SIMD where
+// the CPU has it (asm.SwiGLU). dst may alias gate or up.
+func SwiGLU(dst, gate, up []float32) { asm.SwiGLU(dst, gate, up) }
 
 // Add sets dst[i] += x[i].
 func Add(dst, x []float32) {

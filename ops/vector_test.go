@@ -80,6 +80,24 @@ func TestSwiGLUMatchesFloat64(t *testing.T) {
 	closeTo(t, "SwiGLU", got, want, 1e-6)
 }
 
+// SiLU is SwiGLU's activation bit for bit: SwiGLU with up = 1 returns it.
+func TestSiLUIsSwiGLUWithUnitUp(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 3))
+	g := randVec(r, 99, 20)
+	g[0], g[1], g[2] = -88.72, 88.72, 0
+	one := make([]float32, len(g))
+	for i := range one {
+		one[i] = 1
+	}
+	got := make([]float32, len(g))
+	SwiGLU(got, g, one)
+	for i, v := range g {
+		if math.Float32bits(SiLU(v)) != math.Float32bits(got[i]) {
+			t.Fatalf("SiLU(%v) = %v, SwiGLU gives %v", v, SiLU(v), got[i])
+		}
+	}
+}
+
 func TestRopeRotatesHalves(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 3))
 	const heads, hd = 3, 8

@@ -14,14 +14,23 @@ import (
 // reference rules instead (1/d and ties away from zero); the two differ
 // only where x·id lands within an ulp of a half, but a random model
 // amplifies such flips, and following llama.cpp here lets q3m and
-// llama.cpp agree token for token on the same file.
+// llama.cpp agree token for token on the same file. NaN values encode as
+// 0 and do not count towards amax.
 func QuantizeQ8_0(dst []byte, x []float32) {
+	b := quantizeQ8_0Arch(dst, x)
+	quantizeQ8_0Generic(dst[b*Q8_0Bytes:], x[b*QK:])
+}
+
+// quantizeQ8_0Generic is QuantizeQ8_0 in Go, the oracle for the assembly.
+func quantizeQ8_0Generic(dst []byte, x []float32) {
 	for b := 0; b < len(x)/QK; b++ {
 		v := (*[QK]float32)(x[b*QK:])
 		out := (*[Q8_0Bytes]byte)(dst[b*Q8_0Bytes:])
 		var amax float32
 		for _, f := range v {
-			amax = max(amax, math.Float32frombits(math.Float32bits(f)&^(1<<31)))
+			if a := math.Float32frombits(math.Float32bits(f) &^ (1 << 31)); a > amax {
+				amax = a
+			}
 		}
 		var id float32
 		if amax != 0 {
@@ -102,6 +111,12 @@ func QuantizeQ8_1(dst []byte, x []float32) {
 // d = 0 and zero sums (llama.cpp leaves its sums unwritten). NaN values
 // encode as 0.
 func QuantizeQ8_K(dst []byte, x []float32) {
+	b := quantizeQ8_KArch(dst, x)
+	quantizeQ8_KGeneric(dst[b*Q8_KBytes:], x[b*QKK:])
+}
+
+// quantizeQ8_KGeneric is QuantizeQ8_K in Go, the oracle for the assembly.
+func quantizeQ8_KGeneric(dst []byte, x []float32) {
 	for b := 0; b < len(x)/QKK; b++ {
 		v := (*[QKK]float32)(x[b*QKK:])
 		out := (*[Q8_KBytes]byte)(dst[b*Q8_KBytes:])

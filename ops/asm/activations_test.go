@@ -275,3 +275,224 @@ func TestActivationQuantizersRoundTheRoundedProduct(t *testing.T) {
 		}
 	}
 }
+
+// q8KRows returns rows of 256 values that stress the Q8_K quantizer: zero
+// and negative-zero blocks, ±MaxFloat32, infinities and NaN, subnormal
+// maxima (whose scale overflows to infinity), largest magnitudes repeated
+// with both signs and placed last, and products at exact halves.
+func q8KRows(r *rand.Rand) [][]float32 {
+	fill := func(f func(i int) float32) []float32 {
+		x := make([]float32, QKK)
+		for i := range x {
+			x[i] = f(i)
+		}
+		return x
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	rows := [][]float32{
+		fill(func(int) float32 { return 0 }),
+		fill(func(int) float32 { return float32(math.Copysign(0, -1)) }),
+		fill(func(i int) float32 { return []float32{math.MaxFloat32, -math.MaxFloat32}[i%2] }),
+		fill(func(i int) float32 { return []float32{-math.MaxFloat32, math.MaxFloat32, 1, -1e-30}[i%4] }),
+		fill(func(i int) float32 { return math.Float32frombits(uint32(i) + 1) }),
+		fill(func(i int) float32 { return -math.Float32frombits(uint32(i)*0x3000 + 1) }),
+		fill(func(i int) float32 {
+			return []float32{math.SmallestNonzeroFloat32, 0, -math.SmallestNonzeroFloat32}[i%3]
+		}),
+		fill(func(i int) float32 { return []float32{nan, 1, -2, inf}[i%4] }),
+		fill(func(i int) float32 { return []float32{nan, -inf, 0, 5}[i%4] }),
+		fill(func(int) float32 { return nan }),
+		fill(func(i int) float32 { return []float32{nan, 0}[i%2] }),
+		fill(func(i int) float32 { return float32(i%255) - 127 }),
+		fill(func(i int) float32 { return float32(i%254)/2 - 63.25 }),
+		fill(func(i int) float32 { return float32(i) + 0.5 }),
+		fill(func(i int) float32 { return -float32(i) - 0.5 }),
+		fill(func(i int) float32 { return float32(i%7) * []float32{1, -1}[i/128] }),
+	}
+	// Largest magnitude only at the end, or first negative then positive.
+	last := fill(func(i int) float32 { return float32(r.NormFloat64()) })
+	last[QKK-1] = -50
+	rows = append(rows, last)
+	both := fill(func(i int) float32 { return float32(r.NormFloat64()) })
+	both[100], both[200] = -9, 9
+	rows = append(rows, both)
+	// Values whose products with the scale are halves once rounded.
+	for _, amax := range []float32{100, 3, 1e-20, 7e30} {
+		hs := halfwayProducts(-127 / amax)
+		for len(hs) > 0 {
+			x := make([]float32, QKK)
+			x[0] = amax
+			n := copy(x[1:], hs)
+			hs = hs[n:]
+			rows = append(rows, x)
+		}
+	}
+	// NaN with payloads (which survive multiplication) at random places,
+	// the last ones included, among ordinary values.
+	for k := range 32 {
+		x := fill(func(int) float32 { return float32(r.NormFloat64()) })
+		for range 1 + k%8 {
+			x[r.IntN(QKK)] = math.Float32frombits(0x7f800001 + r.Uint32N(0x7fffff) | r.Uint32N(2)<<31)
+		}
+		x[QKK-1-k] = math.Float32frombits(0xffc00000 | uint32(k))
+		rows = append(rows, x)
+		// The largest magnitude at k, then NaN in every later position
+		// that a SIMD lane shares with it.
+		y := fill(func(int) float32 { return float32(r.NormFloat64()) })
+		y[k] = -60
+		for i := k + 8; i < QKK; i += 8 {
+			y[i] = float32(math.NaN())
+		}
+		rows = append(rows, y)
+	}
+	for range 200 {
+		scale := math.Exp(r.NormFloat64() * 20)
+		rows = append(rows, fill(func(int) float32 { return float32(r.NormFloat64() * scale) }))
+	}
+	return rows
+}
+
+// f16TieScales returns block maxima amax whose scale amax/127, rounded to
+// float32, lies halfway between two fp16 values (normal and subnormal),
+// where the rounding of the fp16 conversion decides.
+func f16TieScales() []float32 {
+	var out []float32
+	for _, bits := range []uint32{0x3f801000, 0x3f803000, 0x40001000, 0x3a002000, 0x33800000, 0x33c00000, 0x35001000, 0x477fe000, 0x477ff000} {
+		d := math.Float32frombits(bits)
+		for a := math.Nextafter32(d*127, 0); a <= math.Nextafter32(d*127, 1e38); a = math.Nextafter32(a, 1e38) {
+			if a/127 == d {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// quantizerRows returns q8KRows plus rows whose 32-value blocks have the
+// maxima of f16TieScales.
+func quantizerRows(r *rand.Rand) [][]float32 {
+	rows := q8KRows(r)
+	ties := f16TieScales()
+	for len(ties) > 0 {
+		x := make([]float32, QKK)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for b := 0; b < QKK/QK && len(ties) > 0; b++ {
+			x[b*QK+r.IntN(QK)] = ties[0] * []float32{1, -1}[b%2]
+			for i := b * QK; i < (b+1)*QK; i++ {
+				x[i] = max(-ties[0], min(ties[0], x[i]*ties[0]))
+			}
+			ties = ties[1:]
+		}
+		rows = append(rows, x)
+	}
+	return rows
+}
+
+// activationQuantizers are the quantizers with assembly, each beside its Go
+// oracle.
+var activationQuantizers = []struct {
+	name          string
+	q, generic    func([]byte, []float32)
+	values, bytes int
+}{
+	{"Q8_0", QuantizeQ8_0, quantizeQ8_0Generic, QK, Q8_0Bytes},
+	{"Q8_K", QuantizeQ8_K, quantizeQ8_KGeneric, QKK, Q8_KBytes},
+}
+
+// The assembly quantizers (where the machine has them) write the bytes
+// the Go ones write, for every row and for rows of many blocks.
+func TestActivationQuantizersMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := quantizerRows(r)
+	if n := len(f16TieScales()); n < 9 {
+		t.Fatalf("only %d fp16 tie scales", n)
+	}
+	for _, c := range activationQuantizers {
+		var all []float32
+		size := QKK / c.values * c.bytes
+		for i, x := range rows {
+			want := make([]byte, size)
+			c.generic(want, x)
+			got := make([]byte, size)
+			for j := range got {
+				got[j] = 0xAA // the quantizer must write every byte
+			}
+			c.q(got, x)
+			if string(got) != string(want) {
+				t.Fatalf("%s row %d (%v…): got\n%x\nwant\n%x", c.name, i, x[:4], got, want)
+			}
+			all = append(all, x...)
+		}
+		want := make([]byte, len(rows)*size)
+		c.generic(want, all)
+		got := make([]byte, len(want)+1)
+		got[len(want)] = 0x5C
+		c.q(got[:len(want)], all)
+		if string(got[:len(want)]) != string(want) || got[len(want)] != 0x5C {
+			t.Fatalf("%s: %d rows in one differ from one row at a time, or the quantizer wrote past dst", c.name, len(rows))
+		}
+	}
+}
+
+// FuzzQuantizeQ8_K holds the assembly Q8_K and Q8_0 quantizers to the Go
+// ones on arbitrary float32 bits, NaN and infinities included, over one or
+// two 256-value rows.
+func FuzzQuantizeQ8_K(f *testing.F) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for i, x := range q8KRows(r) {
+		if i%8 != 0 {
+			continue
+		}
+		b := make([]byte, 4*len(x))
+		for j, v := range x {
+			binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := QKK
+		if len(data) > 4*QKK {
+			n = 2 * QKK
+		}
+		x := make([]float32, n)
+		for i := range x {
+			if 4*i+4 <= len(data) {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+		}
+		for _, c := range activationQuantizers {
+			want := make([]byte, n/c.values*c.bytes)
+			c.generic(want, x)
+			got := make([]byte, len(want))
+			c.q(got, x)
+			if string(got) != string(want) {
+				t.Fatalf("%s: assembly differs from Go:\n%x\n%x", c.name, got, want)
+			}
+		}
+	})
+}
+
+func BenchmarkActivationQuantizers(b *testing.B) {
+	r := rand.New(rand.NewPCG(45, 46))
+	x := make([]float32, 2048)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for _, c := range activationQuantizers {
+		dst := make([]byte, len(x)/c.values*c.bytes)
+		for _, impl := range []struct {
+			name string
+			q    func([]byte, []float32)
+		}{{"generic", c.generic}, {"arch", c.q}} {
+			b.Run(c.name+"/"+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				for range b.N {
+					impl.q(dst, x)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,9 @@
+//go:build purego || !amd64
+
+package asm
+
+// quantizeQ8_KArch does nothing: QuantizeQ8_K does every block in Go.
+func quantizeQ8_KArch(dst []byte, x []float32) int { return 0 }
+
+// quantizeQ8_0Arch does nothing: QuantizeQ8_0 does every block in Go.
+func quantizeQ8_0Arch(dst []byte, x []float32) int { return 0 }
