@@ -41,7 +41,7 @@ func BenchmarkMatMulKRows(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, shape := range [][2]int{{768, 2048}, {2048, 768}} {
 		rows, cols := shape[0], shape[1]
-		for _, typ := range []quant.Type{quant.Q4_K, quant.Q6_K} {
+		for _, typ := range []quant.Type{quant.Q4_K, quant.Q6_K, quant.Q4_0, quant.Q8_0} {
 			m := rawMatrix(r, typ, rows, cols)
 			x := randVec(r, 8*cols, 1)
 			y := make([]float32, 8*rows)
