@@ -15,6 +15,7 @@ import (
 // mapping: advised huge (hg in /proc/self/smaps), so that the reads fault
 // it in 2 MiB at a time where transparent huge pages are on.
 func TestSlotPoolAsksForHugePages(t *testing.T) {
+	skipUnderQEMU(t, "qemu-user does not pass madvise advice to the kernel")
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
 		t.Skipf("no transparent huge pages in this kernel: %v", err)
 	}
