@@ -222,4 +222,19 @@ func TestPrefetchSwitchesItselfOffWhenItDoesNotPay(t *testing.T) {
 		t.Errorf("after a window of right predictions: off %d times (last for %d tokens), useful %d bytes, wanted: %v",
 			st.PrefetchOff, p.gate.off, st.PrefetchUseful, p.wantsPrediction(0))
 	}
+	// A window in which 80 % of the bytes read ahead are chosen does not
+	// pay (prefetchMinUseful): 4 tokens × 2 layers × 5 experts predicted,
+	// 4 of them chosen, new ids each time.
+	fresh := 100
+	for range 4 {
+		pred := make([]int, 5)
+		for j := range pred {
+			pred[j] = fresh % experts
+			fresh++
+		}
+		token(true, pred, pred[:4])
+	}
+	if st := p.Stats(); st.PrefetchOff != 3 {
+		t.Errorf("after a window 80%% useful: off %d times, want 3 (useful %d, wasted %d bytes)", st.PrefetchOff, st.PrefetchUseful, st.PrefetchWasted)
+	}
 }

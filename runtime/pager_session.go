@@ -54,7 +54,12 @@ func (p *Pager) wantsPrediction(layer int) bool {
 // prefetchMinUseful, prediction is switched off for a number of tokens
 // that doubles at each failure in a row (up to prefetchMaxOff), then tried
 // again. The bytes of a wrong prediction are read for nothing and, with
-// slots, take a slot from an expert the cache held.
+// slots, take a slot from an expert the cache held, which is read again
+// later: where the disk is the bottleneck, that costs more than the wait a
+// right prediction saves. The bar is high for that reason: the 48-layer
+// Qwen3-30B-A3B-geometry Q4_0 file under an 8 GiB cap with the model's own
+// routing used 80 % of the bytes it read ahead, read 15 % more in all, and
+// decoded at 8.82 and 9.87 t/s against 10.38 and 9.59 without prediction.
 type prefetchGate struct {
 	useful, wasted uint64 // bytes of the current window
 	offUntil       int64  // pager clock (tokens) until which prediction is off
@@ -63,7 +68,7 @@ type prefetchGate struct {
 
 const (
 	prefetchWindow    = 128 << 20
-	prefetchMinUseful = 0.5
+	prefetchMinUseful = 0.9
 	prefetchFirstOff  = 16
 	prefetchMaxOff    = 1024
 )
