@@ -124,3 +124,75 @@ DATA kx8gather<>+0x28(SB)/8, $0
 DATA kx8gather<>+0x30(SB)/8, $0
 DATA kx8gather<>+0x38(SB)/8, $0
 GLOBL kx8gather<>(SB), RODATA|NOPTR, $64
+
+// The float steps shared by the eight-, four- and two-row K-quant forms
+// (kquant_avx512_amd64.s, kquant_x4_avx512_amd64.s).
+
+// KX8FMA converts Z22, multiplies it by Z3 times y.d of the rows whose
+// Q8_K blocks are at pa (lanes 0–7) and pb (lanes 8–15) and adds it to zf
+// in one FMA; Z5 is clobbered.
+#define KX8FMA(pa, pb, zf) \
+	VCVTDQ2PS   Z22, Z22;     \
+	VMULPS.BCST pa, Z3, Z5;   \
+	VMULPS.BCST pb, Z3, K1, Z5; \
+	VFMADD231PS Z22, Z5, zf
+
+// KX8SUMS adds the float32 products of rows a and b (Q8_K blocks at pa and
+// pb, int32 lanes za and zb) to zf, lanes 0–7 for a and 8–15 for b: each
+// row's two halves are added, converted and multiplied by y.d·Z3 in one
+// FMA. Z5, Z22 and Z23 are clobbered.
+#define KX8SUMS(pa, pb, za, zb, zf) \
+	KX8HALVES(za, zb); \
+	KX8FMA(pa, pb, zf)
+
+// KX8MINSUMS sets the lanes 0–3, 4–7, 8–11, 12–15 of Z22 to the int32
+// mins·bsums of rows a, b, c, d (Q8_K blocks at pa…pd), four lanes a row
+// as q4_KAVX2's KMINS makes them: the int16 pair sums of the bsums by
+// VPMADDWD with ones (1 in every int16), truncated as VPHADDW wraps, then
+// VPMADDWD with the mins in Z9. Z23 is clobbered.
+#define KX8MINSUMS(pa, pb, pc, pd, ones) \
+	VMOVDQU16     260 pa, Y22;          \
+	VINSERTI64X4  $1, 260 pb, Z22, Z22; \
+	VMOVDQU16     260 pc, Y23;          \
+	VINSERTI64X4  $1, 260 pd, Z23, Z23; \
+	VPMADDWD      ones, Z22, Z22;       \
+	VPMADDWD      ones, Z23, Z23;       \
+	VPMOVDW       Z22, Y22;             \
+	VPMOVDW       Z23, Y23;             \
+	VINSERTI64X4  $1, Y23, Z22, Z22;    \
+	VPMADDWD      Z9, Z22, Z22
+
+// KX8MINFMA converts Z22 and subtracts it times Z2 times y.d of rows a, b,
+// c, d (Q8_K blocks at pa…pd; lanes 0–3, 4–7, 8–11, 12–15) from zm in one
+// FNMADD; Z5 is clobbered.
+#define KX8MINFMA(pa, pb, pc, pd, zm) \
+	VCVTDQ2PS    Z22, Z22;         \
+	VMULPS.BCST  pa, Z2, Z5;       \
+	VMULPS.BCST  pb, Z2, K2, Z5;   \
+	VMULPS.BCST  pc, Z2, K3, Z5;   \
+	VMULPS.BCST  pd, Z2, K4, Z5;   \
+	VFNMADD231PS Z22, Z5, zm
+
+// KX8MASKS sets K1 to lanes 8–15, K2 to 4–7, K3 to 8–11, K4 to 12–15.
+#define KX8MASKS \
+	MOVL  $0xff00, AX; \
+	KMOVW AX, K1;      \
+	MOVL  $0x00f0, AX; \
+	KMOVW AX, K2;      \
+	MOVL  $0x0f00, AX; \
+	KMOVW AX, K3;      \
+	MOVL  $0xf000, AX; \
+	KMOVW AX, K4
+
+// Q6KX8PAIR finishes the block for rows a and b (Q8_K blocks at pa and pb,
+// int32 lanes za and zb, float32 lanes zf) as q6_KAVX2: the halves added,
+// 32·(scales·bsums) subtracted, converted and multiplied by y.d·x.d. Z2
+// holds the sixteen scales as int16 in both halves, Z3 x.d in every lane.
+#define Q6KX8PAIR(pa, pb, za, zb, zf) \
+	KX8HALVES(za, zb);                  \
+	VMOVDQU16    260 pa, Y23;           \
+	VINSERTI64X4 $1, 260 pb, Z23, Z23;  \
+	VPMADDWD     Z2, Z23, Z23;          \
+	VPSLLD       $5, Z23, Z23;          \
+	VPSUBD       Z23, Z22, Z22;         \
+	KX8FMA(pa, pb, zf)
