@@ -16,14 +16,15 @@ import (
 // magnitudes against the activations negated where the weight is negative
 // (VPMOVB2M, then a masked VPSUBB from zero), exact for activations in
 // [-127, 127]; for Q4_0 Σq·x - Σ8·x with the nibbles q as the unsigned
-// operand. Four blocks' scales are gathered with one word permutation per
-// row (VPERMT2W or VPERMW), converted and multiplied as four float32 lanes,
+// operand. Four blocks' scales are gathered, the weights' with one word
+// permutation (VPERMW, or VPERMT2W for Q8_0), the activations' with four
+// 16-bit loads (gatherScales4), converted and multiplied as four float32 lanes,
 // then spread to the pairs' lanes with VPERMPS: the same single rounding
 // per product as the AVX2 form's VMULSS.
 //
 // Registers: Z31 zero, Z30 0x0f bytes, Z29 the nibble shift counts, Z28
-// eights, Z27 and Z26 the word indices of the weights' and activations'
-// scales, Z25 and Z24 the lane indices of the first and second pair; K2
+// eights, Z27 and Z26 the word indices of the weights' and (in the decode
+// forms) activations' scales, Z25 and Z24 the lane indices of the first and second pair; K2
 // selects lanes 8…15, K3 lanes 0…7; Z8… the accumulators.
 
 var shift512, idxQ8, idxQ4, idxPair0, idxPair1 Mem
@@ -144,36 +145,20 @@ func avx512Setup(t wtype, g GPPhysical) {
 	VMOVDQU64(idxPair1, Z24)
 }
 
-// avx512Form emits the form for rows (1, 2 or 4) activation rows:
-// four blocks per iteration, then a pair, then a last block, as the AVX2
-// single-row form groups them.
-func avx512Form(t wtype, rows int) {
+// avx512X1 emits the single-row form of t: four blocks per iteration,
+// then a pair, then a last block, as the AVX2 single-row form groups them.
+// The multi-row forms are avx512Rows'.
+func avx512X1(t wtype) {
 	name := t.name + "AVX512"
-	if rows > 1 {
-		name = fmt.Sprintf("%sx%dAVX512", t.name, rows)
-	}
-	TEXT(name, NOSPLIT, signature(rows))
+	TEXT(name, NOSPLIT, signature(1))
 	Pragma("noescape")
-	if rows == 1 {
-		Doc(fmt.Sprintf("%s returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX-512 VNNI), equal to the AVX2 form's bit for bit.", name))
-	} else {
-		Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weights at w with the activations at xi, for nblocks ≥ 1 (AVX-512 VNNI).", name))
-	}
-	xp := []GPPhysical{RDI, R8, R9, R10}[:rows]
+	Doc(fmt.Sprintf("%s returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX-512 VNNI), equal to the AVX2 form's bit for bit.", name))
+	xp := []GPPhysical{RDI}
 	Load(Param("w"), RSI)
-	if rows == 1 {
-		Load(Param("x"), RDI)
-	} else {
-		for i, r := range xp {
-			Load(Param(fmt.Sprintf("x%d", i)), r)
-		}
-		Load(Param("out"), RAX)
-	}
+	Load(Param("x"), RDI)
 	Load(Param("nblocks"), RCX)
-	acc := []VecPhysical{Z8, Z9, Z10, Z11}[:rows]
-	for _, a := range acc {
-		VXORPS(a.AsY(), a.AsY(), a.AsY())
-	}
+	acc := []VecPhysical{Z8}
+	VXORPS(Y8, Y8, Y8)
 	avx512Setup(t, EDX)
 
 	l := func(s string) string { return name + "_" + s }
@@ -191,7 +176,7 @@ func avx512Form(t wtype, rows int) {
 	pairW(t, 0, Z4, K1)
 	pairW(t, 2*t.wbytes, Z16, K4)
 	for i, r := range xp {
-		scales4(r, xbytes, Z26, Z1, X1)
+		gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * xbytes} }, RDX, X1)
 		VMULPS(X1, X0, X1)
 		VPERMPS(Z1, Z25, Z2)
 		VPERMPS(Z1, Z24, Z3)
@@ -246,16 +231,11 @@ func avx512Form(t wtype, rows int) {
 	}
 
 	Label(l("done"))
-	for i, a := range acc {
+	for _, a := range acc {
 		VEXTRACTF64X4(U8(1), a, Y1)
 		hsumAVX2(a.AsY(), Y1, a.AsX(), X1)
-		if rows > 1 {
-			VMOVSS(a.AsX(), Mem{Base: RAX, Disp: 4 * i})
-		}
 	}
 	VZEROUPPER()
-	if rows == 1 {
-		Store(acc[0].AsX(), ReturnIndex(0))
-	}
+	Store(acc[0].AsX(), ReturnIndex(0))
 	RET()
 }

@@ -1,8 +1,9 @@
 // Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
 // Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
 // single-row, two-row and four-row forms, once for AVX2 and once for
-// AVX-512 (F, BW, VL) with VNNI, and for AVX-512 the four-weight-row decode
-// forms (r4.go) and the eight-activation-row prefill forms (x8.go).
+// AVX-512 (F, BW, VL) with VNNI (the AVX-512 two- and four-row forms, like
+// the eight-activation-row prefill forms, in x8.go), and for AVX-512 the
+// four-weight-row decode forms (r4.go).
 //
 // Every form computes what the AVX2 single-row kernel computes, bit for
 // bit: per 32-value block eight exact int32 lane sums (lane l holds values
@@ -49,9 +50,9 @@ func main() {
 		avx2Multi(t, 2)
 	}
 	for _, t := range []wtype{q8_0, q4_0} {
-		avx512Form(t, 1)
-		avx512Form(t, 4)
-		avx512Form(t, 2)
+		avx512X1(t)
+		avx512Rows(t, 4)
+		avx512Rows(t, 2)
 		avx512R4(t)
 		avx512X8(t)
 	}

@@ -8,15 +8,16 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX-512 prefill forms: one weight row against eight activation rows
-// (stride bytes apart), each result equal to the single-row AVX-512 form's
-// bit for bit. Per row the float work is the single-row form's, operation
+// The AVX-512 multi-row forms: one weight row against eight activation
+// rows (stride bytes apart; prefill), or against four or two (pointers; the
+// rest of a prefill batch and batched decode), each result equal to the
+// single-row AVX-512 form's bit for bit. Per row the float work is the single-row form's, operation
 // for operation: the same four-block, pair and last-block steps, the same
 // scale products (VMULPS of the four converted scales, VMULSS in the
 // tails) spread to the same lanes, one fused multiply-add per pair into the
 // row's accumulator, and the same reduction. The integer lane sums are
 // exact, so any exact way to get them gives the same floats; each weight
-// block is loaded and decoded once for the eight rows, and its scales
+// block is loaded and decoded once for all the rows, and its scales
 // converted once:
 //   - Q8_0: the single-row form's own integer code, the weights' signs
 //     (K1, K4) and magnitudes taken once, each row's activations negated
@@ -31,44 +32,71 @@ import (
 //
 // Each row's four activation scales are gathered through R11 with 16-bit
 // loads (gatherScales4) rather than by the word permutation of scales4.
+// The four- and two-row forms used to be avx512Form's, each row with its
+// own Q4_0 correction Σ8·x and a word permutation for its scales; these
+// ones measured 0.92× (Q4_0) and 0.84× (Q8_0) its time for four rows, 0.98×
+// and 0.86× for two (768×2048, eight activation rows in L1).
 //
 // Registers: those of avx512Setup, with Z23 the bytes 0x80 for Q4_0; Z8…
-// Z15 the accumulators of the eight rows. RDI, R8 and R9 point at rows 0,
-// 3 and 6 of the current block and RDX holds the stride, so that every row
-// is one addressing mode.
+// Z15 the accumulators of the rows. In the eight-row form RDI, R8 and R9
+// point at rows 0, 3 and 6 of the current block and RDX holds the stride,
+// so that every row is one addressing mode; in the others RDI, R8, R9 and
+// R10 point at the rows.
 
 // avx512X8 emits the eight-row form of t.
-func avx512X8(t wtype) {
-	name := t.name + "x8AVX512"
-	TEXT(name, NOSPLIT, "func(w, x *byte, stride, nblocks int, out *[8]float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weights at w with the activations at x + i·stride, for nblocks ≥ 1 and the eight rows i < 8 (AVX-512 VNNI).", name))
-	Load(Param("w"), RSI)
-	Load(Param("x"), RDI)
-	Load(Param("stride"), RDX)
-	Load(Param("nblocks"), RCX)
-	Load(Param("out"), RAX)
-	LEAQ(Mem{Base: RDI, Index: RDX, Scale: 2}, R8)
-	ADDQ(RDX, R8)
-	LEAQ(Mem{Base: R8, Index: RDX, Scale: 2}, R9)
-	ADDQ(RDX, R9)
+func avx512X8(t wtype) { avx512Rows(t, 8) }
+
+// avx512Rows emits the form of t for rows (8, 4 or 2) activation rows: the
+// eight-row one takes a base and a stride, the four- and two-row ones a
+// pointer per row (in RDI, R8, R9, R10), with avx512Form's signature.
+func avx512Rows(t wtype, rows int) {
+	name := fmt.Sprintf("%sx%dAVX512", t.name, rows)
 	// row returns the address disp bytes into activation row i.
-	row := func(i, disp int) Mem {
-		base := []GPPhysical{RDI, R8, R9}[i/3]
-		m := Mem{Base: base, Disp: disp}
-		if i%3 > 0 {
-			m.Index, m.Scale = RDX, uint8(i%3)
+	var row func(i, disp int) Mem
+	var xp []GPPhysical
+	var g GPPhysical = EDX
+	if rows == 8 {
+		TEXT(name, NOSPLIT, "func(w, x *byte, stride, nblocks int, out *[8]float32)")
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weights at w with the activations at x + i·stride, for nblocks ≥ 1 and the eight rows i < 8 (AVX-512 VNNI).", name))
+		Load(Param("w"), RSI)
+		Load(Param("x"), RDI)
+		Load(Param("stride"), RDX)
+		Load(Param("nblocks"), RCX)
+		Load(Param("out"), RAX)
+		LEAQ(Mem{Base: RDI, Index: RDX, Scale: 2}, R8)
+		ADDQ(RDX, R8)
+		LEAQ(Mem{Base: R8, Index: RDX, Scale: 2}, R9)
+		ADDQ(RDX, R9)
+		xp, g = []GPPhysical{RDI, R8, R9}, R10L
+		row = func(i, disp int) Mem {
+			m := Mem{Base: xp[i/3], Disp: disp}
+			if i%3 > 0 {
+				m.Index, m.Scale = RDX, uint8(i%3)
+			}
+			return m
 		}
-		return m
+	} else {
+		TEXT(name, NOSPLIT, signature(rows))
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weights at w with the activations at xi, for nblocks ≥ 1 (AVX-512 VNNI).", name))
+		xp = []GPPhysical{RDI, R8, R9, R10}[:rows]
+		Load(Param("w"), RSI)
+		for i, r := range xp {
+			Load(Param(fmt.Sprintf("x%d", i)), r)
+		}
+		Load(Param("nblocks"), RCX)
+		Load(Param("out"), RAX)
+		row = func(i, disp int) Mem { return Mem{Base: xp[i], Disp: disp} }
 	}
-	acc := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+	acc := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[:rows]
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
 	}
-	avx512Setup(t, R10L)
+	avx512Setup(t, g)
 	if t.q4 {
-		MOVL(U32(0x80808080), R10L)
-		VPBROADCASTD(R10L, Z23)
+		MOVL(U32(0x80808080), g)
+		VPBROADCASTD(g, Z23)
 	}
 
 	// wpair loads and decodes the weight pair at wo(SI) into w (and k for
@@ -98,7 +126,7 @@ func avx512X8(t wtype) {
 	l := func(s string) string { return name + "_" + s }
 	advance := func(blocks int) {
 		ADDQ(U32(blocks*t.wbytes), RSI)
-		for _, r := range []GPPhysical{RDI, R8, R9} {
+		for _, r := range xp {
 			ADDQ(U32(blocks*xbytes), r)
 		}
 	}
