@@ -3,9 +3,11 @@ package asm
 // AttnScores sets s[r·cols+j] = Σ_d q[r·hd+d]·kt[d·cols+j] for r < rows and
 // j < cols: the scores of rows query heads of hd values against cols keys
 // held transposed (kt holds hd rows of cols values, one column per key).
-// Each score is summed in order of d from zero, each product rounded to
-// float32 before its addition (no fused multiply-add), so a score's bits do
-// not depend on rows, cols or which other scores are computed with it.
+// Each score sums the products of each attnChunk values of d in order, each
+// product rounded to float32 before its addition (no fused multiply-add),
+// and then adds those chunk sums in order to zero: shorter chains than one
+// sum over d, and a score's bits do not depend on rows, cols or which other
+// scores are computed with it.
 // It panics if a slice is too short.
 func AttnScores(s, q, kt []float32, rows, cols, hd int) {
 	if rows <= 0 || cols <= 0 || hd <= 0 {
@@ -16,16 +18,23 @@ func AttnScores(s, q, kt []float32, rows, cols, hd int) {
 	attnScoresGeneric(s[n*cols:], q[n*hd:], kt, rows-n, cols, hd)
 }
 
+// attnChunk is how many products of a score one chain of additions sums.
+const attnChunk = 32
+
 // attnScoresGeneric is AttnScores in Go, the oracle for the assembly.
 func attnScoresGeneric(s, q, kt []float32, rows, cols, hd int) {
 	for r := range rows {
 		qr := q[r*hd : (r+1)*hd]
 		for j := range cols {
-			var acc float32
-			for d, x := range qr {
-				acc += float32(x * kt[d*cols+j])
+			var sum float32
+			for c := 0; c < hd; c += attnChunk {
+				var acc float32
+				for d := c; d < min(c+attnChunk, hd); d++ {
+					acc += float32(qr[d] * kt[d*cols+j])
+				}
+				sum += acc
 			}
-			s[r*cols+j] = acc
+			s[r*cols+j] = sum
 		}
 	}
 }

@@ -10,6 +10,8 @@
 // (or a probability) serves two vectors of keys (or values).
 
 // func attnScoresAVX2(s, q, kt *float32, rows, cols, hd int)
+// Each score sums 32 products at a time into a register, then the chunk
+// onto the score in memory (zeroed first).
 // rows a positive multiple of 4, cols of 16, hd positive.
 TEXT ·attnScoresAVX2(SB), NOSPLIT, $0-48
 	MOVQ s+0(FP), DI
@@ -34,12 +36,41 @@ scoreCols:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	LEAQ (DI)(CX*1), R13
+	VMOVUPS Y0, (R13)
+	VMOVUPS Y1, 32(R13)
+	ADDQ R15, R13
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, 32(R13)
+	ADDQ R15, R13
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	ADDQ R15, R13
+	VMOVUPS Y6, (R13)
+	VMOVUPS Y7, 32(R13)
 	MOVQ SI, R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
 	LEAQ (R10)(BX*1), R11
 	LEAQ (DX)(CX*1), AX
-	MOVQ R14, R13
+
+scoreChunk:
+	LEAQ (SI)(BX*1), R13
+	SUBQ R8, R13
+	SHRQ $2, R13
+	CMPQ R13, $32
+	JBE  scoreChunkZero
+	MOVQ $32, R13
+
+scoreChunkZero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 scoreDims:
 	VMOVUPS (AX), Y8
@@ -72,18 +103,30 @@ scoreDims:
 	DECQ R13
 	JNZ  scoreDims
 
-	LEAQ (DI)(CX*1), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ R15, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	ADDQ R15, AX
-	VMOVUPS Y4, (AX)
-	VMOVUPS Y5, 32(AX)
-	ADDQ R15, AX
-	VMOVUPS Y6, (AX)
-	VMOVUPS Y7, 32(AX)
+	// The chunk's sums onto the scores so far.
+	LEAQ (DI)(CX*1), R13
+	VADDPS (R13), Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS 32(R13), Y1, Y1
+	VMOVUPS Y1, 32(R13)
+	ADDQ R15, R13
+	VADDPS (R13), Y2, Y2
+	VMOVUPS Y2, (R13)
+	VADDPS 32(R13), Y3, Y3
+	VMOVUPS Y3, 32(R13)
+	ADDQ R15, R13
+	VADDPS (R13), Y4, Y4
+	VMOVUPS Y4, (R13)
+	VADDPS 32(R13), Y5, Y5
+	VMOVUPS Y5, 32(R13)
+	ADDQ R15, R13
+	VADDPS (R13), Y6, Y6
+	VMOVUPS Y6, (R13)
+	VADDPS 32(R13), Y7, Y7
+	VMOVUPS Y7, 32(R13)
+	LEAQ (SI)(BX*1), R13
+	CMPQ R8, R13
+	JB   scoreChunk
 	ADDQ $64, CX
 	CMPQ CX, R15
 	JB   scoreCols

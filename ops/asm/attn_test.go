@@ -50,7 +50,7 @@ func TestAttnTilesMatchGoAndFloat64(t *testing.T) {
 				if math.Float32bits(s[i]) != math.Float32bits(sg[i]) {
 					t.Fatalf("score %d: %v, Go %v", i, s[i], sg[i])
 				}
-				var want float64
+				var want float64 // each product exact
 				for d := range c.hd {
 					want += float64(q[i/c.cols*c.hd+d]) * float64(kt[d*c.cols+i%c.cols])
 				}
