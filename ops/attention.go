@@ -230,16 +230,9 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 			asm.AttnScores(sr, t.q[tok*qd+kvh*g*hd:], kt, g, T, hd)
 			for r := range g {
 				x := sr[r*T+j0 : r*T+j1]
-				m := mx[r0+r]
-				for i := range x {
-					x[i] *= a.Scale
-					m = max(m, x[i])
-				}
+				m := scaleMax(x, a.Scale, mx[r0+r])
 				asm.ExpSub(x, x, m)
-				var e float32
-				for _, y := range x {
-					e += y
-				}
+				e := sum4(x)
 				alpha[r0+r] = asm.Exp32(mx[r0+r] - m)
 				sum[r0+r] = sum[r0+r]*alpha[r0+r] + e
 				mx[r0+r] = m
@@ -256,4 +249,63 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 			}
 		}
 	}
+}
+
+// scaleMax multiplies x by sc and returns the largest of m and the results.
+// Four running maxima break the chain of comparisons; the maximum of the
+// same values is the same whatever their order.
+func scaleMax(x []float32, sc, m float32) float32 {
+	m0, m1, m2, m3 := m, m, m, m
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		y := x[i : i+4 : i+4]
+		y0, y1, y2, y3 := y[0]*sc, y[1]*sc, y[2]*sc, y[3]*sc
+		y[0], y[1], y[2], y[3] = y0, y1, y2, y3
+		if y0 > m0 {
+			m0 = y0
+		}
+		if y1 > m1 {
+			m1 = y1
+		}
+		if y2 > m2 {
+			m2 = y2
+		}
+		if y3 > m3 {
+			m3 = y3
+		}
+	}
+	for ; i < len(x); i++ {
+		x[i] *= sc
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}
+
+// sum4 returns the sum of x in four interleaved chains, added
+// (s0+s1)+(s2+s3): its bits depend only on x.
+func sum4(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		y := x[i : i+4 : i+4]
+		s0 += y[0]
+		s1 += y[1]
+		s2 += y[2]
+		s3 += y[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

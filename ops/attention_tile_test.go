@@ -147,3 +147,30 @@ func TestAttendCausalNoQueries(t *testing.T) {
 		t.Fatalf("out = %v, want it untouched", out)
 	}
 }
+
+// TestScaleMaxIsTheLargestScaledValue checks the unrolled scale-and-maximum
+// of the online softmax against a plain loop, over ragged lengths.
+func TestScaleMaxIsTheLargestScaledValue(t *testing.T) {
+	r := rand.New(rand.NewPCG(93, 94))
+	for n := range 11 {
+		x := randVec(r, n, 3)
+		want, m0 := float32(math.Inf(-1)), float32(math.Inf(-1))
+		if n == 5 {
+			m0 = 100 // a running maximum above every value stays
+			want = m0
+		}
+		scaled := make([]float32, n)
+		for i, v := range x {
+			scaled[i] = v * 0.7
+			want = max(want, scaled[i])
+		}
+		if got := scaleMax(x, 0.7, m0); got != want {
+			t.Errorf("n=%d: max %v, want %v", n, got, want)
+		}
+		for i := range x {
+			if x[i] != scaled[i] {
+				t.Fatalf("n=%d: x[%d] = %v, want %v", n, i, x[i], scaled[i])
+			}
+		}
+	}
+}
