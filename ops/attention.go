@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/q3m/q3m/ops/asm"
 	"github.com/q3m/q3m/quant"
@@ -57,24 +58,60 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 	return buf[:hd]
 }
 
+// Attention runs in tiles, flash-attention style: a task takes a block of
+// up to attnQueries consecutive queries and one key/value head, and walks
+// the keys in tiles of attnKeys positions, each tile converted to float32
+// once for the whole block (keys transposed, so that one step of the score
+// kernel multiplies four heads by sixteen keys). Each head's softmax is
+// online: a running maximum and sum, the values accumulated so far rescaled
+// when the maximum grows. No score row longer than a tile is ever held.
+//
+// Tiles start at multiples of attnKeys from position 0, whatever the first
+// query or the window, and every score, exponential, sum and value
+// accumulation of one query head depends only on that head's own data in
+// a fixed order: a query's result is the same, bit for bit, however the
+// queries are batched and however the work is split over threads.
+const (
+	attnKeys    = 32 // keys per tile, a multiple of 16 for the score kernel
+	attnQueries = 16 // queries per task
+)
+
+// attnScratch returns the float32 scratch one task needs for blocks of nq
+// queries: a transposed key tile, a value tile, one head of dequantized
+// values, and per head of the block a row of scores, an accumulator, and
+// its running maximum, sum and rescale factor.
+func attnScratch(a Attn, nq int) int {
+	hd, rows := a.HeadDim, nq*(a.Heads/a.KVHeads)
+	return 2*attnKeys*hd + hd + rows*(attnKeys+hd+3)
+}
+
 // Attend computes one query's attention output out [Heads·HeadDim] for query
 // q [Heads·HeadDim] over the key and value rows k, v of positions [lo, hi),
-// each row KVHeads·HeadDim values (row p at offset p·KVHeads·HeadDim).
-// scores is scratch of at least hi-lo values.
+// each row KVHeads·HeadDim values (row p at offset p·KVHeads·HeadDim). Its
+// result is AttendCausal's for a query at position hi-1 with a window of
+// hi-lo positions. scores is scratch; Attend allocates its own when scores
+// is shorter than it needs.
 func Attend(out, q, k, v []float32, lo, hi int, a Attn, scores []float32) {
-	kr, vr := F32Rows(k), F32Rows(v)
-	for h := range a.Heads {
-		attendRun(asm.Active(), out, q, &kr, &vr, lo, hi, a, h, 1, scores, nil)
+	checkAttn(a, quant.F32, quant.F32)
+	if hi <= lo {
+		clear(out[:a.Heads*a.HeadDim])
+		return
 	}
+	if need := attnScratch(a, 1); len(scores) < need {
+		scores = make([]float32, need)
+	}
+	t := attnTask{out: out, q: q, k: F32Rows(k), v: F32Rows(v), first: hi - 1, n: 1, window: hi - lo, a: a,
+		scratch: scores, per: len(scores), blocks: 1}
+	t.Run(0, 0, a.KVHeads)
 }
 
 // AttendCausal computes attention for n consecutive queries at positions
 // first, first+1, …: query t (at position first+t) sees keys at positions
 // [max(0, p-window+1), p], or [0, p] when window is 0. q and out hold n rows
 // of Heads·HeadDim values; k and v hold rows for positions [0, first+n).
-// Work is spread over (query, run of heads sharing a key/value head) pairs,
-// so that each key and value row is read once for all heads of a run; every
-// head's result is the same as Attend's.
+// Work is spread over (key/value head, block of queries) tasks, so that each
+// key and value row is read once for all heads and queries of a task; every
+// head's result is the same as Attend's, whatever n, first and the threads.
 func (e *Exec) AttendCausal(out, q, k, v []float32, first, n, window int, a Attn) {
 	e.AttendCausalKV(out, q, F32Rows(k), F32Rows(v), first, n, window, a)
 }
@@ -83,86 +120,192 @@ func (e *Exec) AttendCausal(out, q, k, v []float32, first, n, window int, a Attn
 // and value head dequantized as it is read; over F32 rows its result is
 // AttendCausal's, bit for bit.
 func (e *Exec) AttendCausalKV(out, q []float32, k, v KVRows, first, n, window int, a Attn) {
-	if a.KVHeads <= 0 || a.Heads%a.KVHeads != 0 {
-		panic(fmt.Sprintf("ops: attention with %d heads over %d kv heads", a.Heads, a.KVHeads))
+	checkAttn(a, k.Type, v.Type)
+	if n <= 0 {
+		return
 	}
-	if !KVTypeOK(k.Type, a.HeadDim) || !KVTypeOK(v.Type, a.HeadDim) {
-		panic(fmt.Sprintf("ops: attention over %v/%v rows of heads of %d", k.Type, v.Type, a.HeadDim))
-	}
-	// Runs are whole groups unless that leaves threads idle.
-	run := a.Heads / a.KVHeads
-	for run%2 == 0 && n*a.Heads/run < 2*e.Threads() {
-		run /= 2
-	}
-	ctx := first + n
-	// Each worker holds run rows of scores and one key and one value head.
-	per := run*ctx + 2*a.HeadDim
+	nq := min(n, attnQueries)
+	per := attnScratch(a, nq)
 	if need := e.Threads() * per; need > cap(e.scores) {
-		// Doubling: a decoding session grows ctx by one per token.
 		e.scores = make([]float32, max(need, 2*cap(e.scores)))
 	}
 	t := &e.attn
-	*t = attnTask{out: out, q: q, k: k, v: v, first: first, window: window, a: a,
-		scores: e.scores[:cap(e.scores)], per: per, ctx: ctx, run: run, kern: asm.Active()}
-	e.pool.run(&e.batch, t, n*a.Heads/run, 1)
+	blocks := (n + nq - 1) / nq
+	*t = attnTask{out: out, q: q, k: k, v: v, first: first, n: n, window: window, a: a,
+		scratch: e.scores[:cap(e.scores)], per: per, nq: nq, blocks: blocks}
+	e.pool.run(&e.batch, t, blocks*a.KVHeads, 1)
 	*t = attnTask{}
 }
 
+// checkAttn panics unless a and the cache types make a valid attention.
+func checkAttn(a Attn, kt, vt quant.Type) {
+	if a.KVHeads <= 0 || a.Heads%a.KVHeads != 0 {
+		panic(fmt.Sprintf("ops: attention with %d heads over %d kv heads", a.Heads, a.KVHeads))
+	}
+	if !KVTypeOK(kt, a.HeadDim) || !KVTypeOK(vt, a.HeadDim) {
+		panic(fmt.Sprintf("ops: attention over %v/%v rows of heads of %d", kt, vt, a.HeadDim))
+	}
+}
+
 type attnTask struct {
-	out, q        []float32
-	k, v          KVRows
-	first, window int
-	a             Attn
-	scores        []float32
-	per           int // scratch values per worker
-	ctx           int
-	run           int // heads per work item, all of one key/value head
-	kern          *asm.Kernel
+	out, q           []float32
+	k, v             KVRows
+	first, n, window int
+	a                Attn
+	scratch          []float32
+	per              int // scratch values per worker
+	nq               int // queries per block
+	blocks           int // blocks of queries
 }
 
+// Run computes tasks [lo, hi): task i is key/value head i%KVHeads of query
+// block blocks-1-i/KVHeads, so that the blocks with the most keys go first.
 func (t *attnTask) Run(worker, lo, hi int) {
-	a, run := t.a, t.run
-	qd := a.Heads * a.HeadDim
-	w := t.scores[worker*t.per : (worker+1)*t.per]
-	s, rows := w[:run*t.ctx], w[run*t.ctx:]
+	w := t.scratch[worker*t.per : (worker+1)*t.per]
 	for i := lo; i < hi; i++ {
-		tok, h0 := i/(a.Heads/run), i%(a.Heads/run)*run
-		p := t.first + tok
-		start := 0
-		if t.window > 0 {
-			start = max(0, p-t.window+1)
-		}
-		attendRun(t.kern, t.out[tok*qd:(tok+1)*qd], t.q[tok*qd:(tok+1)*qd], &t.k, &t.v, start, p+1, a, h0, run, s, rows)
+		b := t.blocks - 1 - i/t.a.KVHeads
+		t0 := b * max(t.nq, 1)
+		t.block(w, i%t.a.KVHeads, t0, min(t0+max(t.nq, 1), t.n))
 	}
 }
 
-// attendRun computes heads [h0, h0+run), which share a key/value head,
-// reading (and dequantizing) each key and value head once for all of them.
-// scores holds run·(hi-lo) values, rows 2·HeadDim (unused for F32 rows).
-// Every head's result is the same for any run.
-func attendRun(kern *asm.Kernel, out, q []float32, k, v *KVRows, lo, hi int, a Attn, h0, run int, scores, rows []float32) {
-	hd, m := a.HeadDim, hi-lo
-	kvh := h0 / (a.Heads / a.KVHeads)
-	var kb, vb []float32
-	if len(rows) >= 2*hd {
-		kb, vb = rows[:hd], rows[hd:2*hd]
+// span returns the keys [lo, hi) query tok sees.
+func (t *attnTask) span(tok int) (lo, hi int) {
+	p := t.first + tok
+	if t.window > 0 {
+		lo = max(0, p-t.window+1)
 	}
-	for p := lo; p < hi; p++ {
-		kp := k.head(p, kvh, a, kb)
-		for j := range run {
-			h := h0 + j
-			scores[j*m+p-lo] = kern.Dot(q[h*hd:(h+1)*hd], kp) * a.Scale
+	return lo, p + 1
+}
+
+// block computes queries [t0, t1) for the heads of key/value head kvh.
+func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
+	a, T := t.a, attnKeys
+	hd, g := a.HeadDim, a.Heads/a.KVHeads
+	qd, rows := a.Heads*hd, (t1-t0)*g
+	kt, vt, buf := w[:hd*T], w[hd*T:2*hd*T], w[2*hd*T:2*hd*T+hd]
+	w = w[2*hd*T+hd:]
+	s, acc := w[:rows*T], w[rows*T:rows*(T+hd)]
+	mx, sum, alpha := w[rows*(T+hd):rows*(T+hd+1)], w[rows*(T+hd+1):rows*(T+hd+2)], w[rows*(T+hd+2):rows*(T+hd+3)]
+	clear(acc)
+	clear(sum)
+	for i := range mx {
+		mx[i] = float32(math.Inf(-1))
+	}
+	lo, _ := t.span(t0)
+	_, hi := t.span(t1 - 1) // the last query sees the last key
+	ctx := hi
+	for ts := lo / T * T; ts < hi; ts += T {
+		te := min(ts+T, ctx)
+		// Keys past ctx are not in the cache: their scores are zero and
+		// no query reads them.
+		for j := range T {
+			if ts+j >= te {
+				for d := range hd {
+					kt[d*T+j] = 0
+				}
+				continue
+			}
+			kp := t.k.head(ts+j, kvh, a, buf)
+			for d, x := range kp {
+				kt[d*T+j] = x
+			}
+		}
+		vr, ldv := vt, hd
+		if t.v.Type == quant.F32 {
+			vr, ldv = t.v.F32[(ts*a.KVHeads+kvh)*hd:], a.KVHeads*hd
+		} else {
+			for j := range te - ts {
+				t.v.head(ts+j, kvh, a, vt[j*hd:(j+1)*hd])
+			}
+		}
+		for tok := t0; tok < t1; tok++ {
+			qlo, qhi := t.span(tok)
+			j0, j1 := max(qlo, ts)-ts, min(qhi, ts+T)-ts
+			if j0 >= j1 {
+				continue
+			}
+			r0 := (tok - t0) * g
+			sr := s[r0*T : (r0+g)*T]
+			asm.AttnScores(sr, t.q[tok*qd+kvh*g*hd:], kt, g, T, hd)
+			for r := range g {
+				x := sr[r*T+j0 : r*T+j1]
+				m := scaleMax(x, a.Scale, mx[r0+r])
+				asm.ExpSub(x, x, m)
+				e := sum4(x)
+				alpha[r0+r] = asm.Exp32(mx[r0+r] - m)
+				sum[r0+r] = sum[r0+r]*alpha[r0+r] + e
+				mx[r0+r] = m
+			}
+			asm.AttnValues(acc[r0*hd:(r0+g)*hd], alpha[r0:r0+g], sr[j0:], T, vr[j0*ldv:], ldv, g, j1-j0, hd)
 		}
 	}
-	for j := range run {
-		Softmax(scores[j*m : (j+1)*m])
-	}
-	clear(out[h0*hd : (h0+run)*hd])
-	for p := lo; p < hi; p++ {
-		vp := v.head(p, kvh, a, vb)
-		for j := range run {
-			h := h0 + j
-			asm.AddScaled(out[h*hd:(h+1)*hd], scores[j*m+p-lo], vp) // AddScaled's values, vectorized
+	for tok := t0; tok < t1; tok++ {
+		o := t.out[tok*qd+kvh*g*hd : tok*qd+(kvh+1)*g*hd]
+		for r := range g {
+			row := (tok-t0)*g + r
+			for i, x := range acc[row*hd : (row+1)*hd] {
+				o[r*hd+i] = x / sum[row]
+			}
 		}
 	}
+}
+
+// scaleMax multiplies x by sc and returns the largest of m and the results.
+// Four running maxima break the chain of comparisons; the maximum of the
+// same values is the same whatever their order.
+func scaleMax(x []float32, sc, m float32) float32 {
+	m0, m1, m2, m3 := m, m, m, m
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		y := x[i : i+4 : i+4]
+		y0, y1, y2, y3 := y[0]*sc, y[1]*sc, y[2]*sc, y[3]*sc
+		y[0], y[1], y[2], y[3] = y0, y1, y2, y3
+		if y0 > m0 {
+			m0 = y0
+		}
+		if y1 > m1 {
+			m1 = y1
+		}
+		if y2 > m2 {
+			m2 = y2
+		}
+		if y3 > m3 {
+			m3 = y3
+		}
+	}
+	for ; i < len(x); i++ {
+		x[i] *= sc
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}
+
+// sum4 returns the sum of x in four interleaved chains, added
+// (s0+s1)+(s2+s3): its bits depend only on x.
+func sum4(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		y := x[i : i+4 : i+4]
+		s0 += y[0]
+		s1 += y[1]
+		s2 += y[2]
+		s3 += y[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -1,0 +1,78 @@
+package asm
+
+// AttnScores sets s[r·cols+j] = Σ_d q[r·hd+d]·kt[d·cols+j] for r < rows and
+// j < cols: the scores of rows query heads of hd values against cols keys
+// held transposed (kt holds hd rows of cols values, one column per key).
+// Each score sums the products of each attnChunk values of d in order, each
+// product rounded to float32 before its addition (no fused multiply-add),
+// and then adds those chunk sums in order to zero: shorter chains than one
+// sum over d, and a score's bits do not depend on rows, cols or which other
+// scores are computed with it.
+// It panics if a slice is too short.
+func AttnScores(s, q, kt []float32, rows, cols, hd int) {
+	if rows <= 0 || cols <= 0 || hd <= 0 {
+		return
+	}
+	_, _, _ = s[rows*cols-1], q[rows*hd-1], kt[hd*cols-1]
+	n := attnScoresArch(s, q, kt, rows, cols, hd)
+	attnScoresGeneric(s[n*cols:], q[n*hd:], kt, rows-n, cols, hd)
+}
+
+// attnChunk is how many products of a score one chain of additions sums.
+const attnChunk = 32
+
+// attnScoresGeneric is AttnScores in Go, the oracle for the assembly.
+func attnScoresGeneric(s, q, kt []float32, rows, cols, hd int) {
+	for r := range rows {
+		qr := q[r*hd : (r+1)*hd]
+		for j := range cols {
+			var sum float32
+			for c := 0; c < hd; c += attnChunk {
+				var acc float32
+				for d := c; d < min(c+attnChunk, hd); d++ {
+					acc += float32(qr[d] * kt[d*cols+j])
+				}
+				sum += acc
+			}
+			s[r*cols+j] = sum
+		}
+	}
+}
+
+// AttnValues accumulates one tile of attention values for rows query
+// heads: for each row r, acc[r·hd+i] = acc[r·hd+i]·alpha[r] and then, for
+// j = 0, 1, … keys-1 in order, acc[r·hd+i] += p[r·ldp+j]·v[j·ldv+i]. Every
+// product is rounded to float32 before its addition (no fused
+// multiply-add), so a row's bits do not depend on rows or on the other
+// rows. It panics if a slice is too short.
+func AttnValues(acc, alpha, p []float32, ldp int, v []float32, ldv, rows, keys, hd int) {
+	if rows <= 0 || hd <= 0 {
+		return
+	}
+	keys = max(keys, 0)
+	_, _ = acc[rows*hd-1], alpha[rows-1]
+	if keys > 0 {
+		_, _ = p[(rows-1)*ldp+keys-1], v[(keys-1)*ldv+hd-1]
+	}
+	n := attnValuesArch(acc, alpha, p, ldp, v, ldv, rows, keys, hd)
+	if n < rows {
+		attnValuesGeneric(acc[n*hd:], alpha[n:], p[n*ldp:], ldp, v, ldv, rows-n, keys, hd)
+	}
+}
+
+// attnValuesGeneric is AttnValues in Go, the oracle for the assembly.
+func attnValuesGeneric(acc, alpha, p []float32, ldp int, v []float32, ldv, rows, keys, hd int) {
+	for r := range rows {
+		a := acc[r*hd : (r+1)*hd]
+		al := alpha[r]
+		for i := range a {
+			a[i] *= al
+		}
+		for j := range keys {
+			pj, vj := p[r*ldp+j], v[j*ldv:j*ldv+hd]
+			for i, x := range vj {
+				a[i] += float32(pj * x)
+			}
+		}
+	}
+}
