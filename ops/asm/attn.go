@@ -21,23 +21,38 @@ func AttnScores(s, q, kt []float32, rows, cols, hd int) {
 // attnChunk is how many products of a score one chain of additions sums.
 const attnChunk = 32
 
-// attnScoresGeneric is AttnScores in Go, the oracle for the assembly.
+// attnScoresGeneric is AttnScores in Go, the oracle for the assembly. It
+// runs the keys of a score row side by side (up to attnGenericCols at a
+// time), each key's chain of additions on its own, so the loop over keys
+// carries no dependency; every score's operations and their order are
+// those of AttnScores' definition.
 func attnScoresGeneric(s, q, kt []float32, rows, cols, hd int) {
+	var acc [attnGenericCols]float32
 	for r := range rows {
-		qr := q[r*hd : (r+1)*hd]
-		for j := range cols {
-			var sum float32
+		qr, sr := q[r*hd:(r+1)*hd], s[r*cols:(r+1)*cols]
+		for j0 := 0; j0 < cols; j0 += attnGenericCols {
+			n := min(attnGenericCols, cols-j0)
+			out := sr[j0 : j0+n]
+			clear(out)
 			for c := 0; c < hd; c += attnChunk {
-				var acc float32
+				a := acc[:n]
+				clear(a)
 				for d := c; d < min(c+attnChunk, hd); d++ {
-					acc += float32(qr[d] * kt[d*cols+j])
+					qd, k := qr[d], kt[d*cols+j0:d*cols+j0+n]
+					for j, x := range k {
+						a[j] += float32(qd * x)
+					}
 				}
-				sum += acc
+				for j, x := range a {
+					out[j] += x
+				}
 			}
-			s[r*cols+j] = sum
 		}
 	}
 }
+
+// attnGenericCols is how many keys attnScoresGeneric runs side by side.
+const attnGenericCols = 64
 
 // AttnValues accumulates one tile of attention values for rows query
 // heads: for each row r, acc[r·hd+i] = acc[r·hd+i]·alpha[r] and then, for

@@ -118,3 +118,45 @@ func FuzzAttnTiles(f *testing.F) {
 		}
 	})
 }
+
+// attnScoresByDefinition is AttnScores' definition written one score at a
+// time: attnScoresGeneric, which runs keys side by side, must equal it.
+func attnScoresByDefinition(s, q, kt []float32, rows, cols, hd int) {
+	for r := range rows {
+		for j := range cols {
+			var sum float32
+			for c := 0; c < hd; c += attnChunk {
+				var acc float32
+				for d := c; d < min(c+attnChunk, hd); d++ {
+					acc += float32(q[r*hd+d] * kt[d*cols+j])
+				}
+				sum += acc
+			}
+			s[r*cols+j] = sum
+		}
+	}
+}
+
+func TestAttnScoresGenericFollowsTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ rows, cols, hd int }{
+		{1, 1, 1}, {3, 5, 31}, {4, 16, 128}, {2, 64, 33}, {5, 65, 64}, {8, 130, 96},
+	} {
+		q, kt := make([]float32, c.rows*c.hd), make([]float32, c.hd*c.cols)
+		for i := range q {
+			q[i] = float32(rng.NormFloat64())
+		}
+		for i := range kt {
+			kt[i] = float32(rng.NormFloat64() * 3)
+		}
+		kt[0], q[len(q)-1] = float32(math.Inf(1)), 1e-40 // an infinity and a subnormal
+		got, want := make([]float32, c.rows*c.cols), make([]float32, c.rows*c.cols)
+		attnScoresGeneric(got, q, kt, c.rows, c.cols, c.hd)
+		attnScoresByDefinition(want, q, kt, c.rows, c.cols, c.hd)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("%+v: score %d = %v, the definition gives %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}
