@@ -6,17 +6,23 @@ import (
 	"testing"
 )
 
-// BenchmarkX8Prefill multiplies an expert-sized 768×2048 Q8_0 or Q4_0
-// matrix by one group of eight activation rows, as prefill does (the
-// group stays in L1 while the weight rows stream past): one eight-row
-// product per weight row, against two four-row, four two-row and eight
-// single-row ones; bytes/s count the weight bytes.
-func BenchmarkX8Prefill(b *testing.B) {
+// BenchmarkX8Q8_0 multiplies an expert-sized 768×2048 Q8_0 or Q4_0 matrix
+// by 32 activation rows with each multi-row form; MB/s counts weight bytes.
+func BenchmarkX8Q8_0(b *testing.B) { benchX8Forms(b, 32, 57) }
+
+// BenchmarkX8Prefill is BenchmarkX8Q8_0 for one group of eight activation
+// rows, as prefill runs an expert's tokens (the group stays in L1 while the
+// weight rows stream past).
+func BenchmarkX8Prefill(b *testing.B) { benchX8Forms(b, 8, 59) }
+
+// benchX8Forms times the eight-, four-, two- and single-row forms over the
+// same n activation rows (n a multiple of 8), each weight row against all n.
+func benchX8Forms(b *testing.B, n int, seed uint64) {
 	const rows, cols = benchRows, benchCols
-	r := rand.New(rand.NewPCG(59, 60))
+	r := rand.New(rand.NewPCG(seed, seed+1))
 	nb := cols / QK
 	xb := nb * Q8_0Bytes
-	x := asActivations(randBlocks(r, 8*nb, Q8_0Bytes))
+	x := asActivations(randBlocks(r, n*nb, Q8_0Bytes))
 	xs := func(j int) []byte { return x[j*xb : (j+1)*xb] }
 	for _, c := range x8q8Cases {
 		rb := nb * c.wsize
@@ -37,19 +43,23 @@ func BenchmarkX8Prefill(b *testing.B) {
 			var o4 [4]float32
 			var o2 [2]float32
 			var sink float32
-			run("x8", func(w []byte) { d.X8(w, x, xb, nb, &o8) })
-			run("2x4", func(w []byte) {
-				for j := 0; j < 8; j += 4 {
+			run("x8", func(w []byte) {
+				for j := 0; j < n; j += 8 {
+					d.X8(w, x[j*xb:], xb, nb, &o8)
+				}
+			})
+			run("x4", func(w []byte) {
+				for j := 0; j < n; j += 4 {
 					d.X4(w, xs(j), xs(j+1), xs(j+2), xs(j+3), nb, &o4)
 				}
 			})
-			run("4x2", func(w []byte) {
-				for j := 0; j < 8; j += 2 {
+			run("x2", func(w []byte) {
+				for j := 0; j < n; j += 2 {
 					d.X2(w, xs(j), xs(j+1), nb, &o2)
 				}
 			})
-			run("8x1", func(w []byte) {
-				for j := range 8 {
+			run("x1", func(w []byte) {
+				for j := range n {
 					sink += d.X1(w, xs(j), nb)
 				}
 			})
