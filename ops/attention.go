@@ -101,7 +101,7 @@ func Attend(out, q, k, v []float32, lo, hi int, a Attn, scores []float32) {
 		scores = make([]float32, need)
 	}
 	t := attnTask{out: out, q: q, k: F32Rows(k), v: F32Rows(v), first: hi - 1, n: 1, window: hi - lo, a: a,
-		scratch: scores, per: len(scores), blocks: 1}
+		scratch: scores, per: len(scores), nq: 1, blocks: 1}
 	t.Run(0, 0, a.KVHeads)
 }
 
@@ -127,7 +127,7 @@ func (e *Exec) AttendCausalKV(out, q []float32, k, v KVRows, first, n, window in
 	nq := min(n, attnQueries)
 	per := attnScratch(a, nq)
 	if need := e.Threads() * per; need > cap(e.scores) {
-		e.scores = make([]float32, max(need, 2*cap(e.scores)))
+		e.scores = make([]float32, need) // at most Threads blocks of attnQueries: no growth with the context
 	}
 	t := &e.attn
 	blocks := (n + nq - 1) / nq
@@ -163,9 +163,8 @@ type attnTask struct {
 func (t *attnTask) Run(worker, lo, hi int) {
 	w := t.scratch[worker*t.per : (worker+1)*t.per]
 	for i := lo; i < hi; i++ {
-		b := t.blocks - 1 - i/t.a.KVHeads
-		t0 := b * max(t.nq, 1)
-		t.block(w, i%t.a.KVHeads, t0, min(t0+max(t.nq, 1), t.n))
+		t0 := (t.blocks - 1 - i/t.a.KVHeads) * t.nq
+		t.block(w, i%t.a.KVHeads, t0, min(t0+t.nq, t.n))
 	}
 }
 
@@ -194,10 +193,9 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 	}
 	lo, _ := t.span(t0)
 	_, hi := t.span(t1 - 1) // the last query sees the last key
-	ctx := hi
 	for ts := lo / T * T; ts < hi; ts += T {
-		te := min(ts+T, ctx)
-		// Keys past ctx are not in the cache: their scores are zero and
+		te := min(ts+T, hi)
+		// Keys from hi on are not in the cache: their scores are zero and
 		// no query reads them.
 		for j := range T {
 			if ts+j >= te {

@@ -9,6 +9,26 @@
 // Assembly because Go does not vectorize: one broadcast of a query value
 // (or a probability) serves two vectors of keys (or values).
 
+// MULADD2 broadcasts src into b and adds b·Y8 and b·Y9 to a0 and a1,
+// through t0 and t1 (two roundings each, as the Go twins).
+#define MULADD2(src, b, t0, t1, a0, a1) \
+	VBROADCASTSS src, b; \
+	VMULPS       Y8, b, t0; \
+	VADDPS       t0, a0, a0; \
+	VMULPS       Y9, b, t1; \
+	VADDPS       t1, a1, a1
+
+// ZERO8 zeroes the eight accumulators Y0…Y7.
+#define ZERO8 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
 // func attnScoresAVX2(s, q, kt *float32, rows, cols, hd int)
 // Each score sums 32 products at a time into a register, then the chunk
 // onto the score in memory (zeroed first).
@@ -28,14 +48,7 @@ scoreRows:
 	XORQ CX, CX
 
 scoreCols:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	LEAQ (DI)(CX*1), R13
 	VMOVUPS Y0, (R13)
 	VMOVUPS Y1, 32(R13)
@@ -63,38 +76,15 @@ scoreChunk:
 	MOVQ $32, R13
 
 scoreChunkZero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 
 scoreDims:
 	VMOVUPS (AX), Y8
 	VMOVUPS 32(AX), Y9
-	VBROADCASTSS (R8), Y10
-	VMULPS Y8, Y10, Y11
-	VADDPS Y11, Y0, Y0
-	VMULPS Y9, Y10, Y12
-	VADDPS Y12, Y1, Y1
-	VBROADCASTSS (R9), Y13
-	VMULPS Y8, Y13, Y14
-	VADDPS Y14, Y2, Y2
-	VMULPS Y9, Y13, Y15
-	VADDPS Y15, Y3, Y3
-	VBROADCASTSS (R10), Y10
-	VMULPS Y8, Y10, Y11
-	VADDPS Y11, Y4, Y4
-	VMULPS Y9, Y10, Y12
-	VADDPS Y12, Y5, Y5
-	VBROADCASTSS (R11), Y13
-	VMULPS Y8, Y13, Y14
-	VADDPS Y14, Y6, Y6
-	VMULPS Y9, Y13, Y15
-	VADDPS Y15, Y7, Y7
+	MULADD2((R8), Y10, Y11, Y12, Y0, Y1)
+	MULADD2((R9), Y13, Y14, Y15, Y2, Y3)
+	MULADD2((R10), Y10, Y11, Y12, Y4, Y5)
+	MULADD2((R11), Y13, Y14, Y15, Y6, Y7)
 	ADDQ $4, R8
 	ADDQ $4, R9
 	ADDQ $4, R10
@@ -188,26 +178,10 @@ valueDims:
 valueKeys:
 	VMOVUPS (R9), Y8
 	VMOVUPS 32(R9), Y9
-	VBROADCASTSS (R10), Y10
-	VMULPS Y8, Y10, Y11
-	VADDPS Y11, Y0, Y0
-	VMULPS Y9, Y10, Y12
-	VADDPS Y12, Y1, Y1
-	VBROADCASTSS (R10)(R15*1), Y13
-	VMULPS Y8, Y13, Y14
-	VADDPS Y14, Y2, Y2
-	VMULPS Y9, Y13, Y15
-	VADDPS Y15, Y3, Y3
-	VBROADCASTSS (R11), Y10
-	VMULPS Y8, Y10, Y11
-	VADDPS Y11, Y4, Y4
-	VMULPS Y9, Y10, Y12
-	VADDPS Y12, Y5, Y5
-	VBROADCASTSS (R11)(R15*1), Y13
-	VMULPS Y8, Y13, Y14
-	VADDPS Y14, Y6, Y6
-	VMULPS Y9, Y13, Y15
-	VADDPS Y15, Y7, Y7
+	MULADD2((R10), Y10, Y11, Y12, Y0, Y1)
+	MULADD2((R10)(R15*1), Y13, Y14, Y15, Y2, Y3)
+	MULADD2((R11), Y10, Y11, Y12, Y4, Y5)
+	MULADD2((R11)(R15*1), Y13, Y14, Y15, Y6, Y7)
 	ADDQ $4, R10
 	ADDQ $4, R11
 	ADDQ R14, R9

@@ -153,20 +153,17 @@ func avx512X1(t wtype) {
 	TEXT(name, NOSPLIT, signature(1))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX-512 VNNI), equal to the AVX2 form's bit for bit.", name))
-	xp := []GPPhysical{RDI}
 	Load(Param("w"), RSI)
 	Load(Param("x"), RDI)
 	Load(Param("nblocks"), RCX)
-	acc := []VecPhysical{Z8}
-	VXORPS(Y8, Y8, Y8)
+	r, acc := RDI, Z8
+	VXORPS(acc.AsY(), acc.AsY(), acc.AsY())
 	avx512Setup(t, EDX)
 
 	l := func(s string) string { return name + "_" + s }
 	advance := func(blocks int) {
 		ADDQ(U32(blocks*t.wbytes), RSI)
-		for _, r := range xp {
-			ADDQ(U32(blocks*xbytes), r)
-		}
+		ADDQ(U32(blocks*xbytes), r)
 	}
 
 	SUBQ(U8(4), RCX)
@@ -175,16 +172,14 @@ func avx512X1(t wtype) {
 	scales4(RSI, t.wbytes, Z27, Z0, X0)
 	pairW(t, 0, Z4, K1)
 	pairW(t, 2*t.wbytes, Z16, K4)
-	for i, r := range xp {
-		gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * xbytes} }, RDX, X1)
-		VMULPS(X1, X0, X1)
-		VPERMPS(Z1, Z25, Z2)
-		VPERMPS(Z1, Z24, Z3)
-		pairX(t, r, 0, Z4, K1, Z5, Z6, Z7)
-		VFMADD231PS(Z2, Z6, acc[i])
-		pairX(t, r, 2*xbytes, Z16, K4, Z17, Z18, Z19)
-		VFMADD231PS(Z3, Z18, acc[i])
-	}
+	gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * xbytes} }, RDX, X1)
+	VMULPS(X1, X0, X1)
+	VPERMPS(Z1, Z25, Z2)
+	VPERMPS(Z1, Z24, Z3)
+	pairX(t, r, 0, Z4, K1, Z5, Z6, Z7)
+	VFMADD231PS(Z2, Z6, acc)
+	pairX(t, r, 2*xbytes, Z16, K4, Z17, Z18, Z19)
+	VFMADD231PS(Z3, Z18, acc)
 	advance(4)
 	SUBQ(U8(4), RCX)
 	JGE(LabelRef(l("loop4")))
@@ -195,16 +190,14 @@ func avx512X1(t wtype) {
 	VCVTPH2PS(Mem{Base: RSI}, X0)
 	VCVTPH2PS(Mem{Base: RSI, Disp: t.wbytes}, X12)
 	pairW(t, 0, Z4, K1)
-	for i, r := range xp {
-		VCVTPH2PS(Mem{Base: r}, X1)
-		VMULSS(X1, X0, X1)
-		VCVTPH2PS(Mem{Base: r, Disp: xbytes}, X3)
-		VMULSS(X3, X12, X3)
-		VBROADCASTSS(X1, Z2)
-		VBROADCASTSS(X3, K2, Z2)
-		pairX(t, r, 0, Z4, K1, Z5, Z6, Z7)
-		VFMADD231PS(Z2, Z6, acc[i])
-	}
+	VCVTPH2PS(Mem{Base: r}, X1)
+	VMULSS(X1, X0, X1)
+	VCVTPH2PS(Mem{Base: r, Disp: xbytes}, X3)
+	VMULSS(X3, X12, X3)
+	VBROADCASTSS(X1, Z2)
+	VBROADCASTSS(X3, K2, Z2)
+	pairX(t, r, 0, Z4, K1, Z5, Z6, Z7)
+	VFMADD231PS(Z2, Z6, acc)
 	advance(2)
 	SUBQ(U8(2), RCX)
 
@@ -221,21 +214,17 @@ func avx512X1(t wtype) {
 		VPMOVB2M(Y4, K1)
 		VPABSB(Y4, Y4)
 	}
-	for i, r := range xp {
-		VCVTPH2PS(Mem{Base: r}, X1)
-		VMULSS(X1, X0, X1)
-		VBROADCASTSS(X1, Y2)
-		VMOVDQU(Mem{Base: r, Disp: 2}, Y5)
-		dots(t, false, Z4, K1, Z5, Z6, Z7)
-		VFMADD231PS(Z2, Z6, K3, acc[i])
-	}
+	VCVTPH2PS(Mem{Base: r}, X1)
+	VMULSS(X1, X0, X1)
+	VBROADCASTSS(X1, Y2)
+	VMOVDQU(Mem{Base: r, Disp: 2}, Y5)
+	dots(t, false, Z4, K1, Z5, Z6, Z7)
+	VFMADD231PS(Z2, Z6, K3, acc)
 
 	Label(l("done"))
-	for _, a := range acc {
-		VEXTRACTF64X4(U8(1), a, Y1)
-		hsumAVX2(a.AsY(), Y1, a.AsX(), X1)
-	}
+	VEXTRACTF64X4(U8(1), acc, Y1)
+	hsumAVX2(acc.AsY(), Y1, acc.AsX(), X1)
 	VZEROUPPER()
-	Store(acc[0].AsX(), ReturnIndex(0))
+	Store(acc.AsX(), ReturnIndex(0))
 	RET()
 }
