@@ -92,9 +92,10 @@ func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 }
 
 // dotQ8_0x8AVX512 sets out[i] to dotQ8_0AVX512(w, x[i*stride:], nblocks)
-// for the eight activation rows i < 8, bit for bit, decoding w once.
+// for the eight activation rows i < 8, bit for bit, decoding w once; each
+// row is followed by its tail (quantizeQ8_0Row).
 func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q8_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q8_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes+q8_0TailBytes(nblocks))
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -104,7 +105,7 @@ func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 
 // dotQ4_0Q8_0x8AVX512 is dotQ8_0x8AVX512 for Q4_0 weights.
 func dotQ4_0Q8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q4_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q4_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes+q8_0TailBytes(nblocks))
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return

@@ -1920,6 +1920,10 @@ TEXT ·q8_0x8AVX512(SB), NOSPLIT, $0-40
 	ADDQ      DX, R8
 	LEAQ      (R8)(DX*2), R9
 	ADDQ      DX, R9
+	IMUL3Q    $0x22, CX, R12
+	LEAQ      (DI)(R12*1), BX
+	LEAQ      (R8)(R12*1), R11
+	LEAQ      (R9)(R12*1), R12
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	VXORPS    Y10, Y10, Y10
@@ -1952,16 +1956,7 @@ q8_0x8AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(DI), Y6
@@ -1978,16 +1973,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(BX)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(DI)(DX*1), Y6
@@ -2004,16 +1990,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z9
-	MOVWQZX      102(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI)(DX*2), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(BX)(DX*2), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(DI)(DX*2), Y6
@@ -2030,16 +2007,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z10
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R8), Y6
@@ -2056,16 +2024,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z11
-	MOVWQZX      102(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R11)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R8)(DX*1), Y6
@@ -2082,16 +2041,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z12
-	MOVWQZX      102(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8)(DX*2), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R11)(DX*2), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R8)(DX*2), Y6
@@ -2108,16 +2058,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z13
-	MOVWQZX      102(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R12), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R9), Y6
@@ -2134,16 +2075,7 @@ q8_0x8AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z14
-	MOVWQZX      102(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R12)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R9)(DX*1), Y6
@@ -2164,6 +2096,9 @@ q8_0x8AVX512_loop4:
 	ADDQ         $0x00000088, DI
 	ADDQ         $0x00000088, R8
 	ADDQ         $0x00000088, R9
+	ADDQ         $0x00000090, BX
+	ADDQ         $0x00000090, R11
+	ADDQ         $0x00000090, R12
 	SUBQ         $0x04, CX
 	JGE          q8_0x8AVX512_loop4
 
@@ -3387,6 +3322,10 @@ TEXT ·q4_0Q8_0x8AVX512(SB), NOSPLIT, $0-40
 	ADDQ         DX, R8
 	LEAQ         (R8)(DX*2), R9
 	ADDQ         DX, R9
+	IMUL3Q       $0x22, CX, R12
+	LEAQ         (DI)(R12*1), BX
+	LEAQ         (R8)(R12*1), R11
+	LEAQ         (R9)(R12*1), R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -3433,210 +3372,106 @@ q4_0Q8_0x8AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(BX)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(DI)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (BX)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(DI)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(DI)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(BX)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z9
-	MOVWQZX         102(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI)(DX*2), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(BX)(DX*2), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI)(DX*2), Y6
-	VINSERTI64X4    $0x01, 36(DI)(DX*2), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (BX)(DX*2), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z10
-	VMOVDQU32       70(DI)(DX*2), Y18
-	VINSERTI64X4    $0x01, 104(DI)(DX*2), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(BX)(DX*2), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z10
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z11
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z11
-	MOVWQZX         102(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R11)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(R8)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R11)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z12
-	VMOVDQU32       70(R8)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(R8)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R11)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z12
-	MOVWQZX         102(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8)(DX*2), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R11)(DX*2), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8)(DX*2), Y6
-	VINSERTI64X4    $0x01, 36(R8)(DX*2), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R11)(DX*2), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z13
-	VMOVDQU32       70(R8)(DX*2), Y18
-	VINSERTI64X4    $0x01, 104(R8)(DX*2), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R11)(DX*2), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z13
-	MOVWQZX         102(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R12), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9), Y6
-	VINSERTI64X4    $0x01, 36(R9), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R12), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z14
-	VMOVDQU32       70(R9), Y18
-	VINSERTI64X4    $0x01, 104(R9), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R12), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z14
-	MOVWQZX         102(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R12)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(R9)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R12)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z15
-	VMOVDQU32       70(R9)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(R9)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R12)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -3645,6 +3480,9 @@ q4_0Q8_0x8AVX512_loop4:
 	ADDQ            $0x00000088, DI
 	ADDQ            $0x00000088, R8
 	ADDQ            $0x00000088, R9
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, R11
+	ADDQ            $0x00000090, R12
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x8AVX512_loop4
 

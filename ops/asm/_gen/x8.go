@@ -52,8 +52,9 @@ func avx512X8(t wtype) { avx512Rows(t, 8) }
 func avx512Rows(t wtype, rows int) {
 	name := fmt.Sprintf("%sx%dAVX512", t.name, rows)
 	// row returns the address disp bytes into activation row i.
-	var row func(i, disp int) Mem
+	var row, tail func(i, disp int) Mem
 	var xp []GPPhysical
+	tp := []GPPhysical{RBX, R11, R12, R13}
 	var g GPPhysical = EDX
 	if rows == 8 {
 		TEXT(name, NOSPLIT, "func(w, x *byte, stride, nblocks int, out *[8]float32)")
@@ -76,6 +77,14 @@ func avx512Rows(t wtype, rows int) {
 			}
 			return m
 		}
+		tp = tp[:3]
+		tail = func(i, disp int) Mem {
+			m := Mem{Base: tp[i/3], Disp: disp}
+			if i%3 > 0 {
+				m.Index, m.Scale = RDX, uint8(i%3)
+			}
+			return m
+		}
 	} else {
 		TEXT(name, NOSPLIT, signature(rows))
 		Pragma("noescape")
@@ -88,6 +97,15 @@ func avx512Rows(t wtype, rows int) {
 		Load(Param("nblocks"), RCX)
 		Load(Param("out"), RAX)
 		row = func(i, disp int) Mem { return Mem{Base: xp[i], Disp: disp} }
+		tp = nil
+	}
+	if tail != nil {
+		// Each row's tail (see activations.go) follows its nblocks blocks.
+		last := tp[len(tp)-1]
+		IMUL3Q(U8(xbytes), RCX, last)
+		for i, r := range tp { // the last one last: it holds the offset
+			LEAQ(Mem{Base: xp[i], Index: last, Scale: 1}, r)
+		}
 	}
 	acc := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[:rows]
 	for _, a := range acc {
@@ -123,6 +141,16 @@ func avx512Rows(t wtype, rows int) {
 		x8Dots(t, w, k, c, x, f, g)
 	}
 
+	// tpair sets the float32 lanes f to the exact lane sums of the decoded
+	// Q4_0 weight pair (w, c) · the tail's activations plus 128 at
+	// disp(row i's tail), using x.
+	tpair := func(i, disp int, w, c, x, f VecPhysical) {
+		VMOVDQU64(tail(i, disp), x)
+		VMOVDQA64(c, f)
+		VPDPBUSD(w, x, f)
+		VCVTDQ2PS(f, f)
+	}
+
 	l := func(s string) string { return name + "_" + s }
 	advance := func(blocks int) {
 		ADDQ(U32(blocks*t.wbytes), RSI)
@@ -138,16 +166,30 @@ func avx512Rows(t wtype, rows int) {
 	wpair(0, Z4, K1, Z5)
 	wpair(2*t.wbytes, Z16, K4, Z17)
 	for i, a := range acc {
-		gatherScales4(func(b int) Mem { return row(i, b*xbytes) }, R11, X1)
-		VMULPS(X1, X0, X1)
+		if tail == nil {
+			gatherScales4(func(b int) Mem { return row(i, b*xbytes) }, R11, X1)
+			VMULPS(X1, X0, X1)
+		} else {
+			VMULPS(tail(i, 128), X0, X1)
+		}
 		VPERMPS(Z1, Z25, Z2)
 		VPERMPS(Z1, Z24, Z3)
+		if t.q4 && tail != nil {
+			tpair(i, 0, Z4, Z5, Z6, Z7)
+			VFMADD231PS(Z2, Z7, a)
+			tpair(i, 64, Z16, Z17, Z18, Z19)
+			VFMADD231PS(Z3, Z19, a)
+			continue
+		}
 		xpair(i, 0, Z4, K1, Z5, Z6, Z7, Z20)
 		VFMADD231PS(Z2, Z7, a)
 		xpair(i, 2*xbytes, Z16, K4, Z17, Z18, Z19, Z21)
 		VFMADD231PS(Z3, Z19, a)
 	}
 	advance(4)
+	for _, r := range tp {
+		ADDQ(U32(144), r)
+	}
 	SUBQ(U8(4), RCX)
 	JGE(LabelRef(l("loop4")))
 
