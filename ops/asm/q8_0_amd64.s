@@ -1128,6 +1128,11 @@ TEXT ·q8_0x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ      x3+32(FP), R10
 	MOVQ      nblocks+40(FP), CX
 	MOVQ      out+48(FP), AX
+	IMUL3Q    $0x22, CX, R13
+	LEAQ      (DI)(R13*1), BX
+	LEAQ      (R8)(R13*1), R11
+	LEAQ      (R9)(R13*1), R12
+	LEAQ      (R10)(R13*1), R13
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	VXORPS    Y10, Y10, Y10
@@ -1156,16 +1161,7 @@ q8_0x4AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(DI), Y6
@@ -1182,16 +1178,7 @@ q8_0x4AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R8), Y6
@@ -1208,16 +1195,7 @@ q8_0x4AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z9
-	MOVWQZX      102(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R12), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R9), Y6
@@ -1234,16 +1212,7 @@ q8_0x4AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z10
-	MOVWQZX      102(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         (R10), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R13), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R10), Y6
@@ -1265,6 +1234,10 @@ q8_0x4AVX512_loop4:
 	ADDQ         $0x00000088, R8
 	ADDQ         $0x00000088, R9
 	ADDQ         $0x00000088, R10
+	ADDQ         $0x00000090, BX
+	ADDQ         $0x00000090, R11
+	ADDQ         $0x00000090, R12
+	ADDQ         $0x00000090, R13
 	SUBQ         $0x04, CX
 	JGE          q8_0x4AVX512_loop4
 
@@ -1420,6 +1393,9 @@ TEXT ·q8_0x2AVX512(SB), NOSPLIT, $0-40
 	MOVQ      x1+16(FP), R8
 	MOVQ      nblocks+24(FP), CX
 	MOVQ      out+32(FP), AX
+	IMUL3Q    $0x22, CX, R11
+	LEAQ      (DI)(R11*1), BX
+	LEAQ      (R8)(R11*1), R11
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	MOVL      $0x0000ff00, DX
@@ -1446,16 +1422,7 @@ q8_0x2AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(DI), Y6
@@ -1472,16 +1439,7 @@ q8_0x2AVX512_loop4:
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       128(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
 	VMOVDQU32    2(R8), Y6
@@ -1501,6 +1459,8 @@ q8_0x2AVX512_loop4:
 	ADDQ         $0x00000088, SI
 	ADDQ         $0x00000088, DI
 	ADDQ         $0x00000088, R8
+	ADDQ         $0x00000090, BX
+	ADDQ         $0x00000090, R11
 	SUBQ         $0x04, CX
 	JGE          q8_0x2AVX512_loop4
 
@@ -2499,6 +2459,11 @@ TEXT ·q4_0Q8_0x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ         x3+32(FP), R10
 	MOVQ         nblocks+40(FP), CX
 	MOVQ         out+48(FP), AX
+	IMUL3Q       $0x22, CX, R13
+	LEAQ         (DI)(R13*1), BX
+	LEAQ         (R8)(R13*1), R11
+	LEAQ         (R9)(R13*1), R12
+	LEAQ         (R10)(R13*1), R13
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -2541,106 +2506,54 @@ q4_0Q8_0x4AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z9
-	MOVWQZX         102(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R12), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9), Y6
-	VINSERTI64X4    $0x01, 36(R9), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R12), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z10
-	VMOVDQU32       70(R9), Y18
-	VINSERTI64X4    $0x01, 104(R9), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R12), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z10
-	MOVWQZX         102(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            (R10), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R13), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R10), Y6
-	VINSERTI64X4    $0x01, 36(R10), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R13), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z11
-	VMOVDQU32       70(R10), Y18
-	VINSERTI64X4    $0x01, 104(R10), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R13), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -2650,6 +2563,10 @@ q4_0Q8_0x4AVX512_loop4:
 	ADDQ            $0x00000088, R8
 	ADDQ            $0x00000088, R9
 	ADDQ            $0x00000088, R10
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, R11
+	ADDQ            $0x00000090, R12
+	ADDQ            $0x00000090, R13
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x4AVX512_loop4
 
@@ -2813,6 +2730,9 @@ TEXT ·q4_0Q8_0x2AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x1+16(FP), R8
 	MOVQ         nblocks+24(FP), CX
 	MOVQ         out+32(FP), AX
+	IMUL3Q       $0x22, CX, R11
+	LEAQ         (DI)(R11*1), BX
+	LEAQ         (R8)(R11*1), R11
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	MOVL         $0x0000ff00, DX
@@ -2853,54 +2773,28 @@ q4_0Q8_0x2AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          128(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       (R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       64(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -2908,6 +2802,8 @@ q4_0Q8_0x2AVX512_loop4:
 	ADDQ            $0x00000048, SI
 	ADDQ            $0x00000088, DI
 	ADDQ            $0x00000088, R8
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, R11
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x2AVX512_loop4
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/q3m/q3m/quant"
 	"github.com/x448/float16"
@@ -77,4 +78,29 @@ func TestQ8_0TailFollowsBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withTails returns the Q8_0 activation rows xs of n blocks each as the
+// runtime's quantizer lays them out, followed by their tails: copies at
+// the same address offset mod 8, rows that alias in xs aliasing in the
+// result.
+func withTails(xs [][]byte, n int) [][]byte {
+	out := make([][]byte, len(xs))
+	seen := map[*byte][]byte{}
+	for i, x := range xs {
+		if len(x) == 0 {
+			out[i] = x
+			continue
+		}
+		if c, ok := seen[&x[0]]; ok {
+			out[i] = c
+			continue
+		}
+		off := int(uintptr(unsafe.Pointer(&x[0])) % 8)
+		c := make([]byte, off+q8_0Row(n))[off:]
+		copy(c, x[:n*Q8_0Bytes])
+		q8_0Tail(c, n)
+		seen[&x[0]], out[i] = c, c
+	}
+	return out
 }

@@ -97,7 +97,8 @@ func avx512Rows(t wtype, rows int) {
 		Load(Param("nblocks"), RCX)
 		Load(Param("out"), RAX)
 		row = func(i, disp int) Mem { return Mem{Base: xp[i], Disp: disp} }
-		tp = nil
+		tp = tp[:rows]
+		tail = func(i, disp int) Mem { return Mem{Base: tp[i], Disp: disp} }
 	}
 	if tail != nil {
 		// Each row's tail (see activations.go) follows its nblocks blocks.
