@@ -156,12 +156,13 @@ func nearestInt(v float32) int8 {
 	return int8(min(127, max(-127, i)))
 }
 
-// q8_0TailGroup is the size of one group of four blocks in the tail that
-// follows a Q8_0 activation row's blocks on CPUs whose eight-row forms read
-// it, 0 where none does: the group's 128 quantized values plus 128 (each
-// byte exclusive-or 0x80, the unsigned operand of the Q4_0 eight-row form)
-// and its four fp16 scales as float32. A row's blocks past the last whole
-// group have no tail.
+// q8_0TailBytes returns the size of the tail that follows a Q8_0
+// activation row of nblocks blocks on CPUs whose multi-row forms read it
+// (0 where none does): per whole group of four blocks (q8_0TailGroup
+// bytes) their 128 values side by side (the Q8_0 forms' operand), the
+// same values plus 128, each byte exclusive-or 0x80 (the Q4_0 forms'
+// unsigned operand), and their four fp16 scales as float32. A row's
+// blocks past the last whole group have no tail.
 func q8_0TailBytes(nblocks int) int { return nblocks / 4 * q8_0TailGroup }
 
 // quantizeQ8_0Row encodes x as QuantizeQ8_0 does, followed by the row's
@@ -183,10 +184,11 @@ func q8_0Tail(row []byte, nblocks int) {
 		grp := tail[g*q8_0TailGroup : (g+1)*q8_0TailGroup]
 		for k := range 4 {
 			blk := row[(4*g+k)*Q8_0Bytes : (4*g+k+1)*Q8_0Bytes]
+			copy(grp[32*k:32*k+32], blk[2:])
 			for i, v := range blk[2:] {
-				grp[32*k+i] = v ^ 0x80
+				grp[128+32*k+i] = v ^ 0x80
 			}
-			binary.LittleEndian.PutUint32(grp[128+4*k:], f16Bits32(binary.LittleEndian.Uint16(blk)))
+			binary.LittleEndian.PutUint32(grp[256+4*k:], f16Bits32(binary.LittleEndian.Uint16(blk)))
 		}
 	}
 }

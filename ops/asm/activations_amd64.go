@@ -36,4 +36,4 @@ func quantizeQ8_0Arch(dst []byte, x []float32) int {
 }
 
 // q8_0TailGroup: the AVX-512 eight-row forms read the tail.
-const q8_0TailGroup = 144
+const q8_0TailGroup = 272

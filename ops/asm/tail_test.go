@@ -40,8 +40,8 @@ func TestF16Bits32ConvertsAsVCVTPH2PS(t *testing.T) {
 }
 
 // The runtime's Q8_0 activation rows are QuantizeQ8_0's blocks followed by
-// the tail: per whole group of four blocks their values plus 128 and their
-// scales as float32.
+// the tail: per whole group of four blocks their values, the values plus
+// 128 and their scales as float32.
 func TestQ8_0TailFollowsBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(71, 72))
 	tr, _ := TypeTraits(quant.Q4_0)
@@ -66,13 +66,17 @@ func TestQ8_0TailFollowsBlocks(t *testing.T) {
 		}
 		for b := range nb / 4 * 4 {
 			g, k := tail[b/4*q8_0TailGroup:], b%4
-			for i := range 32 {
-				if g[32*k+i] != blocks[b*Q8_0Bytes+2+i]^0x80 {
-					t.Fatalf("nb=%d block %d value %d: tail %#x, block %#x", nb, b, i, g[32*k+i], blocks[b*Q8_0Bytes+2+i])
+			vals := blocks[b*Q8_0Bytes+2 : (b+1)*Q8_0Bytes]
+			if string(g[32*k:32*k+32]) != string(vals) {
+				t.Fatalf("nb=%d block %d: tail values % x, block % x", nb, b, g[32*k:32*k+32], vals)
+			}
+			for i, v := range vals {
+				if g[128+32*k+i] != v^0x80 {
+					t.Fatalf("nb=%d block %d value %d: tail %#x, block %#x", nb, b, i, g[128+32*k+i], v)
 				}
 			}
 			h := binary.LittleEndian.Uint16(blocks[b*Q8_0Bytes:])
-			got := math.Float32frombits(binary.LittleEndian.Uint32(g[128+4*k:]))
+			got := math.Float32frombits(binary.LittleEndian.Uint32(g[256+4*k:]))
 			if want := float16.Frombits(h).Float32(); got != want {
 				t.Fatalf("nb=%d block %d: tail scale %v, block scale %v", nb, b, got, want)
 			}

@@ -119,8 +119,8 @@ func avx512Rows(t wtype, rows int) {
 	}
 
 	// wpair loads and decodes the weight pair at wo(SI) into w (and k for
-	// Q8_0, c for Q4_0).
-	wpair := func(wo int, w VecPhysical, k Op, c VecPhysical) {
+	// Q8_0; for Q4_0 the nibbles q, or if signed q-8 and c).
+	wpair := func(wo int, w VecPhysical, k Op, c VecPhysical, signed bool) {
 		if !t.q4 {
 			VMOVDQU32(Mem{Base: RSI, Disp: wo + 2}, w.AsY())
 			VINSERTI64X4(U8(1), Mem{Base: RSI, Disp: wo + t.wbytes + 2}, w, w)
@@ -132,7 +132,9 @@ func avx512Rows(t wtype, rows int) {
 		VBROADCASTI32X4(Mem{Base: RSI, Disp: wo + t.wbytes + 2}, K2, w)
 		VPSRLVD(Z29, w, w)
 		VPANDD(Z30, w, w)
-		q4Signed(w, c)
+		if signed {
+			q4Signed(w, c)
+		}
 	}
 	// xpair sets the float32 lanes f to the exact lane sums of the decoded
 	// weight pair (w, k, c) · the pair at xo in row i, using x and g.
@@ -143,13 +145,20 @@ func avx512Rows(t wtype, rows int) {
 	}
 
 	// tpair sets the float32 lanes f to the exact lane sums of the decoded
-	// Q4_0 weight pair (w, c) · the tail's activations plus 128 at
-	// disp(row i's tail), using x.
-	tpair := func(i, disp int, w, c, x, f VecPhysical) {
-		VMOVDQU64(tail(i, disp), x)
-		VMOVDQA64(c, f)
-		VPDPBUSD(w, x, f)
-		VCVTDQ2PS(f, f)
+	// weight pair (w and k for Q8_0, w and c for Q4_0) · pair p of the
+	// group at row i's tail, using x and g: for Q8_0 from its values as
+	// the single-row form does, for Q4_0 from its values plus 128 as the
+	// pair steps' x8Dots do.
+	tpair := func(i, p int, w VecPhysical, k Op, c, x, f, g VecPhysical) {
+		if t.q4 {
+			VMOVDQU64(tail(i, 128+64*p), x)
+			VMOVDQA64(c, f)
+			VPDPBUSD(w, x, f)
+			VCVTDQ2PS(f, f)
+			return
+		}
+		VMOVDQU64(tail(i, 64*p), x)
+		dots(t, true, w, k, x, f, g)
 	}
 
 	l := func(s string) string { return name + "_" + s }
@@ -164,21 +173,21 @@ func avx512Rows(t wtype, rows int) {
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
 	scales4(RSI, t.wbytes, Z27, Z0, X0)
-	wpair(0, Z4, K1, Z5)
-	wpair(2*t.wbytes, Z16, K4, Z17)
+	wpair(0, Z4, K1, Z5, true)
+	wpair(2*t.wbytes, Z16, K4, Z17, true)
 	for i, a := range acc {
 		if tail == nil {
 			gatherScales4(func(b int) Mem { return row(i, b*xbytes) }, R11, X1)
 			VMULPS(X1, X0, X1)
 		} else {
-			VMULPS(tail(i, 128), X0, X1)
+			VMULPS(tail(i, 256), X0, X1)
 		}
 		VPERMPS(Z1, Z25, Z2)
 		VPERMPS(Z1, Z24, Z3)
-		if t.q4 && tail != nil {
-			tpair(i, 0, Z4, Z5, Z6, Z7)
+		if tail != nil {
+			tpair(i, 0, Z4, K1, Z5, Z6, Z7, Z20)
 			VFMADD231PS(Z2, Z7, a)
-			tpair(i, 64, Z16, Z17, Z18, Z19)
+			tpair(i, 1, Z16, K4, Z17, Z18, Z19, Z21)
 			VFMADD231PS(Z3, Z19, a)
 			continue
 		}
@@ -189,7 +198,7 @@ func avx512Rows(t wtype, rows int) {
 	}
 	advance(4)
 	for _, r := range tp {
-		ADDQ(U32(144), r)
+		ADDQ(U32(tailGroup), r)
 	}
 	SUBQ(U8(4), RCX)
 	JGE(LabelRef(l("loop4")))
@@ -199,7 +208,7 @@ func avx512Rows(t wtype, rows int) {
 	JL(LabelRef(l("single")))
 	VCVTPH2PS(Mem{Base: RSI}, X0)
 	VCVTPH2PS(Mem{Base: RSI, Disp: t.wbytes}, X22)
-	wpair(0, Z4, K1, Z5)
+	wpair(0, Z4, K1, Z5, true)
 	for i, a := range acc {
 		VCVTPH2PS(row(i, 0), X1)
 		VMULSS(X1, X0, X1)
