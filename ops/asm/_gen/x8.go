@@ -30,18 +30,22 @@ import (
 //     weight pair: exact for every int8 activation, as the single-row
 //     form's Σq·x - Σ8·x is.
 //
-// Each row's four activation scales are gathered through R11 with 16-bit
-// loads (gatherScales4) rather than by the word permutation of scales4.
-// The four- and two-row forms used to be avx512Form's, each row with its
-// own Q4_0 correction Σ8·x and a word permutation for its scales; these
-// ones measured 0.92× (Q4_0) and 0.84× (Q8_0) its time for four rows, 0.98×
-// and 0.86× for two (768×2048, eight activation rows in L1).
+// The activations of each whole group of four blocks come from the row's
+// tail (package asm's q8_0Tail, written by the quantizer after the
+// blocks): the values side by side, so that a pair is one 64-byte load,
+// the values plus 128 for Q4_0, and the scales already float32, so that a
+// row's four scale products are one VMULPS with a memory operand. The pair
+// and last-block steps read the blocks. Against the forms that gathered
+// each row's scales and assembled its pairs from the blocks, the Q4_0 forms
+// take 0.72-0.78× the time for eight rows and 0.8-0.88× for four and two,
+// the Q8_0 ones about 0.85× (768×2048, eight activation rows in L1).
 //
 // Registers: those of avx512Setup, with Z23 the bytes 0x80 for Q4_0; Z8…
 // Z15 the accumulators of the rows. In the eight-row form RDI, R8 and R9
-// point at rows 0, 3 and 6 of the current block and RDX holds the stride,
-// so that every row is one addressing mode; in the others RDI, R8, R9 and
-// R10 point at the rows.
+// point at rows 0, 3 and 6 of the current block, RBX, R11 and R12 at their
+// tails' current group, and RDX holds the stride, so that every row is one
+// addressing mode; in the others RDI, R8, R9 and R10 point at the rows and
+// RBX, R11, R12 and R13 at their tails.
 
 // avx512X8 emits the eight-row form of t.
 func avx512X8(t wtype) { avx512Rows(t, 8) }
@@ -100,13 +104,11 @@ func avx512Rows(t wtype, rows int) {
 		tp = tp[:rows]
 		tail = func(i, disp int) Mem { return Mem{Base: tp[i], Disp: disp} }
 	}
-	if tail != nil {
-		// Each row's tail (see activations.go) follows its nblocks blocks.
-		last := tp[len(tp)-1]
-		IMUL3Q(U8(xbytes), RCX, last)
-		for i, r := range tp { // the last one last: it holds the offset
-			LEAQ(Mem{Base: xp[i], Index: last, Scale: 1}, r)
-		}
+	// Each row's tail (see activations.go) follows its nblocks blocks.
+	last := tp[len(tp)-1]
+	IMUL3Q(U8(xbytes), RCX, last)
+	for i, r := range tp { // the last one last: it holds the offset
+		LEAQ(Mem{Base: xp[i], Index: last, Scale: 1}, r)
 	}
 	acc := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[:rows]
 	for _, a := range acc {
@@ -119,8 +121,8 @@ func avx512Rows(t wtype, rows int) {
 	}
 
 	// wpair loads and decodes the weight pair at wo(SI) into w (and k for
-	// Q8_0; for Q4_0 the nibbles q, or if signed q-8 and c).
-	wpair := func(wo int, w VecPhysical, k Op, c VecPhysical, signed bool) {
+	// Q8_0, c for Q4_0).
+	wpair := func(wo int, w VecPhysical, k Op, c VecPhysical) {
 		if !t.q4 {
 			VMOVDQU32(Mem{Base: RSI, Disp: wo + 2}, w.AsY())
 			VINSERTI64X4(U8(1), Mem{Base: RSI, Disp: wo + t.wbytes + 2}, w, w)
@@ -132,9 +134,7 @@ func avx512Rows(t wtype, rows int) {
 		VBROADCASTI32X4(Mem{Base: RSI, Disp: wo + t.wbytes + 2}, K2, w)
 		VPSRLVD(Z29, w, w)
 		VPANDD(Z30, w, w)
-		if signed {
-			q4Signed(w, c)
-		}
+		q4Signed(w, c)
 	}
 	// xpair sets the float32 lanes f to the exact lane sums of the decoded
 	// weight pair (w, k, c) · the pair at xo in row i, using x and g.
@@ -173,27 +173,15 @@ func avx512Rows(t wtype, rows int) {
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
 	scales4(RSI, t.wbytes, Z27, Z0, X0)
-	wpair(0, Z4, K1, Z5, true)
-	wpair(2*t.wbytes, Z16, K4, Z17, true)
+	wpair(0, Z4, K1, Z5)
+	wpair(2*t.wbytes, Z16, K4, Z17)
 	for i, a := range acc {
-		if tail == nil {
-			gatherScales4(func(b int) Mem { return row(i, b*xbytes) }, R11, X1)
-			VMULPS(X1, X0, X1)
-		} else {
-			VMULPS(tail(i, 256), X0, X1)
-		}
+		VMULPS(tail(i, 256), X0, X1)
 		VPERMPS(Z1, Z25, Z2)
 		VPERMPS(Z1, Z24, Z3)
-		if tail != nil {
-			tpair(i, 0, Z4, K1, Z5, Z6, Z7, Z20)
-			VFMADD231PS(Z2, Z7, a)
-			tpair(i, 1, Z16, K4, Z17, Z18, Z19, Z21)
-			VFMADD231PS(Z3, Z19, a)
-			continue
-		}
-		xpair(i, 0, Z4, K1, Z5, Z6, Z7, Z20)
+		tpair(i, 0, Z4, K1, Z5, Z6, Z7, Z20)
 		VFMADD231PS(Z2, Z7, a)
-		xpair(i, 2*xbytes, Z16, K4, Z17, Z18, Z19, Z21)
+		tpair(i, 1, Z16, K4, Z17, Z18, Z19, Z21)
 		VFMADD231PS(Z3, Z19, a)
 	}
 	advance(4)
@@ -208,7 +196,7 @@ func avx512Rows(t wtype, rows int) {
 	JL(LabelRef(l("single")))
 	VCVTPH2PS(Mem{Base: RSI}, X0)
 	VCVTPH2PS(Mem{Base: RSI, Disp: t.wbytes}, X22)
-	wpair(0, Z4, K1, Z5, true)
+	wpair(0, Z4, K1, Z5)
 	for i, a := range acc {
 		VCVTPH2PS(row(i, 0), X1)
 		VMULSS(X1, X0, X1)
