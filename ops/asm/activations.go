@@ -185,8 +185,9 @@ func q8_0Tail(row []byte, nblocks int) {
 		for k := range 4 {
 			blk := row[(4*g+k)*Q8_0Bytes : (4*g+k+1)*Q8_0Bytes]
 			copy(grp[32*k:32*k+32], blk[2:])
-			for i, v := range blk[2:] {
-				grp[128+32*k+i] = v ^ 0x80
+			for i := 0; i < 32; i += 8 {
+				v := binary.LittleEndian.Uint64(blk[2+i:])
+				binary.LittleEndian.PutUint64(grp[128+32*k+i:], v^0x8080808080808080)
 			}
 			binary.LittleEndian.PutUint32(grp[256+4*k:], f16Bits32(binary.LittleEndian.Uint16(blk)))
 		}
