@@ -155,3 +155,64 @@ func nearestInt(v float32) int8 {
 	i := int32(math.Float32bits(v+12582912)&0x7fffff) - 0x400000
 	return int8(min(127, max(-127, i)))
 }
+
+// q8_0TailBytes returns the size of the tail that follows a Q8_0
+// activation row of nblocks blocks on CPUs whose multi-row forms read it
+// (0 where none does): per whole group of four blocks (q8_0TailGroup
+// bytes) their 128 values side by side (the Q8_0 forms' operand), the
+// same values plus 128, each byte exclusive-or 0x80 (the Q4_0 forms'
+// unsigned operand), and their four fp16 scales as float32. A row's
+// blocks past the last whole group have no tail.
+func q8_0TailBytes(nblocks int) int { return nblocks / 4 * q8_0TailGroup }
+
+// quantizeQ8_0Row encodes x as QuantizeQ8_0 does, followed by the row's
+// tail (q8_0TailBytes).
+func quantizeQ8_0Row(dst []byte, x []float32) {
+	nb := len(x) / QK
+	QuantizeQ8_0(dst[:nb*Q8_0Bytes], x)
+	q8_0Tail(dst[:nb*Q8_0Bytes+q8_0TailBytes(nb)], nb)
+}
+
+// q8_0Tail writes the tail of the Q8_0 row of nblocks blocks at the start
+// of row after them.
+func q8_0Tail(row []byte, nblocks int) {
+	if q8_0TailGroup == 0 {
+		return
+	}
+	tail := row[nblocks*Q8_0Bytes:]
+	for g := range nblocks / 4 {
+		grp := tail[g*q8_0TailGroup : (g+1)*q8_0TailGroup]
+		for k := range 4 {
+			blk := row[(4*g+k)*Q8_0Bytes : (4*g+k+1)*Q8_0Bytes]
+			copy(grp[32*k:32*k+32], blk[2:])
+			for i := 0; i < 32; i += 8 {
+				v := binary.LittleEndian.Uint64(blk[2+i:])
+				binary.LittleEndian.PutUint64(grp[128+32*k+i:], v^0x8080808080808080)
+			}
+			binary.LittleEndian.PutUint32(grp[256+4*k:], f16Bits32(binary.LittleEndian.Uint16(blk)))
+		}
+	}
+}
+
+// f16Bits32 returns the float32 bits of the fp16 h as x86's VCVTPH2PS
+// converts it: exact, with a NaN's payload kept and its quiet bit set.
+func f16Bits32(h uint16) uint32 {
+	sign := uint32(h&0x8000) << 16
+	exp, man := uint32(h>>10)&0x1f, uint32(h&0x3ff)
+	switch {
+	case exp == 0x1f && man != 0:
+		return sign | 0x7fc00000 | man<<13
+	case exp == 0x1f:
+		return sign | 0x7f800000
+	case exp == 0 && man == 0:
+		return sign
+	case exp == 0: // subnormal: normalize
+		e := uint32(127 - 15 + 1)
+		for man&0x400 == 0 {
+			man <<= 1
+			e--
+		}
+		return sign | e<<23 | (man&0x3ff)<<13
+	}
+	return sign | (exp+127-15)<<23 | man<<13
+}

@@ -34,3 +34,6 @@ func quantizeQ8_0Arch(dst []byte, x []float32) int {
 	quantizeQ8_0AVX2(&dst[0], &x[0], nb)
 	return nb
 }
+
+// q8_0TailGroup: the AVX-512 eight-row forms read the tail.
+const q8_0TailGroup = 272

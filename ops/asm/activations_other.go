@@ -7,3 +7,6 @@ func quantizeQ8_KArch(dst []byte, x []float32) int { return 0 }
 
 // quantizeQ8_0Arch does nothing: QuantizeQ8_0 does every block in Go.
 func quantizeQ8_0Arch(dst []byte, x []float32) int { return 0 }
+
+// q8_0TailGroup: no eight-row form reads a tail here.
+const q8_0TailGroup = 0

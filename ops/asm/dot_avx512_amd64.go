@@ -33,7 +33,8 @@ var AVX512 = extendKernel(AVX2, "avx512vnni", map[quant.Type]Dots{
 })
 
 // The wrappers check the lengths as the AVX2 ones do, and call each routine
-// directly so that out stays on the caller's stack.
+// directly so that out stays on the caller's stack. The multi-row forms
+// read each activation row's tail too (quantizeQ8_0Row).
 
 func dotQ8_0AVX512(w, x []byte, nblocks int) float32 {
 	w, x = w[:nblocks*Q8_0Bytes], x[:nblocks*Q8_0Bytes]
@@ -52,8 +53,8 @@ func dotQ4_0Q8_0AVX512(w, x []byte, nblocks int) float32 {
 }
 
 func dotQ8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
-	n := nblocks * Q8_0Bytes
-	w, x0, x1, x2, x3 = w[:n], x0[:n], x1[:n], x2[:n], x3[:n]
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
+	w, x0, x1, x2, x3 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return
@@ -62,7 +63,7 @@ func dotQ8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
 }
 
 func dotQ4_0Q8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
-	n := nblocks * Q8_0Bytes
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
 	w, x0, x1, x2, x3 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
 	if nblocks == 0 {
 		*out = [4]float32{}
@@ -72,8 +73,8 @@ func dotQ4_0Q8_0x4AVX512(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
 }
 
 func dotQ8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
-	n := nblocks * Q8_0Bytes
-	w, x0, x1 = w[:n], x0[:n], x1[:n]
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
+	w, x0, x1 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n]
 	if nblocks == 0 {
 		*out = [2]float32{}
 		return
@@ -82,7 +83,7 @@ func dotQ8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 }
 
 func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
-	n := nblocks * Q8_0Bytes
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
 	w, x0, x1 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n]
 	if nblocks == 0 {
 		*out = [2]float32{}
@@ -92,9 +93,10 @@ func dotQ4_0Q8_0x2AVX512(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 }
 
 // dotQ8_0x8AVX512 sets out[i] to dotQ8_0AVX512(w, x[i*stride:], nblocks)
-// for the eight activation rows i < 8, bit for bit, decoding w once.
+// for the eight activation rows i < 8, bit for bit, decoding w once; each
+// row is followed by its tail (quantizeQ8_0Row).
 func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q8_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q8_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes+q8_0TailBytes(nblocks))
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return
@@ -104,7 +106,7 @@ func dotQ8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 
 // dotQ4_0Q8_0x8AVX512 is dotQ8_0x8AVX512 for Q4_0 weights.
 func dotQ4_0Q8_0x8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
-	w, x = w[:nblocks*Q4_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes)
+	w, x = w[:nblocks*Q4_0Bytes], stridedRows(x, 8, stride, nblocks*Q8_0Bytes+q8_0TailBytes(nblocks))
 	if nblocks == 0 {
 		*out = [8]float32{}
 		return

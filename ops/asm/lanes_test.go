@@ -53,8 +53,9 @@ func checkLanes(t *testing.T, k *Kernel, c laneCase, w []byte, xs [4][]byte, n i
 	var got2 [2]float32
 	got4 := [4]float32{1, 2, 3, 4}
 	got2 = [2]float32{5, 6}
-	d.X2(w, xs[0], xs[1], n, &got2)
-	d.X4(w, xs[0], xs[1], xs[2], xs[3], n, &got4)
+	tx := withTails(xs[:], n)
+	d.X2(w, tx[0], tx[1], n, &got2)
+	d.X4(w, tx[0], tx[1], tx[2], tx[3], n, &got4)
 	for _, g := range []struct {
 		form string
 		row  int

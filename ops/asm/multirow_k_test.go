@@ -89,7 +89,7 @@ func rawWeights(typ quant.Type, w []byte, n int) []byte {
 
 // rawActivations makes n activation blocks for weight type typ of the
 // bytes x: scales finite and moderate, values any int8 (in [-127, 127]
-// for signed weights), Q8_K bsums any int16.
+// for signed weights), Q8_K bsums any int16; a Q8_0 row with its tail.
 func rawActivations(typ quant.Type, x []byte, n int) []byte {
 	tr, _ := TypeTraits(typ)
 	ab := tr.Activation.BlockBytes()
@@ -117,6 +117,10 @@ func rawActivations(typ quant.Type, x []byte, n int) []byte {
 				vals[i] = 0x81
 			}
 		}
+	}
+	if tr.Activation == quant.Q8_0 { // the row as the quantizer lays it out
+		x = append(x, make([]byte, q8_0TailBytes(n))...)
+		q8_0Tail(x, n)
 	}
 	return x
 }

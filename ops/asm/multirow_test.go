@@ -15,9 +15,10 @@ import (
 // float32 the same kernel's single-row function gives: prefill (four rows
 // at a time) and decode (one row) then produce identical logits.
 
-// multiFunc runs a multi-row kernel on len(xs) rows and returns its
-// results, in memory that starts each call nonzero (the kernel must
-// overwrite it) and is reused by the next call.
+// multiFunc runs a multi-row kernel on len(xs) rows (given as blocks; the
+// call adds their tails) and returns its results, in memory that starts
+// each call nonzero (the kernel must overwrite it) and is reused by the
+// next call.
 type multiFunc func(w []byte, xs [][]byte, n int) []float32
 
 type x4Case struct {
@@ -32,6 +33,7 @@ func x4Of(f func(w, x0, x1, x2, x3 []byte, n int, out *[4]float32)) multiFunc {
 	out := new([4]float32)
 	return func(w []byte, xs [][]byte, n int) []float32 {
 		*out = [4]float32{1, 2, 3, 4}
+		xs = withTails(xs, n)
 		f(w, xs[0], xs[1], xs[2], xs[3], n, out)
 		return out[:]
 	}
@@ -41,6 +43,7 @@ func x2Of(f func(w, x0, x1 []byte, n int, out *[2]float32)) multiFunc {
 	out := new([2]float32)
 	return func(w []byte, xs [][]byte, n int) []float32 {
 		*out = [2]float32{1, 2}
+		xs = withTails(xs, n)
 		f(w, xs[0], xs[1], n, out)
 		return out[:]
 	}

@@ -1128,6 +1128,11 @@ TEXT ·q8_0x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ      x3+32(FP), R10
 	MOVQ      nblocks+40(FP), CX
 	MOVQ      out+48(FP), AX
+	IMUL3Q    $0x22, CX, R13
+	LEAQ      (DI)(R13*1), BX
+	LEAQ      (R8)(R13*1), R11
+	LEAQ      (R9)(R13*1), R12
+	LEAQ      (R10)(R13*1), R13
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	VXORPS    Y10, Y10, Y10
@@ -1156,105 +1161,61 @@ q8_0x4AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(DI), Y6
-	VINSERTI64X4 $0x01, 36(DI), Z6, Z6
+	VMOVDQU64    (BX), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z8
-	VMOVDQU32    70(DI), Y18
-	VINSERTI64X4 $0x01, 104(DI), Z18, Z18
+	VMOVDQU64    64(BX), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R8), Y6
-	VINSERTI64X4 $0x01, 36(R8), Z6, Z6
+	VMOVDQU64    (R11), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z9
-	VMOVDQU32    70(R8), Y18
-	VINSERTI64X4 $0x01, 104(R8), Z18, Z18
+	VMOVDQU64    64(R11), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z9
-	MOVWQZX      102(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R12), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R9), Y6
-	VINSERTI64X4 $0x01, 36(R9), Z6, Z6
+	VMOVDQU64    (R12), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z10
-	VMOVDQU32    70(R9), Y18
-	VINSERTI64X4 $0x01, 104(R9), Z18, Z18
+	VMOVDQU64    64(R12), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z10
-	MOVWQZX      102(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         (R10), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R13), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R10), Y6
-	VINSERTI64X4 $0x01, 36(R10), Z6, Z6
+	VMOVDQU64    (R13), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z11
-	VMOVDQU32    70(R10), Y18
-	VINSERTI64X4 $0x01, 104(R10), Z18, Z18
+	VMOVDQU64    64(R13), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
@@ -1265,6 +1226,10 @@ q8_0x4AVX512_loop4:
 	ADDQ         $0x00000088, R8
 	ADDQ         $0x00000088, R9
 	ADDQ         $0x00000088, R10
+	ADDQ         $0x00000110, BX
+	ADDQ         $0x00000110, R11
+	ADDQ         $0x00000110, R12
+	ADDQ         $0x00000110, R13
 	SUBQ         $0x04, CX
 	JGE          q8_0x4AVX512_loop4
 
@@ -1420,6 +1385,9 @@ TEXT ·q8_0x2AVX512(SB), NOSPLIT, $0-40
 	MOVQ      x1+16(FP), R8
 	MOVQ      nblocks+24(FP), CX
 	MOVQ      out+32(FP), AX
+	IMUL3Q    $0x22, CX, R11
+	LEAQ      (DI)(R11*1), BX
+	LEAQ      (R8)(R11*1), R11
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	MOVL      $0x0000ff00, DX
@@ -1446,53 +1414,31 @@ q8_0x2AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(DI), Y6
-	VINSERTI64X4 $0x01, 36(DI), Z6, Z6
+	VMOVDQU64    (BX), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z8
-	VMOVDQU32    70(DI), Y18
-	VINSERTI64X4 $0x01, 104(DI), Z18, Z18
+	VMOVDQU64    64(BX), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R8), Y6
-	VINSERTI64X4 $0x01, 36(R8), Z6, Z6
+	VMOVDQU64    (R11), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z9
-	VMOVDQU32    70(R8), Y18
-	VINSERTI64X4 $0x01, 104(R8), Z18, Z18
+	VMOVDQU64    64(R11), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
@@ -1501,6 +1447,8 @@ q8_0x2AVX512_loop4:
 	ADDQ         $0x00000088, SI
 	ADDQ         $0x00000088, DI
 	ADDQ         $0x00000088, R8
+	ADDQ         $0x00000110, BX
+	ADDQ         $0x00000110, R11
 	SUBQ         $0x04, CX
 	JGE          q8_0x2AVX512_loop4
 
@@ -1920,6 +1868,10 @@ TEXT ·q8_0x8AVX512(SB), NOSPLIT, $0-40
 	ADDQ      DX, R8
 	LEAQ      (R8)(DX*2), R9
 	ADDQ      DX, R9
+	IMUL3Q    $0x22, CX, R12
+	LEAQ      (DI)(R12*1), BX
+	LEAQ      (R8)(R12*1), R11
+	LEAQ      (R9)(R12*1), R12
 	VXORPS    Y8, Y8, Y8
 	VXORPS    Y9, Y9, Y9
 	VXORPS    Y10, Y10, Y10
@@ -1952,209 +1904,121 @@ q8_0x8AVX512_loop4:
 	VINSERTI64X4 $0x01, 104(SI), Z16, Z16
 	VPMOVB2M     Z16, K4
 	VPABSB       Z16, Z16
-	MOVWQZX      102(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(BX), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(DI), Y6
-	VINSERTI64X4 $0x01, 36(DI), Z6, Z6
+	VMOVDQU64    (BX), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z8
-	VMOVDQU32    70(DI), Y18
-	VINSERTI64X4 $0x01, 104(DI), Z18, Z18
+	VMOVDQU64    64(BX), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z8
-	MOVWQZX      102(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(BX)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(DI)(DX*1), Y6
-	VINSERTI64X4 $0x01, 36(DI)(DX*1), Z6, Z6
+	VMOVDQU64    (BX)(DX*1), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z9
-	VMOVDQU32    70(DI)(DX*1), Y18
-	VINSERTI64X4 $0x01, 104(DI)(DX*1), Z18, Z18
+	VMOVDQU64    64(BX)(DX*1), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z9
-	MOVWQZX      102(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         68(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         34(DI)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         (DI)(DX*2), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(BX)(DX*2), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(DI)(DX*2), Y6
-	VINSERTI64X4 $0x01, 36(DI)(DX*2), Z6, Z6
+	VMOVDQU64    (BX)(DX*2), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z10
-	VMOVDQU32    70(DI)(DX*2), Y18
-	VINSERTI64X4 $0x01, 104(DI)(DX*2), Z18, Z18
+	VMOVDQU64    64(BX)(DX*2), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z10
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R11), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R8), Y6
-	VINSERTI64X4 $0x01, 36(R8), Z6, Z6
+	VMOVDQU64    (R11), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z11
-	VMOVDQU32    70(R8), Y18
-	VINSERTI64X4 $0x01, 104(R8), Z18, Z18
+	VMOVDQU64    64(R11), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z11
-	MOVWQZX      102(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R11)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R8)(DX*1), Y6
-	VINSERTI64X4 $0x01, 36(R8)(DX*1), Z6, Z6
+	VMOVDQU64    (R11)(DX*1), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z12
-	VMOVDQU32    70(R8)(DX*1), Y18
-	VINSERTI64X4 $0x01, 104(R8)(DX*1), Z18, Z18
+	VMOVDQU64    64(R11)(DX*1), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z12
-	MOVWQZX      102(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8)(DX*2), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8)(DX*2), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R11)(DX*2), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R8)(DX*2), Y6
-	VINSERTI64X4 $0x01, 36(R8)(DX*2), Z6, Z6
+	VMOVDQU64    (R11)(DX*2), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z13
-	VMOVDQU32    70(R8)(DX*2), Y18
-	VINSERTI64X4 $0x01, 104(R8)(DX*2), Z18, Z18
+	VMOVDQU64    64(R11)(DX*2), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z13
-	MOVWQZX      102(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R12), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R9), Y6
-	VINSERTI64X4 $0x01, 36(R9), Z6, Z6
+	VMOVDQU64    (R12), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z14
-	VMOVDQU32    70(R9), Y18
-	VINSERTI64X4 $0x01, 104(R9), Z18, Z18
+	VMOVDQU64    64(R12), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
 	VCVTDQ2PS    Z19, Z19
 	VFMADD231PS  Z3, Z19, Z14
-	MOVWQZX      102(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9)(DX*1), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9)(DX*1), R11
-	VMOVQ        R11, X1
-	VCVTPH2PS    X1, X1
-	VMULPS       X1, X0, X1
+	VMULPS       256(R12)(DX*1), X0, X1
 	VPERMPS      Z1, Z25, Z2
 	VPERMPS      Z1, Z24, Z3
-	VMOVDQU32    2(R9)(DX*1), Y6
-	VINSERTI64X4 $0x01, 36(R9)(DX*1), Z6, Z6
+	VMOVDQU64    (R12)(DX*1), Z6
 	VPXORD       Z7, Z7, Z7
 	VPSUBB       Z6, Z31, K1, Z6
 	VPDPBUSD     Z6, Z4, Z7
 	VCVTDQ2PS    Z7, Z7
 	VFMADD231PS  Z2, Z7, Z15
-	VMOVDQU32    70(R9)(DX*1), Y18
-	VINSERTI64X4 $0x01, 104(R9)(DX*1), Z18, Z18
+	VMOVDQU64    64(R12)(DX*1), Z18
 	VPXORD       Z19, Z19, Z19
 	VPSUBB       Z18, Z31, K4, Z18
 	VPDPBUSD     Z18, Z16, Z19
@@ -2164,6 +2028,9 @@ q8_0x8AVX512_loop4:
 	ADDQ         $0x00000088, DI
 	ADDQ         $0x00000088, R8
 	ADDQ         $0x00000088, R9
+	ADDQ         $0x00000110, BX
+	ADDQ         $0x00000110, R11
+	ADDQ         $0x00000110, R12
 	SUBQ         $0x04, CX
 	JGE          q8_0x8AVX512_loop4
 
@@ -2564,6 +2431,11 @@ TEXT ·q4_0Q8_0x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ         x3+32(FP), R10
 	MOVQ         nblocks+40(FP), CX
 	MOVQ         out+48(FP), AX
+	IMUL3Q       $0x22, CX, R13
+	LEAQ         (DI)(R13*1), BX
+	LEAQ         (R8)(R13*1), R11
+	LEAQ         (R9)(R13*1), R12
+	LEAQ         (R10)(R13*1), R13
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -2606,106 +2478,54 @@ q4_0Q8_0x4AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z9
-	MOVWQZX         102(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R12), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9), Y6
-	VINSERTI64X4    $0x01, 36(R9), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R12), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z10
-	VMOVDQU32       70(R9), Y18
-	VINSERTI64X4    $0x01, 104(R9), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R12), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z10
-	MOVWQZX         102(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            (R10), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R13), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R10), Y6
-	VINSERTI64X4    $0x01, 36(R10), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R13), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z11
-	VMOVDQU32       70(R10), Y18
-	VINSERTI64X4    $0x01, 104(R10), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R13), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -2715,6 +2535,10 @@ q4_0Q8_0x4AVX512_loop4:
 	ADDQ            $0x00000088, R8
 	ADDQ            $0x00000088, R9
 	ADDQ            $0x00000088, R10
+	ADDQ            $0x00000110, BX
+	ADDQ            $0x00000110, R11
+	ADDQ            $0x00000110, R12
+	ADDQ            $0x00000110, R13
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x4AVX512_loop4
 
@@ -2878,6 +2702,9 @@ TEXT ·q4_0Q8_0x2AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x1+16(FP), R8
 	MOVQ         nblocks+24(FP), CX
 	MOVQ         out+32(FP), AX
+	IMUL3Q       $0x22, CX, R11
+	LEAQ         (DI)(R11*1), BX
+	LEAQ         (R8)(R11*1), R11
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	MOVL         $0x0000ff00, DX
@@ -2918,54 +2745,28 @@ q4_0Q8_0x2AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -2973,6 +2774,8 @@ q4_0Q8_0x2AVX512_loop4:
 	ADDQ            $0x00000048, SI
 	ADDQ            $0x00000088, DI
 	ADDQ            $0x00000088, R8
+	ADDQ            $0x00000110, BX
+	ADDQ            $0x00000110, R11
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x2AVX512_loop4
 
@@ -3387,6 +3190,10 @@ TEXT ·q4_0Q8_0x8AVX512(SB), NOSPLIT, $0-40
 	ADDQ         DX, R8
 	LEAQ         (R8)(DX*2), R9
 	ADDQ         DX, R9
+	IMUL3Q       $0x22, CX, R12
+	LEAQ         (DI)(R12*1), BX
+	LEAQ         (R8)(R12*1), R11
+	LEAQ         (R9)(R12*1), R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -3433,210 +3240,106 @@ q4_0Q8_0x8AVX512_loop4:
 	VPXORD          Z17, Z17, Z17
 	VPDPBUSD        Z16, Z23, Z17
 	VPSUBD          Z17, Z31, Z17
-	MOVWQZX         102(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(BX), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI), Y6
-	VINSERTI64X4    $0x01, 36(DI), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(BX), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z8
-	VMOVDQU32       70(DI), Y18
-	VINSERTI64X4    $0x01, 104(DI), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(BX), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z8
-	MOVWQZX         102(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(BX)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(DI)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(BX)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z9
-	VMOVDQU32       70(DI)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(DI)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(BX)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z9
-	MOVWQZX         102(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            68(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            34(DI)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            (DI)(DX*2), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(BX)(DX*2), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(DI)(DX*2), Y6
-	VINSERTI64X4    $0x01, 36(DI)(DX*2), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(BX)(DX*2), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z10
-	VMOVDQU32       70(DI)(DX*2), Y18
-	VINSERTI64X4    $0x01, 104(DI)(DX*2), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(BX)(DX*2), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z10
-	MOVWQZX         102(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R11), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8), Y6
-	VINSERTI64X4    $0x01, 36(R8), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R11), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z11
-	VMOVDQU32       70(R8), Y18
-	VINSERTI64X4    $0x01, 104(R8), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R11), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z11
-	MOVWQZX         102(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R11)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(R8)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R11)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z12
-	VMOVDQU32       70(R8)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(R8)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R11)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z12
-	MOVWQZX         102(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R8)(DX*2), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8)(DX*2), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R11)(DX*2), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R8)(DX*2), Y6
-	VINSERTI64X4    $0x01, 36(R8)(DX*2), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R11)(DX*2), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z13
-	VMOVDQU32       70(R8)(DX*2), Y18
-	VINSERTI64X4    $0x01, 104(R8)(DX*2), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R11)(DX*2), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z13
-	MOVWQZX         102(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R12), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9), Y6
-	VINSERTI64X4    $0x01, 36(R9), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R12), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z14
-	VMOVDQU32       70(R9), Y18
-	VINSERTI64X4    $0x01, 104(R9), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R12), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
 	VFMADD231PS     Z3, Z19, Z14
-	MOVWQZX         102(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            68(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            34(R9)(DX*1), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9)(DX*1), R11
-	VMOVQ           R11, X1
-	VCVTPH2PS       X1, X1
-	VMULPS          X1, X0, X1
+	VMULPS          256(R12)(DX*1), X0, X1
 	VPERMPS         Z1, Z25, Z2
 	VPERMPS         Z1, Z24, Z3
-	VMOVDQU32       2(R9)(DX*1), Y6
-	VINSERTI64X4    $0x01, 36(R9)(DX*1), Z6, Z6
-	VPXORD          Z23, Z6, Z6
+	VMOVDQU64       128(R12)(DX*1), Z6
 	VMOVDQA64       Z5, Z7
 	VPDPBUSD        Z4, Z6, Z7
 	VCVTDQ2PS       Z7, Z7
 	VFMADD231PS     Z2, Z7, Z15
-	VMOVDQU32       70(R9)(DX*1), Y18
-	VINSERTI64X4    $0x01, 104(R9)(DX*1), Z18, Z18
-	VPXORD          Z23, Z18, Z18
+	VMOVDQU64       192(R12)(DX*1), Z18
 	VMOVDQA64       Z17, Z19
 	VPDPBUSD        Z16, Z18, Z19
 	VCVTDQ2PS       Z19, Z19
@@ -3645,6 +3348,9 @@ q4_0Q8_0x8AVX512_loop4:
 	ADDQ            $0x00000088, DI
 	ADDQ            $0x00000088, R8
 	ADDQ            $0x00000088, R9
+	ADDQ            $0x00000110, BX
+	ADDQ            $0x00000110, R11
+	ADDQ            $0x00000110, R12
 	SUBQ            $0x04, CX
 	JGE             q4_0Q8_0x8AVX512_loop4
 

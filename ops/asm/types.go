@@ -16,10 +16,13 @@ type Traits struct {
 	// or Q8_K, as llama.cpp pairs them), or F32 when they stay float32.
 	Activation quant.Type
 	// Quantize encodes an activation row of a multiple of
-	// Activation.BlockSize() values into dst, Activation.RowBytes(len(x))
-	// bytes, as llama.cpp's x86 code does. Every quantized activation value
-	// lies in [-127, 127], whatever x holds (NaN and infinities included):
-	// kernels may rely on that to multiply with VPMADDUBSW / VPSIGNB.
+	// Activation.BlockSize() values into dst, ActivationBytes(len(x))
+	// bytes: the Activation blocks as llama.cpp's x86 code makes them and,
+	// for Q8_0 on CPUs whose eight-row forms read one, a tail derived from
+	// them (the other forms read the blocks only). Every quantized
+	// activation value lies in [-127, 127], whatever x holds (NaN and
+	// infinities included): kernels may rely on that to multiply with
+	// VPMADDUBSW / VPSIGNB.
 	Quantize func(dst []byte, x []float32)
 }
 
@@ -37,6 +40,9 @@ func (tr Traits) ActivationBytes(cols int) int {
 	if err != nil {
 		return 0
 	}
+	if tr.Activation == quant.Q8_0 {
+		n += q8_0TailBytes(cols / QK)
+	}
 	return n
 }
 
@@ -47,13 +53,13 @@ var table = map[quant.Type]Traits{
 	quant.F32:  {quant.F32, quant.F32, nil},
 	quant.F16:  {quant.F16, quant.F32, nil},
 	quant.BF16: {quant.BF16, quant.F32, nil},
-	quant.Q8_0: {quant.Q8_0, quant.Q8_0, QuantizeQ8_0},
-	quant.Q4_0: {quant.Q4_0, quant.Q8_0, QuantizeQ8_0},
+	quant.Q8_0: {quant.Q8_0, quant.Q8_0, quantizeQ8_0Row},
+	quant.Q4_0: {quant.Q4_0, quant.Q8_0, quantizeQ8_0Row},
 
 	quant.Q4_1:   {quant.Q4_1, quant.Q8_1, QuantizeQ8_1},
-	quant.Q5_0:   {quant.Q5_0, quant.Q8_0, QuantizeQ8_0},
+	quant.Q5_0:   {quant.Q5_0, quant.Q8_0, quantizeQ8_0Row},
 	quant.Q5_1:   {quant.Q5_1, quant.Q8_1, QuantizeQ8_1},
-	quant.IQ4_NL: {quant.IQ4_NL, quant.Q8_0, QuantizeQ8_0},
+	quant.IQ4_NL: {quant.IQ4_NL, quant.Q8_0, quantizeQ8_0Row},
 
 	quant.Q2_K:   {quant.Q2_K, quant.Q8_K, QuantizeQ8_K},
 	quant.Q3_K:   {quant.Q3_K, quant.Q8_K, QuantizeQ8_K},

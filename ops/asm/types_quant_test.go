@@ -12,7 +12,7 @@ import (
 // quantizer writes that type.
 func TestActivationTypesAgreeWithQuant(t *testing.T) {
 	quantizers := map[quant.Type]uintptr{
-		quant.Q8_0: funcPtr(QuantizeQ8_0),
+		quant.Q8_0: funcPtr(quantizeQ8_0Row), // QuantizeQ8_0 and the tail
 		quant.Q8_1: funcPtr(QuantizeQ8_1),
 		quant.Q8_K: funcPtr(QuantizeQ8_K),
 	}

@@ -21,8 +21,12 @@ func benchX8Forms(b *testing.B, n int, seed uint64) {
 	const rows, cols = benchRows, benchCols
 	r := rand.New(rand.NewPCG(seed, seed+1))
 	nb := cols / QK
-	xb := nb * Q8_0Bytes
-	x := asActivations(randBlocks(r, n*nb, Q8_0Bytes))
+	xb := q8_0Row(nb)
+	x := make([]byte, n*xb)
+	for j := range n {
+		copy(x[j*xb:], asActivations(randBlocks(r, nb, Q8_0Bytes)))
+		q8_0Tail(x[j*xb:], nb)
+	}
 	xs := func(j int) []byte { return x[j*xb : (j+1)*xb] }
 	for _, c := range x8q8Cases {
 		rb := nb * c.wsize

@@ -104,17 +104,22 @@ var x8q8Scales = append(append([]struct {
 	{"nan", func(r *rand.Rand) uint16 { return 0x7e01 | uint16(r.IntN(2))<<15 }},
 }...)
 
-// x8Activations returns eight rows of n Q8_0 blocks, stride bytes apart
-// (stride ≥ n blocks' bytes) from off bytes into a larger buffer, row i's
-// blocks made by block(i).
+// x8Activations returns eight rows of n Q8_0 blocks, each followed by
+// its tail as the runtime's quantizer writes it (q8_0Row bytes in all),
+// stride bytes apart (stride ≥ q8_0Row(n); 0 reads one row eight times)
+// from off bytes into a larger buffer, row i's blocks made by block(i).
 func x8Activations(n, stride, off int, block func(i int) []byte) []byte {
-	buf := make([]byte, off+7*stride+n*Q8_0Bytes)
+	buf := make([]byte, off+7*stride+q8_0Row(n))
 	x := buf[off:]
 	for i := range 8 {
 		copy(x[i*stride:], block(i))
+		q8_0Tail(x[i*stride:], n)
 	}
 	return x
 }
+
+// q8_0Row is the size of a Q8_0 activation row of n blocks with its tail.
+func q8_0Row(n int) int { return n*Q8_0Bytes + q8_0TailBytes(n) }
 
 // Extreme blocks: every weight pattern and scale against eight rows of
 // their own patterns and scales (±127, -128, zero, alternating; zero,
@@ -128,7 +133,7 @@ func TestX8Q8_0FormsEqualSingleRowOnEdgeData(t *testing.T) {
 				for _, wp := range patterns {
 					for _, sc := range x8q8Scales {
 						w := makeBlocks(r, n, c.wsize, r.IntN(4), sc.bits, wp.fill)
-						stride := n*Q8_0Bytes + r.IntN(3)
+						stride := q8_0Row(n) + r.IntN(3)
 						x := x8Activations(n, stride, r.IntN(4), func(int) []byte {
 							xp, xsc := patterns[r.IntN(len(patterns))], x8q8Scales[r.IntN(len(x8q8Scales))]
 							return makeBlocks(r, n, Q8_0Bytes, 0, xsc.bits, xp.fill)
@@ -151,11 +156,12 @@ func TestX8Q8_0FormsEqualSingleRowOnRandomData(t *testing.T) {
 			for n := 1; n <= 70; n += 1 + n/8 {
 				w := randBlocks(r, n, c.wsize)
 				for _, gap := range []int{0, 1, 7, 4096} {
-					stride := n*Q8_0Bytes + gap
+					stride := q8_0Row(n) + gap
 					x := x8Activations(n, stride, 0, func(int) []byte { return randBlocks(r, n, Q8_0Bytes) })
 					checkX8Q8(t, k, c, w, x, stride, n)
 				}
-				checkX8Q8(t, k, c, w, asActivations(randBlocks(r, n, Q8_0Bytes)), 0, n)
+				one := asActivations(randBlocks(r, n, Q8_0Bytes))
+				checkX8Q8(t, k, c, w, x8Activations(n, 0, 0, func(int) []byte { return one }), 0, n)
 			}
 		}
 	}
@@ -176,7 +182,7 @@ func TestX8Q8_0FormsEqualSingleRowOnQuantizedRows(t *testing.T) {
 				if err := quant.Quantize(c.typ, w, vals); err != nil {
 					t.Fatal(err)
 				}
-				stride := n * Q8_0Bytes
+				stride := q8_0Row(n)
 				x := x8Activations(n, stride, 0, func(int) []byte {
 					xq, _ := randActivations(r, c.typ, n)
 					return xq
@@ -188,8 +194,8 @@ func TestX8Q8_0FormsEqualSingleRowOnQuantizedRows(t *testing.T) {
 }
 
 // The eight-row forms panic, as a slice expression does, on a short weight
-// row, on activations shorter than seven strides and a row, and on a
-// negative stride, before reading anything.
+// row, on activations shorter than seven strides and a row (its tail
+// included), and on a negative stride, before reading anything.
 func TestX8Q8_0FormsPanicOnShortRows(t *testing.T) {
 	for _, c := range x8q8Cases {
 		for _, k := range x8q8Kernels(t, c) {
@@ -203,6 +209,7 @@ func TestX8Q8_0FormsPanicOnShortRows(t *testing.T) {
 				{"short activations", 2 * c.wsize, 16*ab - 1, 2 * ab, 2},
 				{"short last row", 2 * c.wsize, 7*3*ab + 2*ab - 1, 3 * ab, 2},
 				{"negative stride", 2 * c.wsize, 16 * ab, -ab, 2},
+				{"last row without its tail", 4 * c.wsize, 7*q8_0Row(4) + 4*ab, q8_0Row(4), 4},
 			} {
 				func() {
 					defer func() {
@@ -231,7 +238,7 @@ func fuzzX8Q8(f *testing.F, c x8q8Case) {
 	f.Fuzz(func(t *testing.T, data []byte, gap uint8) {
 		n := min(len(data)/(c.wsize+8*Q8_0Bytes), 64)
 		w := data[:n*c.wsize]
-		stride := n*Q8_0Bytes + int(gap%8)
+		stride := q8_0Row(n) + int(gap%8)
 		x := x8Activations(n, stride, 0, func(i int) []byte {
 			lo := n * (c.wsize + i*Q8_0Bytes)
 			return data[lo : lo+n*Q8_0Bytes]

@@ -40,6 +40,11 @@ var (
 // xbytes is the size of a Q8_0 activation block.
 const xbytes = 34
 
+// tailGroup is the size of one group of four blocks in the tail of an
+// activation row (package asm's q8_0TailGroup): 128 values, the same plus
+// 128, four float32 scales.
+const tailGroup = 272
+
 func main() {
 	ConstraintExpr("!purego")
 	avx2Consts()
