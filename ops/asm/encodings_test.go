@@ -82,7 +82,7 @@ func TestArm64WordsMatchTheirInstructions(t *testing.T) {
 	if err := os.WriteFile(in, src.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(as, "-march=armv8.2-a+dotprod+fp16", "-o", obj, in).CombinedOutput(); err != nil {
+	if out, err := exec.Command(as, "-march=armv8.2-a+dotprod+fp16+i8mm", "-o", obj, in).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", as, err, out)
 	}
 	out, err := exec.Command(objdump, "-d", obj).Output()
