@@ -14,9 +14,12 @@
 // VNNI forms of Q8_0 and Q4_0 — one to eight activation rows, four weight
 // rows — generated into q8_0_amd64.s, and eight-row K-quant forms,
 // kquant_avx512_amd64.s) on CPUs that also have AVX-512 F, BW, VL and
-// VNNI, "neon" on arm64 and "neon-dotprod" on arm64 CPUs with
-// SDOT. A kernel without its own version of a type uses the
-// generic one. The purego build tag leaves the assembly out.
+// VNNI, "neon" on arm64, "neon-dotprod" on arm64 CPUs with SDOT, and
+// "neon-i8mm" (neon-dotprod with Q8_0 and Q4_0 products in one to eight
+// activation rows, the multi-row forms with SMMLA, i8mm_arm64.s) on those
+// that also have the int8 matrix multiply extension. A kernel without its
+// own version of a type uses the generic one. The purego build tag leaves
+// the assembly out.
 //
 // Activation quantizers keep every value in [-127, 127], whatever the
 // input (activations.go); kernels rely on it where they move the weights'
@@ -29,8 +32,11 @@
 // only in the order and fusing of the float accumulation. On amd64 that
 // order is modelled in Go by dotQ8_0Lanes and dotQ4_0Q8_0Lanes, which every
 // form of both amd64 kernels equals bit for bit; their assembly
-// (q8_0_amd64.s) is generated with avo by the program in _gen. Every other
-// type's generic twin follows llama.cpp's x86 AVX2 kernel instead — its
+// (q8_0_amd64.s) is generated with avo by the program in _gen. The
+// neon-i8mm kernel's order is modelled by dotQ8_0Chains and
+// dotQ4_0Q8_0Chains (one exact sum per block, two fused multiply-add
+// chains), which its every form equals bit for bit. Every other type's
+// generic twin follows llama.cpp's x86 AVX2 kernel instead — its
 // eight int32 lanes, fused multiply-adds and horizontal sums (fma32,
 // hsum8) — so that it, and the assembly registered for it, equal ggml's
 // AVX2 result bit for bit (testdata/ops/vecdot.bin.gz).

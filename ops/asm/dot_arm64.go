@@ -44,6 +44,9 @@ var NEONDotProd = newKernel("neon-dotprod", dotNEON, map[quant.Type]Dots{
 })
 
 func archKernels() []*Kernel {
+	if useI8MM {
+		return []*Kernel{NEON, NEONDotProd, NEONI8MM}
+	}
 	if useDotProd {
 		return []*Kernel{NEON, NEONDotProd}
 	}

@@ -48,6 +48,7 @@ func TestKernelsImplementTheirTypes(t *testing.T) {
 		"avx512vnni":   append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 		"neon":         all,
 		"neon-dotprod": append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
+		"neon-i8mm":    append(append(append([]quant.Type(nil), all...), ks...), quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.IQ4_NL),
 	}
 	for _, k := range allKernels() {
 		if k == Generic {
