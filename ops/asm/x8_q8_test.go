@@ -211,6 +211,9 @@ func TestX8Q8_0FormsPanicOnShortRows(t *testing.T) {
 				{"negative stride", 2 * c.wsize, 16 * ab, -ab, 2},
 				{"last row without its tail", 4 * c.wsize, 7*q8_0Row(4) + 4*ab, q8_0Row(4), 4},
 			} {
+				if q8_0TailBytes(s.blk) == 0 && s.name == "last row without its tail" {
+					continue // no tail on this machine: the row is whole
+				}
 				func() {
 					defer func() {
 						if recover() == nil {
