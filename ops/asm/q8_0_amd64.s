@@ -1589,7 +1589,7 @@ q8_0x2AVX512_done:
 	RET
 
 // func q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -1627,8 +1627,14 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	JL           q8_0r4AVX512_pair
 
 q8_0r4AVX512_loop4:
-	VMOVDQU64    (DI), Z1
-	VPERMT2W     64(DI), Z26, Z1
+	MOVWQZX      102(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         68(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         34(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         (DI), R13
+	VMOVQ        R13, X1
 	VCVTPH2PS    X1, X1
 	VMOVDQU32    2(DI), Y5
 	VINSERTI64X4 $0x01, 36(DI), Z5, Z5
@@ -1646,8 +1652,14 @@ q8_0r4AVX512_loop4:
 	PREFETCHT0   448(R12)
 	PREFETCHT0   512(R12)
 	ADDQ         $0x00000220, R12
-	VMOVDQU64    (SI), Z0
-	VPERMT2W     64(SI), Z27, Z0
+	MOVWQZX      102(SI), R11
+	SHLQ         $0x10, R11
+	MOVW         68(SI), R11
+	SHLQ         $0x10, R11
+	MOVW         34(SI), R11
+	SHLQ         $0x10, R11
+	MOVW         (SI), R11
+	VMOVQ        R11, X0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1670,8 +1682,14 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z8
-	VMOVDQU64    (R8), Z0
-	VPERMT2W     64(R8), Z27, Z0
+	MOVWQZX      102(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R8), R11
+	SHLQ         $0x10, R11
+	MOVW         (R8), R11
+	VMOVQ        R11, X0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1694,8 +1712,14 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z9
-	VMOVDQU64    (R9), Z0
-	VPERMT2W     64(R9), Z27, Z0
+	MOVWQZX      102(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R9), R11
+	SHLQ         $0x10, R11
+	MOVW         (R9), R11
+	VMOVQ        R11, X0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1718,8 +1742,14 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z10
-	VMOVDQU64    (R10), Z0
-	VPERMT2W     64(R10), Z27, Z0
+	MOVWQZX      102(R10), R11
+	SHLQ         $0x10, R11
+	MOVW         68(R10), R11
+	SHLQ         $0x10, R11
+	MOVW         34(R10), R11
+	SHLQ         $0x10, R11
+	MOVW         (R10), R11
+	VMOVQ        R11, X0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1881,30 +1911,22 @@ q8_0r4AVX512_done:
 	VADDPS        Y1, Y8, Y8
 	VEXTRACTF128  $0x01, Y8, X1
 	VADDPS        X1, X8, X8
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X8, X8
-	VMOVSS        X8, (AX)
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VADDPS        Y1, Y9, Y9
 	VEXTRACTF128  $0x01, Y9, X1
 	VADDPS        X1, X9, X9
-	VHADDPS       X9, X9, X9
-	VHADDPS       X9, X9, X9
-	VMOVSS        X9, 4(AX)
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VADDPS        Y1, Y10, Y10
 	VEXTRACTF128  $0x01, Y10, X1
 	VADDPS        X1, X10, X10
-	VHADDPS       X10, X10, X10
-	VHADDPS       X10, X10, X10
-	VMOVSS        X10, 8(AX)
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VADDPS        Y1, Y11, Y11
 	VEXTRACTF128  $0x01, Y11, X1
 	VADDPS        X1, X11, X11
-	VHADDPS       X11, X11, X11
-	VHADDPS       X11, X11, X11
-	VMOVSS        X11, 12(AX)
+	VHADDPS       X9, X8, X8
+	VHADDPS       X11, X10, X10
+	VHADDPS       X10, X8, X8
+	VMOVUPS       X8, (AX)
 	VZEROUPPER
 	RET
 
@@ -3069,7 +3091,7 @@ q4_0Q8_0x2AVX512_done:
 	RET
 
 // func q4_0Q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -3110,8 +3132,14 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	JL           q4_0Q8_0r4AVX512_pair
 
 q4_0Q8_0r4AVX512_loop4:
-	VMOVDQU64       (DI), Z1
-	VPERMT2W        64(DI), Z26, Z1
+	MOVWQZX         102(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            68(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            34(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            (DI), R13
+	VMOVQ           R13, X1
 	VCVTPH2PS       X1, X1
 	VMOVDQU32       2(DI), Y5
 	VINSERTI64X4    $0x01, 36(DI), Z5, Z5
@@ -3129,7 +3157,14 @@ q4_0Q8_0r4AVX512_loop4:
 	PREFETCHT0      192(R12)
 	PREFETCHT0      256(R12)
 	ADDQ            $0x00000120, R12
-	VPERMW          (SI), Z27, Z0
+	MOVWQZX         54(SI), R11
+	SHLQ            $0x10, R11
+	MOVW            36(SI), R11
+	SHLQ            $0x10, R11
+	MOVW            18(SI), R11
+	SHLQ            $0x10, R11
+	MOVW            (SI), R11
+	VMOVQ           R11, X0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3150,7 +3185,14 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z8
-	VPERMW          (R8), Z27, Z0
+	MOVWQZX         54(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            36(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            18(R8), R11
+	SHLQ            $0x10, R11
+	MOVW            (R8), R11
+	VMOVQ           R11, X0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3171,7 +3213,14 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z9
-	VPERMW          (R9), Z27, Z0
+	MOVWQZX         54(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            36(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            18(R9), R11
+	SHLQ            $0x10, R11
+	MOVW            (R9), R11
+	VMOVQ           R11, X0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3192,7 +3241,14 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z10
-	VPERMW          (R10), Z27, Z0
+	MOVWQZX         54(R10), R11
+	SHLQ            $0x10, R11
+	MOVW            36(R10), R11
+	SHLQ            $0x10, R11
+	MOVW            18(R10), R11
+	SHLQ            $0x10, R11
+	MOVW            (R10), R11
+	VMOVQ           R11, X0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3348,30 +3404,22 @@ q4_0Q8_0r4AVX512_done:
 	VADDPS        Y1, Y8, Y8
 	VEXTRACTF128  $0x01, Y8, X1
 	VADDPS        X1, X8, X8
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X8, X8
-	VMOVSS        X8, (AX)
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VADDPS        Y1, Y9, Y9
 	VEXTRACTF128  $0x01, Y9, X1
 	VADDPS        X1, X9, X9
-	VHADDPS       X9, X9, X9
-	VHADDPS       X9, X9, X9
-	VMOVSS        X9, 4(AX)
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VADDPS        Y1, Y10, Y10
 	VEXTRACTF128  $0x01, Y10, X1
 	VADDPS        X1, X10, X10
-	VHADDPS       X10, X10, X10
-	VHADDPS       X10, X10, X10
-	VMOVSS        X10, 8(AX)
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VADDPS        Y1, Y11, Y11
 	VEXTRACTF128  $0x01, Y11, X1
 	VADDPS        X1, X11, X11
-	VHADDPS       X11, X11, X11
-	VHADDPS       X11, X11, X11
-	VMOVSS        X11, 12(AX)
+	VHADDPS       X9, X8, X8
+	VHADDPS       X11, X10, X10
+	VHADDPS       X10, X8, X8
+	VMOVUPS       X8, (AX)
 	VZEROUPPER
 	RET
 

@@ -89,7 +89,7 @@ func avx512R4(t wtype) {
 	SUBQ(U8(4), RCX)
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
-	scales4(RDI, xbytes, Z26, Z1, X1)
+	gatherScales4(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, R13, X1)
 	xpair(0, Z5, Z7)
 	xpair(2*xbytes, Z17, Z19)
 	for off := 0; off < 16*t.wbytes; off += 64 {
@@ -97,7 +97,7 @@ func avx512R4(t wtype) {
 	}
 	ADDQ(U32(16*t.wbytes), R12)
 	for i, r := range wp {
-		scales4(r, t.wbytes, Z27, Z0, X0)
+		gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * t.wbytes} }, R11, X0)
 		VMULPS(X1, X0, X0)
 		VPERMPS(Z0, Z25, Z2)
 		VPERMPS(Z0, Z24, Z3)
@@ -148,13 +148,29 @@ func avx512R4(t wtype) {
 	}
 
 	Label(l("done"))
-	for i, a := range acc {
-		VEXTRACTF64X4(U8(1), a, Y1)
-		hsumAVX2(a.AsY(), Y1, a.AsX(), X1)
-		VMOVSS(a.AsX(), Mem{Base: RAX, Disp: 4 * i})
-	}
+	hsum4(acc, Y1, X1)
+	VMOVUPS(acc[0].AsX(), Mem{Base: RAX})
 	VZEROUPPER()
 	RET()
+}
+
+// hsum4 reduces each of the four accumulators acc as hsumAVX2 does, with
+// the same additions on the same lanes, and leaves the four sums in order
+// in acc[0]'s low 128 bits: each row's last two horizontal additions are
+// shared with another row's (three VHADDPS for the four rows instead of
+// eight), using y and its low half x.
+func hsum4(acc []VecPhysical, y, x VecPhysical) {
+	for _, a := range acc {
+		VEXTRACTF64X4(U8(1), a, y)
+		VADDPS(y, a.AsY(), a.AsY())
+		VEXTRACTF128(U8(1), a.AsY(), x)
+		VADDPS(x, a.AsX(), a.AsX())
+	}
+	// (s0+s1, s2+s3) of rows 0 and 1, of rows 2 and 3, then each row's
+	// (s2+s3) + (s0+s1) in lane i, as the second VHADDPS of hsumAVX2.
+	VHADDPS(acc[1].AsX(), acc[0].AsX(), acc[0].AsX())
+	VHADDPS(acc[3].AsX(), acc[2].AsX(), acc[2].AsX())
+	VHADDPS(acc[2].AsX(), acc[0].AsX(), acc[0].AsX())
 }
 
 // xshared prepares the activations x (a register of either width) for
