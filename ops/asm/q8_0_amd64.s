@@ -1589,7 +1589,7 @@ q8_0x2AVX512_done:
 	RET
 
 // func q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, F16C, MMX+
 TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -1608,6 +1608,9 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	ADDQ         DX, R12
 	ADDQ         DX, R12
 	ADDQ         DX, R12
+	LEAQ         8192(SI), R11
+	CMPQ         R12, R11
+	CMOVQLT      R11, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -1652,14 +1655,8 @@ q8_0r4AVX512_loop4:
 	PREFETCHT0   448(R12)
 	PREFETCHT0   512(R12)
 	ADDQ         $0x00000220, R12
-	MOVWQZX      102(SI), R11
-	SHLQ         $0x10, R11
-	MOVW         68(SI), R11
-	SHLQ         $0x10, R11
-	MOVW         34(SI), R11
-	SHLQ         $0x10, R11
-	MOVW         (SI), R11
-	VMOVQ        R11, X0
+	VMOVDQU64    (SI), Z0
+	VPERMT2W     64(SI), Z27, Z0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1682,14 +1679,8 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z8
-	MOVWQZX      102(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R8), R11
-	SHLQ         $0x10, R11
-	MOVW         (R8), R11
-	VMOVQ        R11, X0
+	VMOVDQU64    (R8), Z0
+	VPERMT2W     64(R8), Z27, Z0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1712,14 +1703,8 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z9
-	MOVWQZX      102(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R9), R11
-	SHLQ         $0x10, R11
-	MOVW         (R9), R11
-	VMOVQ        R11, X0
+	VMOVDQU64    (R9), Z0
+	VPERMT2W     64(R9), Z27, Z0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -1742,14 +1727,8 @@ q8_0r4AVX512_loop4:
 	VPSUBD       Z13, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VFMADD231PS  Z3, Z18, Z10
-	MOVWQZX      102(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         68(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         34(R10), R11
-	SHLQ         $0x10, R11
-	MOVW         (R10), R11
-	VMOVQ        R11, X0
+	VMOVDQU64    (R10), Z0
+	VPERMT2W     64(R10), Z27, Z0
 	VCVTPH2PS    X0, X0
 	VMULPS       X1, X0, X0
 	VPERMPS      Z0, Z25, Z2
@@ -3091,7 +3070,7 @@ q4_0Q8_0x2AVX512_done:
 	RET
 
 // func q4_0Q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, F16C, MMX+
 TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -3110,6 +3089,9 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	ADDQ         DX, R12
 	ADDQ         DX, R12
 	ADDQ         DX, R12
+	LEAQ         8192(SI), R11
+	CMPQ         R12, R11
+	CMOVQLT      R11, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -3157,14 +3139,7 @@ q4_0Q8_0r4AVX512_loop4:
 	PREFETCHT0      192(R12)
 	PREFETCHT0      256(R12)
 	ADDQ            $0x00000120, R12
-	MOVWQZX         54(SI), R11
-	SHLQ            $0x10, R11
-	MOVW            36(SI), R11
-	SHLQ            $0x10, R11
-	MOVW            18(SI), R11
-	SHLQ            $0x10, R11
-	MOVW            (SI), R11
-	VMOVQ           R11, X0
+	VPERMW          (SI), Z27, Z0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3185,14 +3160,7 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z8
-	MOVWQZX         54(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            36(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            18(R8), R11
-	SHLQ            $0x10, R11
-	MOVW            (R8), R11
-	VMOVQ           R11, X0
+	VPERMW          (R8), Z27, Z0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3213,14 +3181,7 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z9
-	MOVWQZX         54(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            36(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            18(R9), R11
-	SHLQ            $0x10, R11
-	MOVW            (R9), R11
-	VMOVQ           R11, X0
+	VPERMW          (R9), Z27, Z0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2
@@ -3241,14 +3202,7 @@ q4_0Q8_0r4AVX512_loop4:
 	VPDPBUSD        Z17, Z16, Z18
 	VCVTDQ2PS       Z18, Z18
 	VFMADD231PS     Z3, Z18, Z10
-	MOVWQZX         54(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            36(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            18(R10), R11
-	SHLQ            $0x10, R11
-	MOVW            (R10), R11
-	VMOVQ           R11, X0
+	VPERMW          (R10), Z27, Z0
 	VCVTPH2PS       X0, X0
 	VMULPS          X1, X0, X0
 	VPERMPS         Z0, Z25, Z2

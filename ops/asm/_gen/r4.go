@@ -23,6 +23,14 @@ import (
 // forms read slower from memory than one row per call).
 const prefetchR4 = 2
 
+// prefetchBytesR4 is the least distance of that prefetch: two groups of
+// four short rows (24 blocks, the experts' down products) are too close
+// for memory's latency. With 8 KiB the Q4_0 form read 2048×768 matrices
+// from the file's pages (4 KiB, page cache) in 0.85–0.90× the time of two
+// groups ahead, 768×2048 ones in 0.95–1.0×; 6 KiB measured the same,
+// 12 and 16 KiB slower (one thread, thread CPU time, ten interleaved runs).
+const prefetchBytesR4 = 8 << 10
+
 // avx512R4 emits the four-row decode form of t.
 func avx512R4(t wtype) {
 	name := t.name + "r4AVX512"
@@ -39,11 +47,15 @@ func avx512R4(t wtype) {
 	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
 	wp := []GPPhysical{RSI, R8, R9, R10}
 	// R12 walks the rows of the calls prefetchR4 groups of four rows
-	// ahead, 16 blocks' bytes per iteration.
+	// ahead, or prefetchBytesR4 ahead if that is further, 16 blocks'
+	// bytes per iteration.
 	MOVQ(RSI, R12)
 	for range 4 * prefetchR4 {
 		ADDQ(RDX, R12)
 	}
+	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
+	CMPQ(R12, R11)
+	CMOVQLT(R11, R12)
 	acc := []VecPhysical{Z8, Z9, Z10, Z11}
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
@@ -89,6 +101,10 @@ func avx512R4(t wtype) {
 	SUBQ(U8(4), RCX)
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
+	// The activations' four scales through 16-bit loads (gatherScales4),
+	// the weights' through the word permutation: 16-bit loads for them
+	// too measured 0.95× in L2 but 1.10–1.15× from memory (768 rows of 24
+	// blocks), where each row's four loads wait on its line.
 	gatherScales4(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, R13, X1)
 	xpair(0, Z5, Z7)
 	xpair(2*xbytes, Z17, Z19)
@@ -97,7 +113,7 @@ func avx512R4(t wtype) {
 	}
 	ADDQ(U32(16*t.wbytes), R12)
 	for i, r := range wp {
-		gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * t.wbytes} }, R11, X0)
+		scales4(r, t.wbytes, Z27, Z0, X0)
 		VMULPS(X1, X0, X0)
 		VPERMPS(Z0, Z25, Z2)
 		VPERMPS(Z0, Z24, Z3)
