@@ -1599,15 +1599,7 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
-	MOVQ         SI, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
+	LEAQ         (SI)(DX*8), R12
 	LEAQ         8192(SI), R11
 	CMPQ         R12, R11
 	CMOVQLT      R11, R12
@@ -3080,15 +3072,7 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
-	MOVQ         SI, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
+	LEAQ         (SI)(DX*8), R12
 	LEAQ         8192(SI), R11
 	CMPQ         R12, R11
 	CMOVQLT      R11, R12

@@ -49,10 +49,7 @@ func avx512R4(t wtype) {
 	// R12 walks the rows of the calls prefetchR4 groups of four rows
 	// ahead, or prefetchBytesR4 ahead if that is further, 16 blocks'
 	// bytes per iteration.
-	MOVQ(RSI, R12)
-	for range 4 * prefetchR4 {
-		ADDQ(RDX, R12)
-	}
+	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 4 * prefetchR4}, R12)
 	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
 	CMPQ(R12, R11)
 	CMOVQLT(R11, R12)
