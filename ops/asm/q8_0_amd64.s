@@ -1537,7 +1537,7 @@ q8_0x2AVX512_done:
 	RET
 
 // func q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, F16C, MMX+
 TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -1547,15 +1547,10 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
-	MOVQ         SI, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
+	LEAQ         (SI)(DX*8), R12
+	LEAQ         8192(SI), R11
+	CMPQ         R12, R11
+	CMOVQLT      R11, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -1575,8 +1570,14 @@ TEXT ·q8_0r4AVX512(SB), NOSPLIT, $0-40
 	JL           q8_0r4AVX512_pair
 
 q8_0r4AVX512_loop4:
-	VMOVDQU64    (DI), Z1
-	VPERMT2W     64(DI), Z26, Z1
+	MOVWQZX      102(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         68(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         34(DI), R13
+	SHLQ         $0x10, R13
+	MOVW         (DI), R13
+	VMOVQ        R13, X1
 	VCVTPH2PS    X1, X1
 	VMOVDQU32    2(DI), Y5
 	VINSERTI64X4 $0x01, 36(DI), Z5, Z5
@@ -1829,30 +1830,22 @@ q8_0r4AVX512_done:
 	VADDPS        Y1, Y8, Y8
 	VEXTRACTF128  $0x01, Y8, X1
 	VADDPS        X1, X8, X8
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X8, X8
-	VMOVSS        X8, (AX)
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VADDPS        Y1, Y9, Y9
 	VEXTRACTF128  $0x01, Y9, X1
 	VADDPS        X1, X9, X9
-	VHADDPS       X9, X9, X9
-	VHADDPS       X9, X9, X9
-	VMOVSS        X9, 4(AX)
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VADDPS        Y1, Y10, Y10
 	VEXTRACTF128  $0x01, Y10, X1
 	VADDPS        X1, X10, X10
-	VHADDPS       X10, X10, X10
-	VHADDPS       X10, X10, X10
-	VMOVSS        X10, 8(AX)
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VADDPS        Y1, Y11, Y11
 	VEXTRACTF128  $0x01, Y11, X1
 	VADDPS        X1, X11, X11
-	VHADDPS       X11, X11, X11
-	VHADDPS       X11, X11, X11
-	VMOVSS        X11, 12(AX)
+	VHADDPS       X9, X8, X8
+	VHADDPS       X11, X10, X10
+	VHADDPS       X10, X8, X8
+	VMOVUPS       X8, (AX)
 	VZEROUPPER
 	RET
 
@@ -2872,7 +2865,7 @@ q4_0Q8_0x2AVX512_done:
 	RET
 
 // func q4_0Q8_0r4AVX512(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, F16C, MMX+
 TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	MOVQ         w+0(FP), SI
 	MOVQ         stride+8(FP), DX
@@ -2882,15 +2875,10 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	LEAQ         (SI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
-	MOVQ         SI, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
+	LEAQ         (SI)(DX*8), R12
+	LEAQ         8192(SI), R11
+	CMPQ         R12, R11
+	CMOVQLT      R11, R12
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
@@ -2913,8 +2901,14 @@ TEXT ·q4_0Q8_0r4AVX512(SB), NOSPLIT, $0-40
 	JL           q4_0Q8_0r4AVX512_pair
 
 q4_0Q8_0r4AVX512_loop4:
-	VMOVDQU64       (DI), Z1
-	VPERMT2W        64(DI), Z26, Z1
+	MOVWQZX         102(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            68(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            34(DI), R13
+	SHLQ            $0x10, R13
+	MOVW            (DI), R13
+	VMOVQ           R13, X1
 	VCVTPH2PS       X1, X1
 	VMOVDQU32       2(DI), Y5
 	VINSERTI64X4    $0x01, 36(DI), Z5, Z5
@@ -3151,30 +3145,22 @@ q4_0Q8_0r4AVX512_done:
 	VADDPS        Y1, Y8, Y8
 	VEXTRACTF128  $0x01, Y8, X1
 	VADDPS        X1, X8, X8
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X8, X8
-	VMOVSS        X8, (AX)
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VADDPS        Y1, Y9, Y9
 	VEXTRACTF128  $0x01, Y9, X1
 	VADDPS        X1, X9, X9
-	VHADDPS       X9, X9, X9
-	VHADDPS       X9, X9, X9
-	VMOVSS        X9, 4(AX)
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VADDPS        Y1, Y10, Y10
 	VEXTRACTF128  $0x01, Y10, X1
 	VADDPS        X1, X10, X10
-	VHADDPS       X10, X10, X10
-	VHADDPS       X10, X10, X10
-	VMOVSS        X10, 8(AX)
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VADDPS        Y1, Y11, Y11
 	VEXTRACTF128  $0x01, Y11, X1
 	VADDPS        X1, X11, X11
-	VHADDPS       X11, X11, X11
-	VHADDPS       X11, X11, X11
-	VMOVSS        X11, 12(AX)
+	VHADDPS       X9, X8, X8
+	VHADDPS       X11, X10, X10
+	VHADDPS       X10, X8, X8
+	VMOVUPS       X8, (AX)
 	VZEROUPPER
 	RET
 

@@ -23,6 +23,14 @@ import (
 // forms read slower from memory than one row per call).
 const prefetchR4 = 2
 
+// prefetchBytesR4 is the least distance of that prefetch: two groups of
+// four short rows (24 blocks, the experts' down products) are too close
+// for memory's latency. With 8 KiB the Q4_0 form read 2048×768 matrices
+// from the file's pages (4 KiB, page cache) in 0.85–0.90× the time of two
+// groups ahead, 768×2048 ones in 0.95–1.0×; 6 KiB measured the same,
+// 12 and 16 KiB slower (one thread, thread CPU time, ten interleaved runs).
+const prefetchBytesR4 = 8 << 10
+
 // avx512R4 emits the four-row decode form of t.
 func avx512R4(t wtype) {
 	name := t.name + "r4AVX512"
@@ -39,11 +47,12 @@ func avx512R4(t wtype) {
 	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
 	wp := []GPPhysical{RSI, R8, R9, R10}
 	// R12 walks the rows of the calls prefetchR4 groups of four rows
-	// ahead, 16 blocks' bytes per iteration.
-	MOVQ(RSI, R12)
-	for range 4 * prefetchR4 {
-		ADDQ(RDX, R12)
-	}
+	// ahead, or prefetchBytesR4 ahead if that is further, 16 blocks'
+	// bytes per iteration.
+	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 4 * prefetchR4}, R12)
+	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
+	CMPQ(R12, R11)
+	CMOVQLT(R11, R12)
 	acc := []VecPhysical{Z8, Z9, Z10, Z11}
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
@@ -89,7 +98,11 @@ func avx512R4(t wtype) {
 	SUBQ(U8(4), RCX)
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
-	scales4(RDI, xbytes, Z26, Z1, X1)
+	// The activations' four scales through 16-bit loads (gatherScales4),
+	// the weights' through the word permutation: 16-bit loads for them
+	// too measured 0.95× in L2 but 1.10–1.15× from memory (768 rows of 24
+	// blocks), where each row's four loads wait on its line.
+	gatherScales4(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, R13, X1)
 	xpair(0, Z5, Z7)
 	xpair(2*xbytes, Z17, Z19)
 	for off := 0; off < 16*t.wbytes; off += 64 {
@@ -148,13 +161,29 @@ func avx512R4(t wtype) {
 	}
 
 	Label(l("done"))
-	for i, a := range acc {
-		VEXTRACTF64X4(U8(1), a, Y1)
-		hsumAVX2(a.AsY(), Y1, a.AsX(), X1)
-		VMOVSS(a.AsX(), Mem{Base: RAX, Disp: 4 * i})
-	}
+	hsum4(acc, Y1, X1)
+	VMOVUPS(acc[0].AsX(), Mem{Base: RAX})
 	VZEROUPPER()
 	RET()
+}
+
+// hsum4 reduces each of the four accumulators acc as hsumAVX2 does, with
+// the same additions on the same lanes, and leaves the four sums in order
+// in acc[0]'s low 128 bits: each row's last two horizontal additions are
+// shared with another row's (three VHADDPS for the four rows instead of
+// eight), using y and its low half x.
+func hsum4(acc []VecPhysical, y, x VecPhysical) {
+	for _, a := range acc {
+		VEXTRACTF64X4(U8(1), a, y)
+		VADDPS(y, a.AsY(), a.AsY())
+		VEXTRACTF128(U8(1), a.AsY(), x)
+		VADDPS(x, a.AsX(), a.AsX())
+	}
+	// (s0+s1, s2+s3) of rows 0 and 1, of rows 2 and 3, then each row's
+	// (s2+s3) + (s0+s1) in lane i, as the second VHADDPS of hsumAVX2.
+	VHADDPS(acc[1].AsX(), acc[0].AsX(), acc[0].AsX())
+	VHADDPS(acc[3].AsX(), acc[2].AsX(), acc[2].AsX())
+	VHADDPS(acc[2].AsX(), acc[0].AsX(), acc[0].AsX())
 }
 
 // xshared prepares the activations x (a register of either width) for
