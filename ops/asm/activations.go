@@ -195,24 +195,11 @@ func q8_0Tail(row []byte, nblocks int) {
 }
 
 // f16Bits32 returns the float32 bits of the fp16 h as x86's VCVTPH2PS
-// converts it: exact, with a NaN's payload kept and its quiet bit set.
+// converts it: quant.FromF16's value, and for a NaN its payload kept with
+// the quiet bit set.
 func f16Bits32(h uint16) uint32 {
-	sign := uint32(h&0x8000) << 16
-	exp, man := uint32(h>>10)&0x1f, uint32(h&0x3ff)
-	switch {
-	case exp == 0x1f && man != 0:
-		return sign | 0x7fc00000 | man<<13
-	case exp == 0x1f:
-		return sign | 0x7f800000
-	case exp == 0 && man == 0:
-		return sign
-	case exp == 0: // subnormal: normalize
-		e := uint32(127 - 15 + 1)
-		for man&0x400 == 0 {
-			man <<= 1
-			e--
-		}
-		return sign | e<<23 | (man&0x3ff)<<13
+	if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
+		return uint32(h&0x8000)<<16 | 0x7fc00000 | uint32(h&0x3ff)<<13
 	}
-	return sign | (exp+127-15)<<23 | man<<13
+	return math.Float32bits(quant.FromF16(h))
 }

@@ -29,11 +29,11 @@
 	VXORPS Y6, Y6, Y6; \
 	VXORPS Y7, Y7, Y7
 
-// func attnScoresAVX2(s, q, kt *float32, rows, cols, hd int)
+// func attnScoresTiles(s, q, kt *float32, rows, cols, hd int)
 // Each score sums 32 products at a time into a register, then the chunk
 // onto the score in memory (zeroed first).
 // rows a positive multiple of 4, cols of 16, hd positive.
-TEXT ·attnScoresAVX2(SB), NOSPLIT, $0-48
+TEXT ·attnScoresTiles(SB), NOSPLIT, $0-48
 	MOVQ s+0(FP), DI
 	MOVQ q+8(FP), SI
 	MOVQ kt+16(FP), DX
@@ -127,9 +127,9 @@ scoreDims:
 	VZEROUPPER
 	RET
 
-// func attnValuesAVX2(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
+// func attnValuesTiles(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
 // rows a positive multiple of 4, hd of 16, keys non-negative.
-TEXT ·attnValuesAVX2(SB), NOSPLIT, $0-72
+TEXT ·attnValuesTiles(SB), NOSPLIT, $0-72
 	MOVQ acc+0(FP), DI
 	MOVQ alpha+8(FP), SI
 	MOVQ p+16(FP), DX

@@ -97,11 +97,11 @@
 	VST1 [V24.S4, V25.S4, V26.S4, V27.S4], (R15); \
 	ADD  R4, R15, R15
 
-// func attnScoresNEON(s, q, kt *float32, rows, cols, hd int)
+// func attnScoresTiles(s, q, kt *float32, rows, cols, hd int)
 // Each score sums 32 products at a time into a register, then the chunk
 // onto the score in memory (zeroed first).
 // rows a positive multiple of 4, cols of 16, hd positive.
-TEXT ·attnScoresNEON(SB), NOSPLIT, $0-48
+TEXT ·attnScoresTiles(SB), NOSPLIT, $0-48
 	MOVD s+0(FP), R0
 	MOVD q+8(FP), R1
 	MOVD kt+16(FP), R2
@@ -169,9 +169,9 @@ scoreDims:
 	BNE  scoreRows
 	RET
 
-// func attnValuesNEON(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
+// func attnValuesTiles(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
 // rows a positive multiple of 4, hd of 16, keys non-negative.
-TEXT ·attnValuesNEON(SB), NOSPLIT, $0-72
+TEXT ·attnValuesTiles(SB), NOSPLIT, $0-72
 	MOVD acc+0(FP), R0
 	MOVD alpha+8(FP), R1
 	MOVD p+16(FP), R2

@@ -14,6 +14,9 @@ import (
 // the fp16 block scales and F16 rows.
 var useAVX2 = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 
+// attnTiles: the attention tiles (attn_amd64.s) are AVX2.
+var attnTiles = useAVX2
+
 // AVX2 is the amd64 kernel for CPUs with AVX2, FMA and F16C.
 var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.F32:    {Float: dotF32AVX2},

@@ -14,6 +14,9 @@ import (
 // extension (ARMv8.2 dot product, "asimddp").
 var useDotProd = cpuid.CPU.Supports(cpuid.ASIMDDP)
 
+// attnTiles: the attention tiles (attn_arm64.s) need NEON only.
+const attnTiles = true
+
 // NEON is the arm64 kernel.
 var NEON = newKernel("neon", dotNEON, map[quant.Type]Dots{
 	quant.F32:  {Float: dotF32NEON},

@@ -23,9 +23,9 @@ import (
 // per product as the AVX2 form's VMULSS.
 //
 // Registers: Z31 zero, Z30 0x0f bytes, Z29 the nibble shift counts, Z28
-// eights, Z27 and Z26 the word indices of the weights' and (in the decode
-// forms) activations' scales, Z25 and Z24 the lane indices of the first and second pair; K2
-// selects lanes 8…15, K3 lanes 0…7; Z8… the accumulators.
+// eights, Z27 the word indices of the weights' scales, Z25 and Z24 the
+// lane indices of the first and second pair; K2 selects lanes 8…15, K3
+// lanes 0…7; Z8… the accumulators.
 
 var shift512, idxQ8, idxQ4, idxPair0, idxPair1 Mem
 
@@ -140,7 +140,6 @@ func avx512Setup(t wtype, g GPPhysical) {
 		widx = idxQ4
 	}
 	VMOVDQU64(widx, Z27)
-	VMOVDQU64(idxQ8, Z26)
 	VMOVDQU64(idxPair0, Z25)
 	VMOVDQU64(idxPair1, Z24)
 }

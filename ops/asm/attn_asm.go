@@ -1,22 +1,25 @@
-//go:build !purego
+//go:build !purego && (amd64 || arm64)
 
 package asm
 
-//go:noescape
-func attnScoresNEON(s, q, kt *float32, rows, cols, hd int)
+// attnScoresTiles and attnValuesTiles are attn_amd64.s's AVX2 and
+// attn_arm64.s's NEON tiles: four rows of sixteen per step.
 
 //go:noescape
-func attnValuesNEON(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
+func attnScoresTiles(s, q, kt *float32, rows, cols, hd int)
+
+//go:noescape
+func attnValuesTiles(acc, alpha, p *float32, ldp int, v *float32, ldv, rows, keys, hd int)
 
 // attnScoresArch computes the first rows&^3 rows of AttnScores, four query
 // heads against sixteen keys per step, when cols is a multiple of 16, and
 // returns how many rows it computed.
 func attnScoresArch(s, q, kt []float32, rows, cols, hd int) int {
 	n := rows &^ 3
-	if n == 0 || cols%16 != 0 {
+	if !attnTiles || n == 0 || cols%16 != 0 {
 		return 0
 	}
-	attnScoresNEON(&s[0], &q[0], &kt[0], n, cols, hd)
+	attnScoresTiles(&s[0], &q[0], &kt[0], n, cols, hd)
 	return n
 }
 
@@ -25,13 +28,13 @@ func attnScoresArch(s, q, kt []float32, rows, cols, hd int) int {
 // many rows it computed.
 func attnValuesArch(acc, alpha, p []float32, ldp int, v []float32, ldv, rows, keys, hd int) int {
 	n := rows &^ 3
-	if n == 0 || hd%16 != 0 {
+	if !attnTiles || n == 0 || hd%16 != 0 {
 		return 0
 	}
 	pp, vp := &alpha[0], &alpha[0] // not read when keys is 0
 	if keys > 0 {
 		pp, vp = &p[0], &v[0]
 	}
-	attnValuesNEON(&acc[0], &alpha[0], pp, ldp, vp, ldv, n, keys, hd)
+	attnValuesTiles(&acc[0], &alpha[0], pp, ldp, vp, ldv, n, keys, hd)
 	return n
 }
