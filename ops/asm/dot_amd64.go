@@ -23,7 +23,7 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.F16:    {Float: dotF16F32AVX2},
 	quant.BF16:   {Float: dotBF16F32AVX2},
 	quant.Q8_0:   {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
-	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2},
+	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, X2: dotQ4_0Q8_0x2AVX2, X4: dotQ4_0Q8_0x4AVX2, R4: dotQ4_0Q8_0R4AVX2},
 	quant.Q4_1:   {X1: dotQ4_1Q8_1AVX2},
 	quant.Q5_0:   {X1: dotQ5_0Q8_0AVX2},
 	quant.Q5_1:   {X1: dotQ5_1Q8_1AVX2},
@@ -82,6 +82,17 @@ func dotQ4_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
 		return 0
 	}
 	return q4_0Q8_0AVX2(&w[0], &x[0], nblocks)
+}
+
+// dotQ4_0Q8_0R4AVX2 sets out[i] to dotQ4_0Q8_0AVX2(w[i*stride:], x,
+// nblocks) for the four weight rows i < 4, bit for bit, loading x once.
+func dotQ4_0Q8_0R4AVX2(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	w, x = stridedRows(w, 4, stride, nblocks*Q4_0Bytes), x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q4_0Q8_0r4AVX2(&w[0], stride, &x[0], nblocks, out)
 }
 
 func dotQ8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {

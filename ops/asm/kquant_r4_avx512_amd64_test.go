@@ -16,8 +16,8 @@ import (
 // kernel's X1), on quantized rows, raw and extreme blocks and fuzzed bytes.
 
 var kR4Cases = []r4Case{
-	{"Q4_K", quant.Q4_K, Q4_KBytes, dotQ4_KR4AVX512},
-	{"Q6_K", quant.Q6_K, Q6_KBytes, dotQ6_KR4AVX512},
+	{"Q4_K", quant.Q4_K, Q4_KBytes, nil, dotQ4_KR4AVX512},
+	{"Q6_K", quant.Q6_K, Q6_KBytes, nil, dotQ6_KR4AVX512},
 }
 
 // kR4Rows returns four weight rows of n blocks of c's type stride bytes

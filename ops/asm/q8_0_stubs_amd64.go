@@ -34,6 +34,11 @@ func q4_0Q8_0x4AVX2(w *byte, x0 *byte, x1 *byte, x2 *byte, x3 *byte, nblocks int
 //go:noescape
 func q4_0Q8_0x2AVX2(w *byte, x0 *byte, x1 *byte, nblocks int, out *[2]float32)
 
+// q4_0Q8_0r4AVX2 sets out[i] to the single-row AVX2 product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1.
+//
+//go:noescape
+func q4_0Q8_0r4AVX2(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
+
 // q8_0AVX512 returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX-512 VNNI), equal to the AVX2 form's bit for bit.
 //
 //go:noescape

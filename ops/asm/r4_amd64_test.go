@@ -14,27 +14,46 @@ import (
 // The four-row decode forms give, for each weight row, exactly the float32
 // of the single-row form (and so of the lane models).
 
+type r4Func func(w []byte, stride int, x []byte, n int, out *[4]float32)
+
 type r4Case struct {
 	name  string
 	typ   quant.Type
 	wsize int
-	r4    func(w []byte, stride int, x []byte, n int, out *[4]float32)
+	avx2  r4Func // nil: none
+	r4    r4Func // AVX-512
 }
 
 var r4Cases = []r4Case{
-	{"Q8_0", quant.Q8_0, Q8_0Bytes, dotQ8_0R4AVX512},
-	{"Q4_0Q8_0", quant.Q4_0, Q4_0Bytes, dotQ4_0Q8_0R4AVX512},
+	{"Q8_0", quant.Q8_0, Q8_0Bytes, nil, dotQ8_0R4AVX512},
+	{"Q4_0Q8_0", quant.Q4_0, Q4_0Bytes, dotQ4_0Q8_0R4AVX2, dotQ4_0Q8_0R4AVX512},
+}
+
+// r4Routines returns c's four-row routines this machine runs, by the name
+// of the kernel whose single-row form each must equal.
+func r4Routines(c r4Case) map[*Kernel]r4Func {
+	m := map[*Kernel]r4Func{}
+	if useAVX2 && c.avx2 != nil {
+		m[AVX2] = c.avx2
+	}
+	if useAVX512 {
+		m[AVX512] = c.r4
+	}
+	return m
 }
 
 // checkR4 compares the R4 form of every kernel that has one with its X1
-// form, and the AVX-512 routine c.r4 with AVX512's X1.
+// form, and each routine of r4Routines with its kernel's X1.
 func checkR4(t *testing.T, c r4Case, w []byte, stride int, x []byte, n int) {
 	t.Helper()
 	type form struct {
 		r4 func([]byte, int, []byte, int, *[4]float32)
 		x1 func([]byte, []byte, int) float32
 	}
-	forms := map[string]form{AVX512.Name: {c.r4, dotsOf(AVX512, c.typ).X1}}
+	forms := map[string]form{}
+	for k, f := range r4Routines(c) {
+		forms[k.Name] = form{f, dotsOf(k, c.typ).X1}
+	}
 	for _, k := range allKernels() {
 		if d := dotsOf(k, c.typ); d.R4 != nil {
 			forms[k.Name+" Dots.R4"] = form{d.R4, d.X1}
@@ -54,8 +73,8 @@ func checkR4(t *testing.T, c r4Case, w []byte, stride int, x []byte, n int) {
 }
 
 func TestR4KernelsEqualSingleRowOnEdgeData(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 VNNI")
+	if !useAVX2 {
+		t.Skip("no AVX2")
 	}
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, c := range r4Cases {
@@ -80,8 +99,8 @@ func TestR4KernelsEqualSingleRowOnEdgeData(t *testing.T) {
 }
 
 func TestR4KernelsEqualSingleRowOnRandomData(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 VNNI")
+	if !useAVX2 {
+		t.Skip("no AVX2")
 	}
 	r := rand.New(rand.NewPCG(33, 34))
 	for _, c := range r4Cases {
@@ -95,22 +114,24 @@ func TestR4KernelsEqualSingleRowOnRandomData(t *testing.T) {
 }
 
 func TestR4KernelsPanicOnShortRows(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 VNNI")
+	if !useAVX2 {
+		t.Skip("no AVX2")
 	}
 	for _, c := range r4Cases {
-		for _, f := range []func(){
-			func() { c.r4(make([]byte, 4*2*c.wsize-1), 2*c.wsize, make([]byte, 68), 2, new([4]float32)) },
-			func() { c.r4(make([]byte, 4*2*c.wsize), 2*c.wsize, make([]byte, 67), 2, new([4]float32)) },
-		} {
-			func() {
-				defer func() {
-					if recover() == nil {
-						t.Errorf("%s: no panic on a short row", c.name)
-					}
+		for k, r4 := range r4Routines(c) {
+			for _, f := range []func(){
+				func() { r4(make([]byte, 4*2*c.wsize-1), 2*c.wsize, make([]byte, 68), 2, new([4]float32)) },
+				func() { r4(make([]byte, 4*2*c.wsize), 2*c.wsize, make([]byte, 67), 2, new([4]float32)) },
+			} {
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%s %s: no panic on a short row", k.Name, c.name)
+						}
+					}()
+					f()
 				}()
-				f()
-			}()
+			}
 		}
 	}
 }
@@ -123,8 +144,8 @@ func fuzzR4(f *testing.F, c r4Case) {
 	}
 	f.Add(seed, uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, pad uint8) {
-		if !useAVX512 {
-			t.Skip("no AVX-512 VNNI")
+		if !useAVX2 {
+			t.Skip("no AVX2")
 		}
 		n := min(len(data)/(4*c.wsize+Q8_0Bytes), 64)
 		stride := n*c.wsize + int(pad%8)
@@ -140,13 +161,13 @@ func fuzzR4(f *testing.F, c r4Case) {
 func FuzzR4Q8_0(f *testing.F)     { fuzzR4(f, r4Cases[0]) }
 func FuzzR4Q4_0Q8_0(f *testing.F) { fuzzR4(f, r4Cases[1]) }
 
-// BenchmarkDecodeR4 compares one weight row per call (x1, the AVX2 and the
-// AVX-512 kernels) with four rows per call (r4) for decode products read
-// from memory: eight 4096×2048 matrices in turn, one thread. MB/s counts
+// BenchmarkDecodeR4 compares one weight row per call (x1) with four rows
+// per call (r4) for decode products read from memory, for each kernel the
+// machine runs: eight 4096×2048 matrices in turn, one thread. MB/s counts
 // weight bytes.
 func BenchmarkDecodeR4(b *testing.B) {
-	if !useAVX512 {
-		b.Skip("no AVX-512 VNNI")
+	if !useAVX2 {
+		b.Skip("no AVX2")
 	}
 	const rows, cols, mats = 4096, 2048, 8
 	r := rand.New(rand.NewPCG(35, 36))
@@ -158,33 +179,31 @@ func BenchmarkDecodeR4(b *testing.B) {
 		for i := range ms {
 			ms[i] = randBlocks(r, rows*nb, c.wsize)
 		}
-		for _, form := range []string{"avx2/x1", "avx512vnni/x1", "avx512vnni/r4"} {
-			b.Run(c.name+"/"+form, func(b *testing.B) {
-				k := AVX512
-				if form == "avx2/x1" {
-					k = AVX2
-				}
-				x1 := dotsOf(k, c.typ).X1
-				var out [4]float32
-				var sink float32
-				b.SetBytes(int64(rows * rb))
-				i := 0
-				for b.Loop() {
-					m := ms[i%mats]
-					i++
-					if form == "avx512vnni/r4" {
-						for j := 0; j < rows; j += 4 {
-							c.r4(m[j*rb:], rb, x, nb, &out)
-							sink += out[0]
+		for k, r4 := range r4Routines(c) {
+			for _, form := range []string{"x1", "r4"} {
+				b.Run(c.name+"/"+k.Name+"/"+form, func(b *testing.B) {
+					x1 := dotsOf(k, c.typ).X1
+					var out [4]float32
+					var sink float32
+					b.SetBytes(int64(rows * rb))
+					i := 0
+					for b.Loop() {
+						m := ms[i%mats]
+						i++
+						if form == "r4" {
+							for j := 0; j < rows; j += 4 {
+								r4(m[j*rb:], rb, x, nb, &out)
+								sink += out[0]
+							}
+							continue
 						}
-						continue
+						for j := range rows {
+							sink += x1(m[j*rb:], x, nb)
+						}
 					}
-					for j := range rows {
-						sink += x1(m[j*rb:], x, nb)
-					}
-				}
-				_ = sink
-			})
+					_ = sink
+				})
+			}
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // single-row, two-row and four-row forms, once for AVX2 and once for
 // AVX-512 (F, BW, VL) with VNNI (the AVX-512 two- and four-row forms, like
 // the eight-activation-row prefill forms, in x8.go), and for AVX-512 the
-// four-weight-row decode forms (r4.go).
+// four-weight-row decode forms (r4.go), for AVX2 the Q4_0 one (r4avx2.go).
 //
 // Every form computes what the AVX2 single-row kernel computes, bit for
 // bit: per 32-value block eight exact int32 lane sums (lane l holds values
@@ -54,6 +54,7 @@ func main() {
 		avx2Multi(t, 4)
 		avx2Multi(t, 2)
 	}
+	avx2R4(q4_0)
 	for _, t := range []wtype{q8_0, q4_0} {
 		avx512X1(t)
 		avx512Rows(t, 4)
