@@ -106,7 +106,7 @@ func dotQ8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
 }
 
 func dotQ4_0Q8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
-	n := nblocks * Q8_0Bytes
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
 	w, x0, x1, x2, x3 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
 	if nblocks == 0 {
 		*out = [4]float32{}
@@ -126,7 +126,7 @@ func dotQ8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
 }
 
 func dotQ4_0Q8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
-	n := nblocks * Q8_0Bytes
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
 	w, x0, x1 = w[:nblocks*Q4_0Bytes], x0[:n], x1[:n]
 	if nblocks == 0 {
 		*out = [2]float32{}

@@ -155,7 +155,8 @@ func avx2X1(t wtype) {
 // avx2Multi emits the form for rows (2 or 4) activation rows: each weight
 // block is loaded once; row i keeps the two alternating accumulators of
 // the single-row form. Registers: SI weights, DI R8 R9 R10 the rows, CX the
-// blocks left, AX the output.
+// blocks left, AX the output. For Q4_0 the whole groups of four blocks go
+// first, through the rows' tails (avx2Q4Groups).
 func avx2Multi(t wtype, rows int) {
 	name := fmt.Sprintf("%sx%dAVX2", t.name, rows)
 	TEXT(name, NOSPLIT, signature(rows))
@@ -220,6 +221,9 @@ func avx2Multi(t wtype, rows int) {
 		}
 	}
 	l := func(s string) string { return name + "_" + s }
+	if t.q4 {
+		avx2Q4Groups(t, xp, acc, l)
+	}
 	CMPQ(RCX, U8(2))
 	JL(LabelRef(l("tail")))
 	Label(l("loop"))
@@ -244,4 +248,59 @@ func avx2Multi(t wtype, rows int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// avx2Q4Groups emits the Q4_0 multi-row forms' loop over whole groups of
+// four blocks, which reads the activations from their rows' tails (package
+// asm's q8_0Tail): the values plus 128 as VPMADDUBSW's unsigned operand
+// against the signed weights q-8, Σ(x+128)·(q-8) - Σ128·(q-8) = Σx·(q-8)
+// exactly (a pair of products sums to at most 2·255·8 < 2^15), where the
+// correction depends on the weights alone and is computed once for the
+// rows; and the scales as float32 (VCVTPH2PS's values), one broadcast
+// load and one multiplication per row and block. Each row's lanes, scale
+// products and accumulation order are the single-row form's. It leaves the
+// pointers at the first block past the groups and CX at the blocks left;
+// Y8 holds 0x0f bytes, Y9 eights, Y10 int16 ones; Y0…Y4 are clobbered and
+// BX R11 R12 R13 walk the tails.
+func avx2Q4Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string) {
+	tp := []GPPhysical{RBX, R11, R12, R13}[:len(xp)]
+	// Each row's tail follows its nblocks blocks.
+	IMUL3Q(U32(xbytes), RCX, RDX)
+	for i, r := range xp {
+		LEAQ(Mem{Base: r, Index: RDX, Scale: 1}, tp[i])
+	}
+	CMPQ(RCX, U8(4))
+	JL(LabelRef(l("groupsdone")))
+	Label(l("group"))
+	for b := range 4 {
+		wo := b * t.wbytes
+		VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
+		VPSRLVD(q4shift, Y0, Y0)
+		VPAND(Y8, Y0, Y0)
+		VPSUBB(Y9, Y0, Y0)
+		// The correction Σ128·(q-8) per pair: 8·(q-8) shifted by 4.
+		VPMADDUBSW(Y0, Y9, Y1)
+		VPSLLW(U8(4), Y1, Y1)
+		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X2)
+		VBROADCASTSS(X2, Y2)
+		for i := range xp {
+			VMOVDQU(Mem{Base: tp[i], Disp: 128 + 32*b}, Y3)
+			VPMADDUBSW(Y0, Y3, Y3)
+			VPSUBW(Y1, Y3, Y3)
+			VPMADDWD(Y10, Y3, Y3)
+			VCVTDQ2PS(Y3, Y3)
+			VBROADCASTSS(Mem{Base: tp[i], Disp: 256 + 4*b}, Y4)
+			VMULPS(Y2, Y4, Y4)
+			VFMADD231PS(Y4, Y3, acc[2*i+b%2])
+		}
+	}
+	ADDQ(U32(4*t.wbytes), RSI)
+	for i, r := range xp {
+		ADDQ(U32(4*xbytes), r)
+		ADDQ(U32(tailGroup), tp[i])
+	}
+	SUBQ(U8(4), RCX)
+	CMPQ(RCX, U8(4))
+	JGE(LabelRef(l("group")))
+	Label(l("groupsdone"))
 }
