@@ -222,7 +222,7 @@ func avx2Multi(t wtype, rows int) {
 	}
 	l := func(s string) string { return name + "_" + s }
 	if t.q4 {
-		avx2Q4Groups(t, xp, acc, l)
+		avx2Q4Groups(t, xp, acc, l, AllocLocal(16*rows))
 	}
 	CMPQ(RCX, U8(2))
 	JL(LabelRef(l("tail")))
@@ -256,41 +256,48 @@ func avx2Multi(t wtype, rows int) {
 // against the signed weights q-8, Σ(x+128)·(q-8) - Σ128·(q-8) = Σx·(q-8)
 // exactly (a pair of products sums to at most 2·255·8 < 2^15), where the
 // correction depends on the weights alone and is computed once for the
-// rows; and the scales as float32 (VCVTPH2PS's values), one broadcast
-// load and one multiplication per row and block. Each row's lanes, scale
+// rows; and the scales as float32 (VCVTPH2PS's values): per group the
+// weights' four scales are gathered and converted once, multiplied by
+// each row's four in one VMULPS and kept in local, from where each row and
+// block takes its product with one broadcast load. Each row's lanes, scale
 // products and accumulation order are the single-row form's. It leaves the
 // pointers at the first block past the groups and CX at the blocks left;
-// Y8 holds 0x0f bytes, Y9 eights, Y10 int16 ones; Y0…Y4 are clobbered and
-// BX R11 R12 R13 walk the tails.
-func avx2Q4Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string) {
+// Y8 holds 0x0f bytes, Y9 eights, Y10 int16 ones; DX and Y0…Y4 are
+// clobbered and BX R11 R12 R13 walk the tails. local has 16 bytes a row.
+func avx2Q4Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string, local Mem) {
 	tp := []GPPhysical{RBX, R11, R12, R13}[:len(xp)]
 	// Each row's tail follows its nblocks blocks.
 	IMUL3Q(U32(xbytes), RCX, RDX)
 	for i, r := range xp {
 		LEAQ(Mem{Base: r, Index: RDX, Scale: 1}, tp[i])
 	}
+	MOVL(U32(0x80808080), EDX)
+	VMOVD(EDX, X2)
+	VPBROADCASTD(X2, Y2)
 	CMPQ(RCX, U8(4))
 	JL(LabelRef(l("groupsdone")))
 	Label(l("group"))
+	// The group's scale products, row i's four at 16·i(local): the
+	// weights' four scales gathered, times the row's from its tail.
+	gatherScales4(func(b int) Mem { return Mem{Base: RSI, Disp: b * t.wbytes} }, RDX, X1)
+	for i := range xp {
+		VMULPS(Mem{Base: tp[i], Disp: 256}, X1, X4)
+		VMOVUPS(X4, local.Offset(16*i))
+	}
 	for b := range 4 {
 		wo := b * t.wbytes
 		VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
 		VPSRLVD(q4shift, Y0, Y0)
 		VPAND(Y8, Y0, Y0)
 		VPSUBB(Y9, Y0, Y0)
-		// The correction Σ128·(q-8) per pair: 8·(q-8) shifted by 4.
-		VPMADDUBSW(Y0, Y9, Y1)
-		VPSLLW(U8(4), Y1, Y1)
-		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X2)
-		VBROADCASTSS(X2, Y2)
+		VPMADDUBSW(Y0, Y2, Y1)
 		for i := range xp {
 			VMOVDQU(Mem{Base: tp[i], Disp: 128 + 32*b}, Y3)
 			VPMADDUBSW(Y0, Y3, Y3)
 			VPSUBW(Y1, Y3, Y3)
 			VPMADDWD(Y10, Y3, Y3)
 			VCVTDQ2PS(Y3, Y3)
-			VBROADCASTSS(Mem{Base: tp[i], Disp: 256 + 4*b}, Y4)
-			VMULPS(Y2, Y4, Y4)
+			VBROADCASTSS(local.Offset(16*i+4*b), Y4)
 			VFMADD231PS(Y4, Y3, acc[2*i+b%2])
 		}
 	}
