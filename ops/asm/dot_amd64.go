@@ -96,8 +96,8 @@ func dotQ4_0Q8_0R4AVX2(w []byte, stride int, x []byte, nblocks int, out *[4]floa
 }
 
 func dotQ8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
-	n := nblocks * Q8_0Bytes
-	w, x0, x1, x2, x3 = w[:n], x0[:n], x1[:n], x2[:n], x3[:n]
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
+	w, x0, x1, x2, x3 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
 	if nblocks == 0 {
 		*out = [4]float32{}
 		return
@@ -116,8 +116,8 @@ func dotQ4_0Q8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
 }
 
 func dotQ8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
-	n := nblocks * Q8_0Bytes
-	w, x0, x1 = w[:n], x0[:n], x1[:n]
+	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
+	w, x0, x1 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n]
 	if nblocks == 0 {
 		*out = [2]float32{}
 		return

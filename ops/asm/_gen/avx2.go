@@ -155,8 +155,8 @@ func avx2X1(t wtype) {
 // avx2Multi emits the form for rows (2 or 4) activation rows: each weight
 // block is loaded once; row i keeps the two alternating accumulators of
 // the single-row form. Registers: SI weights, DI R8 R9 R10 the rows, CX the
-// blocks left, AX the output. For Q4_0 the whole groups of four blocks go
-// first, through the rows' tails (avx2Q4Groups).
+// blocks left, AX the output. The whole groups of four blocks go first,
+// through the rows' tails (avx2Groups).
 func avx2Multi(t wtype, rows int) {
 	name := fmt.Sprintf("%sx%dAVX2", t.name, rows)
 	TEXT(name, NOSPLIT, signature(rows))
@@ -221,9 +221,7 @@ func avx2Multi(t wtype, rows int) {
 		}
 	}
 	l := func(s string) string { return name + "_" + s }
-	if t.q4 {
-		avx2Q4Groups(t, xp, acc, l, AllocLocal(16*rows))
-	}
+	avx2Groups(t, xp, acc, l, AllocLocal(16*rows))
 	CMPQ(RCX, U8(2))
 	JL(LabelRef(l("tail")))
 	Label(l("loop"))
@@ -250,30 +248,39 @@ func avx2Multi(t wtype, rows int) {
 	RET()
 }
 
-// avx2Q4Groups emits the Q4_0 multi-row forms' loop over whole groups of
-// four blocks, which reads the activations from their rows' tails (package
-// asm's q8_0Tail): the values plus 128 as VPMADDUBSW's unsigned operand
-// against the signed weights q-8, Σ(x+128)·(q-8) - Σ128·(q-8) = Σx·(q-8)
-// exactly (a pair of products sums to at most 2·255·8 < 2^15), where the
-// correction depends on the weights alone and is computed once for the
-// rows; and the scales as float32 (VCVTPH2PS's values): per group the
-// weights' four scales are gathered and converted once, multiplied by
-// each row's four in one VMULPS and kept in local, from where each row and
-// block takes its product with one broadcast load. Each row's lanes, scale
-// products and accumulation order are the single-row form's. It leaves the
-// pointers at the first block past the groups and CX at the blocks left;
-// Y8 holds 0x0f bytes, Y9 eights, Y10 int16 ones; DX and Y0…Y4 are
-// clobbered and BX R11 R12 R13 walk the tails. local has 16 bytes a row.
-func avx2Q4Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string, local Mem) {
+// avx2Groups emits the multi-row forms' loop over whole groups of four
+// blocks, which reads the activations from their rows' tails (package
+// asm's q8_0Tail). For Q8_0 the values side by side, against the weights
+// as in the single-row form (signs moved onto the activations). For Q4_0
+// the values plus 128 as VPMADDUBSW's unsigned operand against the signed
+// weights q-8, Σ(x+128)·(q-8) - Σ128·(q-8) = Σx·(q-8) exactly (a pair of
+// products sums to at most 2·255·8 < 2^15), where the correction depends
+// on the weights alone and is computed once for the rows. The scales as
+// float32 (VCVTPH2PS's values): per group the weights' four scales are
+// gathered and converted once, multiplied by each row's four in one VMULPS
+// and kept in local, from where each row and block takes its product with
+// one broadcast load. Each row's lanes, scale products and accumulation
+// order are the single-row form's. It leaves the pointers at the first
+// block past the groups and CX at the blocks left. For Q4_0 Y8 holds 0x0f
+// bytes, Y9 eights, Y10 int16 ones; for Q8_0 Y14 int16 ones; DX and Y0…Y4
+// are clobbered and BX R11 R12 R13 walk the tails. local has 16 bytes a
+// row.
+func avx2Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string, local Mem) {
+	ones := Y10
+	if !t.q4 {
+		ones = Y14
+	}
 	tp := []GPPhysical{RBX, R11, R12, R13}[:len(xp)]
 	// Each row's tail follows its nblocks blocks.
 	IMUL3Q(U32(xbytes), RCX, RDX)
 	for i, r := range xp {
 		LEAQ(Mem{Base: r, Index: RDX, Scale: 1}, tp[i])
 	}
-	MOVL(U32(0x80808080), EDX)
-	VMOVD(EDX, X2)
-	VPBROADCASTD(X2, Y2)
+	if t.q4 {
+		MOVL(U32(0x80808080), EDX)
+		VMOVD(EDX, X2)
+		VPBROADCASTD(X2, Y2)
+	}
 	CMPQ(RCX, U8(4))
 	JL(LabelRef(l("groupsdone")))
 	Label(l("group"))
@@ -286,16 +293,27 @@ func avx2Q4Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) st
 	}
 	for b := range 4 {
 		wo := b * t.wbytes
-		VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
-		VPSRLVD(q4shift, Y0, Y0)
-		VPAND(Y8, Y0, Y0)
-		VPSUBB(Y9, Y0, Y0)
-		VPMADDUBSW(Y0, Y2, Y1)
+		if t.q4 {
+			VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
+			VPSRLVD(q4shift, Y0, Y0)
+			VPAND(Y8, Y0, Y0)
+			VPSUBB(Y9, Y0, Y0)
+			VPMADDUBSW(Y0, Y2, Y1)
+		} else {
+			VMOVDQU(Mem{Base: RSI, Disp: wo + 2}, Y0)
+			VPABSB(Y0, Y1)
+		}
 		for i := range xp {
-			VMOVDQU(Mem{Base: tp[i], Disp: 128 + 32*b}, Y3)
-			VPMADDUBSW(Y0, Y3, Y3)
-			VPSUBW(Y1, Y3, Y3)
-			VPMADDWD(Y10, Y3, Y3)
+			if t.q4 {
+				VMOVDQU(Mem{Base: tp[i], Disp: 128 + 32*b}, Y3)
+				VPMADDUBSW(Y0, Y3, Y3)
+				VPSUBW(Y1, Y3, Y3)
+			} else {
+				VMOVDQU(Mem{Base: tp[i], Disp: 32 * b}, Y3)
+				VPSIGNB(Y0, Y3, Y3)
+				VPMADDUBSW(Y3, Y1, Y3)
+			}
+			VPMADDWD(ones, Y3, Y3)
 			VCVTDQ2PS(Y3, Y3)
 			VBROADCASTSS(local.Offset(16*i+4*b), Y4)
 			VFMADD231PS(Y4, Y3, acc[2*i+b%2])
