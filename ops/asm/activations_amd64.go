@@ -35,6 +35,6 @@ func quantizeQ8_0Arch(dst []byte, x []float32) int {
 	return nb
 }
 
-// q8_0TailGroup: the AVX-512 multi-row Q8_0 and Q4_0 forms read the tail,
-// and the AVX2 multi-row Q4_0 ones.
+// q8_0TailGroup: the multi-row Q8_0 and Q4_0 forms of both amd64 kernels
+// read the tail.
 const q8_0TailGroup = 272

@@ -10,9 +10,10 @@
 // portable Go version (the oracle, in generic*.go); faster assembly
 // versions register themselves per type under their kernel's name, so
 // that tests can run every available kernel in turn: "avx2" on amd64 CPUs
-// with AVX2, FMA and F16C, "avx512vnni" (the avx2 kernel with AVX-512
-// VNNI forms of Q8_0 and Q4_0 — one to eight activation rows, four weight
-// rows — generated into q8_0_amd64.s, and eight-row K-quant forms,
+// with AVX2, FMA and F16C (Q8_0 and Q4_0 in one, two and four activation
+// rows, Q4_0 also in four weight rows), "avx512vnni" (the avx2 kernel
+// with AVX-512 VNNI forms of Q8_0 and Q4_0 — one to eight activation rows,
+// four weight rows — generated into q8_0_amd64.s, and eight-row K-quant forms,
 // kquant_avx512_amd64.s) on CPUs that also have AVX-512 F, BW, VL and
 // VNNI, "neon" on arm64, "neon-dotprod" on arm64 CPUs with SDOT, and
 // "neon-i8mm" (neon-dotprod with Q8_0 and Q4_0 products in one to eight
