@@ -34,25 +34,7 @@ const prefetchBytesR4 = 8 << 10
 // avx512R4 emits the four-row decode form of t.
 func avx512R4(t wtype) {
 	name := t.name + "r4AVX512"
-	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *byte, nblocks int, out *[4]float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[i] to the single-row product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1 (AVX-512 VNNI).", name))
-	Load(Param("w"), RSI)
-	Load(Param("stride"), RDX)
-	Load(Param("x"), RDI)
-	Load(Param("nblocks"), RCX)
-	Load(Param("out"), RAX)
-	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, R8)
-	LEAQ(Mem{Base: R8, Index: RDX, Scale: 1}, R9)
-	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
-	wp := []GPPhysical{RSI, R8, R9, R10}
-	// R12 walks the rows of the calls prefetchR4 groups of four rows
-	// ahead, or prefetchBytesR4 ahead if that is further, 16 blocks'
-	// bytes per iteration.
-	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 4 * prefetchR4}, R12)
-	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
-	CMPQ(R12, R11)
-	CMOVQLT(R11, R12)
+	wp := r4Entry(name, "single-row", " (AVX-512 VNNI)")
 	acc := []VecPhysical{Z8, Z9, Z10, Z11}
 	for _, a := range acc {
 		VXORPS(a.AsY(), a.AsY(), a.AsY())
@@ -105,10 +87,7 @@ func avx512R4(t wtype) {
 	gatherScales4(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, R13, X1)
 	xpair(0, Z5, Z7)
 	xpair(2*xbytes, Z17, Z19)
-	for off := 0; off < 16*t.wbytes; off += 64 {
-		PREFETCHT0(Mem{Base: R12, Disp: off})
-	}
-	ADDQ(U32(16*t.wbytes), R12)
+	prefetchR4Step(t)
 	for i, r := range wp {
 		scales4(r, t.wbytes, Z27, Z0, X0)
 		VMULPS(X1, X0, X0)
@@ -165,6 +144,40 @@ func avx512R4(t wtype) {
 	VMOVUPS(acc[0].AsX(), Mem{Base: RAX})
 	VZEROUPPER()
 	RET()
+}
+
+// r4Entry emits the start of the four-row decode form name: its
+// declaration (its results those of the kind form, in note), SI R8 R9 R10
+// at the four rows, which it returns, DI at the activations, CX the
+// blocks, AX the output, and R12 the prefetch pointer: the rows of the
+// calls prefetchR4 groups of four rows ahead, or prefetchBytesR4 ahead if
+// that is further (prefetchR4Step walks it). DX and R11 are clobbered.
+func r4Entry(name, kind, note string) []GPPhysical {
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *byte, nblocks int, out *[4]float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[i] to the %s product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1%s.", name, kind, note))
+	Load(Param("w"), RSI)
+	Load(Param("stride"), RDX)
+	Load(Param("x"), RDI)
+	Load(Param("nblocks"), RCX)
+	Load(Param("out"), RAX)
+	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, R8)
+	LEAQ(Mem{Base: R8, Index: RDX, Scale: 1}, R9)
+	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
+	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 4 * prefetchR4}, R12)
+	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
+	CMPQ(R12, R11)
+	CMOVQLT(R11, R12)
+	return []GPPhysical{RSI, R8, R9, R10}
+}
+
+// prefetchR4Step prefetches the next four blocks' bytes of four rows at
+// R12 and advances it.
+func prefetchR4Step(t wtype) {
+	for off := 0; off < 16*t.wbytes; off += 64 {
+		PREFETCHT0(Mem{Base: R12, Disp: off})
+	}
+	ADDQ(U32(16*t.wbytes), R12)
 }
 
 // hsum4 reduces each of the four accumulators acc as hsumAVX2 does, with

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -34,22 +32,7 @@ func avx2R4(t wtype) {
 		panic("avx2R4: Q4_0 only")
 	}
 	name := t.name + "r4AVX2"
-	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *byte, nblocks int, out *[4]float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[i] to the single-row AVX2 product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1.", name))
-	Load(Param("w"), RSI)
-	Load(Param("stride"), RDX)
-	Load(Param("x"), RDI)
-	Load(Param("nblocks"), RCX)
-	Load(Param("out"), RAX)
-	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, R8)
-	LEAQ(Mem{Base: R8, Index: RDX, Scale: 1}, R9)
-	LEAQ(Mem{Base: R9, Index: RDX, Scale: 1}, R10)
-	wp := []GPPhysical{RSI, R8, R9, R10}
-	LEAQ(Mem{Base: RSI, Index: RDX, Scale: 4 * prefetchR4}, R12)
-	LEAQ(Mem{Base: RSI, Disp: prefetchBytesR4}, R11)
-	CMPQ(R12, R11)
-	CMOVQLT(R11, R12)
+	wp := r4Entry(name, "single-row AVX2", "")
 	broadcastD(0x08080808, EDX, X13, Y13)
 	broadcastD(0x00010001, EDX, X14, Y14)
 	broadcastD(0x0f0f0f0f, EDX, X15, Y15)
@@ -109,10 +92,7 @@ func avx2R4(t wtype) {
 	SUBQ(U8(4), RCX)
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
-	for off := 0; off < 16*t.wbytes; off += 64 {
-		PREFETCHT0(Mem{Base: R12, Disp: off})
-	}
-	ADDQ(U32(16*t.wbytes), R12)
+	prefetchR4Step(t)
 	// The group's sixteen scale products, row i's four at 16·i(local).
 	scales4(RDI, xbytes, X10)
 	for i, r := range wp {
