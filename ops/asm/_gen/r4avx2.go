@@ -16,12 +16,7 @@ import (
 // the prefetch pointer (as the AVX-512 four-row forms); Y0…Y7 the
 // accumulators (row i: Y2i for even blocks, Y2i+1 for odd), Y8 the
 // activations, Y9 their Σ8·x, X10 their scale, Y11 and Y12 a row's lanes
-// and scale, Y13 eights, Y14 int16 ones, Y15 0x0f bytes. In whole groups
-// of four blocks the sixteen scale products are computed first, four to a
-// VMULPS (the scales picked by word blends, converted four at a time), and
-// each row and block broadcasts its product from the frame: about one
-// vector operation a row and block fewer than converting, multiplying and
-// broadcasting each (1.07× on the weights in L2, one thread).
+// and scale, Y13 eights, Y14 int16 ones, Y15 0x0f bytes.
 //
 // There is no Q8_0 form: one of the same shape (the activations and their
 // scale loaded once) decoded the 8-layer Q8_0 file at 0.90–0.95× the
@@ -43,15 +38,12 @@ func avx2R4(t wtype) {
 
 	// block adds weight block b·wbytes of every row · activation block b
 	// to the rows' accumulators for b's parity.
-	local := AllocLocal(64)
-	block := func(b int, grouped bool) {
+	block := func(b int) {
 		xo, wo := b*xbytes, b*t.wbytes
 		VMOVDQU(Mem{Base: RDI, Disp: xo + 2}, Y8)
 		VPMADDUBSW(Y8, Y13, Y9)
 		VPMADDWD(Y14, Y9, Y9)
-		if !grouped {
-			VCVTPH2PS(Mem{Base: RDI, Disp: xo}, X10)
-		}
+		VCVTPH2PS(Mem{Base: RDI, Disp: xo}, X10)
 		for i, r := range wp {
 			VBROADCASTI128(Mem{Base: r, Disp: wo + 2}, Y11)
 			VPSRLVD(q4shift, Y11, Y11)
@@ -60,26 +52,11 @@ func avx2R4(t wtype) {
 			VPMADDWD(Y14, Y11, Y11)
 			VPSUBD(Y9, Y11, Y11)
 			VCVTDQ2PS(Y11, Y11)
-			if grouped {
-				VBROADCASTSS(local.Offset(16*i+4*b), Y12)
-			} else {
-				VCVTPH2PS(Mem{Base: r, Disp: wo}, X12)
-				VMULSS(X10, X12, X12)
-				VBROADCASTSS(X12, Y12)
-			}
+			VCVTPH2PS(Mem{Base: r, Disp: wo}, X12)
+			VMULSS(X10, X12, X12)
+			VBROADCASTSS(X12, Y12)
 			VFMADD231PS(Y12, Y11, acc[2*i+b%2])
 		}
-	}
-	// scales4 sets the low four floats of x to the fp16 scales of the four
-	// blocks of size bytes at b: as size is 2 mod 16 (18, 34), the 16-byte
-	// load at b + size·k rounded down to a multiple of 16 holds the k-th
-	// scale in word k, and reads within the four blocks.
-	scales4 := func(b GPPhysical, size int, x VecPhysical) {
-		VMOVDQU(Mem{Base: b}, x)
-		for k := 1; k < 4; k++ {
-			VPBLENDW(U8(1<<k), Mem{Base: b, Disp: size * k / 16 * 16}, x, x)
-		}
-		VCVTPH2PS(x, x)
 	}
 	l := func(s string) string { return name + "_" + s }
 	advance := func(blocks int) {
@@ -93,15 +70,8 @@ func avx2R4(t wtype) {
 	JL(LabelRef(l("pair")))
 	Label(l("loop4"))
 	prefetchR4Step(t)
-	// The group's sixteen scale products, row i's four at 16·i(local).
-	scales4(RDI, xbytes, X10)
-	for i, r := range wp {
-		scales4(r, t.wbytes, X12)
-		VMULPS(X10, X12, X12)
-		VMOVUPS(X12, local.Offset(16*i))
-	}
 	for b := range 4 {
-		block(b, true)
+		block(b)
 	}
 	advance(4)
 	SUBQ(U8(4), RCX)
@@ -109,14 +79,14 @@ func avx2R4(t wtype) {
 	Label(l("pair"))
 	ADDQ(U8(2), RCX)
 	JL(LabelRef(l("single")))
-	block(0, false)
-	block(1, false)
+	block(0)
+	block(1)
 	advance(2)
 	SUBQ(U8(2), RCX)
 	Label(l("single"))
 	ADDQ(U8(2), RCX)
 	JZ(LabelRef(l("done")))
-	block(0, false)
+	block(0)
 	Label(l("done"))
 	// Each row as hsumAVX2, the last two horizontal additions shared
 	// between rows as in hsum4.
