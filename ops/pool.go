@@ -2,9 +2,11 @@ package ops
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // MaxThreads is the largest number of goroutines a Pool computes on;
@@ -60,23 +62,70 @@ func (p *Pool) Close() {
 	}
 }
 
+// spinFor is how long a goroutine that waits for work (a worker for a
+// batch, a batch's submitter for its helpers) polls before it parks: a
+// decode step runs about six batches per layer with short serial stretches
+// between them, and waking a parked goroutine costs tens of microseconds.
+const spinFor = 50 * time.Microsecond
+
+// spinUntil polls done, yielding the processor between polls, until it
+// returns true or spinFor has passed; it reports done's last result.
+func spinUntil(done func() bool) bool {
+	var deadline time.Time
+	for i := 0; ; i++ {
+		if done() {
+			return true
+		}
+		if i&31 == 31 {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(spinFor)
+			} else if now.After(deadline) {
+				return false
+			}
+		}
+		runtime.Gosched()
+	}
+}
+
 func (p *Pool) worker() {
 	debug.SetPanicOnFault(true)
-	for b := range p.work {
+	for {
+		var b *batch
+		ok := true
+		spinUntil(func() bool {
+			select {
+			case b, ok = <-p.work:
+				return true
+			default:
+				return false
+			}
+		})
+		if b == nil && ok {
+			b, ok = <-p.work
+		}
+		if !ok {
+			return
+		}
 		b.drainCatching()
+		b.left.Add(-1)
 		b.wg.Done()
 	}
 }
 
 // batch is one parallel run of a Task; it is reused, owned by an Exec.
+// Its goroutines claim ranges of indices from next, each about
+// 1/(2·threads) of what is left, in multiples of chunk, so that they finish
+// within a small range of each other.
 type batch struct {
-	task   Task
-	total  int
-	chunk  int
-	chunks int
-	next   atomic.Int64
-	joined atomic.Int64
-	wg     sync.WaitGroup
+	task    Task
+	total   int
+	chunk   int
+	threads int
+	next    atomic.Int64
+	joined  atomic.Int64
+	left    atomic.Int32 // helpers still running the batch
+	wg      sync.WaitGroup
 
 	mu     sync.Mutex
 	failed *workerPanic // the first panic of a goroutine running the batch
@@ -91,12 +140,28 @@ type workerPanic struct {
 func (b *batch) drain() {
 	w := int(b.joined.Add(1) - 1)
 	for {
-		c := int(b.next.Add(1) - 1)
-		if c >= b.chunks {
+		lo, hi, ok := b.claim()
+		if !ok {
 			return
 		}
-		lo := c * b.chunk
-		b.task.Run(w, lo, min(lo+b.chunk, b.total))
+		b.task.Run(w, lo, hi)
+	}
+}
+
+// claim takes the next range of indices, and false when none is left.
+func (b *batch) claim() (lo, hi int, ok bool) {
+	for {
+		next := b.next.Load()
+		lo = int(next)
+		if lo >= b.total {
+			return 0, 0, false
+		}
+		n := (b.total - lo) / (2 * b.threads)
+		n = max(b.chunk, (n+b.chunk-1)/b.chunk*b.chunk)
+		hi = min(lo+n, b.total)
+		if b.next.CompareAndSwap(next, int64(hi)) {
+			return lo, hi, true
+		}
 	}
 }
 
@@ -110,14 +175,15 @@ func (b *batch) drainCatching() {
 				b.failed = &workerPanic{value: r, stack: debug.Stack()}
 			}
 			b.mu.Unlock()
-			b.next.Store(int64(b.chunks)) // the batch is lost: skip its other chunks
+			b.next.Store(int64(b.total)) // the batch is lost: skip its other ranges
 		}
 	}()
 	b.drain()
 }
 
-// run executes t over [0, n) in chunks of at least minChunk indices, on the
-// calling goroutine and as many workers as useful, and returns when done.
+// run executes t over [0, n) in ranges of at least minChunk indices (each
+// a multiple of it but the last), on the calling goroutine and as many
+// workers as useful, and returns when done.
 // If the task panicked on any goroutine, run panics on the caller's once
 // every goroutine has left the batch: with the original value for a memory
 // fault (a runtime.Error with an Addr method, which the caller may
@@ -128,22 +194,23 @@ func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 		return
 	}
 	threads := p.Threads()
-	// About four chunks per thread balances uneven progress.
-	chunk := max(minChunk, (n+4*threads-1)/(4*threads), 1)
+	chunk := max(minChunk, 1)
 	chunks := (n + chunk - 1) / chunk
 	if threads == 1 || chunks == 1 {
 		t.Run(0, 0, n)
 		return
 	}
-	b.task, b.total, b.chunk, b.chunks = t, n, chunk, chunks
+	b.task, b.total, b.chunk, b.threads = t, n, chunk, threads
 	b.next.Store(0)
 	b.joined.Store(0)
 	helpers := min(threads-1, chunks-1)
+	b.left.Store(int32(helpers))
 	b.wg.Add(helpers)
 	for range helpers {
 		p.work <- b
 	}
 	b.drainCatching()
+	spinUntil(func() bool { return b.left.Load() == 0 })
 	b.wg.Wait()
 	b.task = nil
 	if f := b.failed; f != nil {

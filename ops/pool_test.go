@@ -3,7 +3,9 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,5 +70,90 @@ func TestNewPoolCapsItsThreads(t *testing.T) {
 	}
 	if g := runtime.NumGoroutine(); g > before+10 {
 		t.Errorf("%d goroutines left after Close, %d before", g, before)
+	}
+}
+
+// rangeTask records the ranges it is given.
+type rangeTask struct {
+	mu     sync.Mutex
+	ranges [][2]int
+}
+
+func (r *rangeTask) Run(_, lo, hi int) {
+	r.mu.Lock()
+	r.ranges = append(r.ranges, [2]int{lo, hi})
+	r.mu.Unlock()
+}
+
+// Every index is run once, in ranges that start at multiples of minChunk
+// and span a multiple of it (but the last), larger ones first.
+func TestPoolRunsEveryIndexOnceInChunkMultiples(t *testing.T) {
+	for _, threads := range []int{1, 2, 3, 8} {
+		p := NewPool(threads)
+		e := NewExec(p)
+		for _, n := range []int{1, 15, 16, 17, 100, 12288} {
+			for _, minChunk := range []int{1, 4, 16} {
+				var rt rangeTask
+				e.pool.run(&e.batch, &rt, n, minChunk)
+				seen := make([]int, n)
+				for _, r := range rt.ranges {
+					lo, hi := r[0], r[1]
+					if lo < 0 || hi > n || lo >= hi || lo%minChunk != 0 || (hi != n && (hi-lo)%minChunk != 0) {
+						t.Fatalf("threads=%d n=%d minChunk=%d: range [%d, %d)", threads, n, minChunk, lo, hi)
+					}
+					for i := lo; i < hi; i++ {
+						seen[i]++
+					}
+				}
+				for i, c := range seen {
+					if c != 1 {
+						t.Fatalf("threads=%d n=%d minChunk=%d: index %d run %d times", threads, n, minChunk, i, c)
+					}
+				}
+				if threads > 1 && n >= 8*minChunk*threads {
+					// Claimed in order, each about 1/(2·threads) of what was left.
+					sort.Slice(rt.ranges, func(i, j int) bool { return rt.ranges[i][0] < rt.ranges[j][0] })
+					first, last := rt.ranges[0], rt.ranges[len(rt.ranges)-1]
+					if want := n / (2 * threads) / minChunk * minChunk; first[1]-first[0] < want {
+						t.Errorf("threads=%d n=%d minChunk=%d: first range %v, want %d indices or more", threads, n, minChunk, first, want)
+					}
+					if last[1]-last[0] > minChunk {
+						t.Errorf("threads=%d n=%d minChunk=%d: last range %v, want %d indices or fewer", threads, n, minChunk, last, minChunk)
+					}
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+// Workers poll for a while after a batch, then park: an idle pool does
+// not keep a processor busy.
+func TestPoolWorkersParkWhenIdle(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	e := NewExec(p)
+	e.pool.run(&e.batch, &rangeTask{}, 1000, 1)
+	parked := func() (int, string) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		n := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "ops.(*Pool).worker") && strings.Contains(g, "[chan receive") {
+				n++
+			}
+		}
+		return n, string(buf)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, stacks := parked()
+		if n == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 workers parked 5 s after their batch:\n%s", n, stacks)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
