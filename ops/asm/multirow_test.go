@@ -23,6 +23,7 @@ type multiFunc func(w []byte, xs [][]byte, n int) []float32
 
 type x4Case struct {
 	name   string
+	typ    quant.Type
 	wsize  int
 	rows   int
 	single func(k *Kernel) func(w, x []byte, n int) float32
@@ -53,10 +54,10 @@ func q8Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, qua
 func q4Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q4_0).X1 }
 
 var x4Cases = []x4Case{
-	{"Q8_0x4", Q8_0Bytes, 4, q8Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q8_0).X4) }},
-	{"Q4_0Q8_0x4", Q4_0Bytes, 4, q4Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q4_0).X4) }},
-	{"Q8_0x2", Q8_0Bytes, 2, q8Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q8_0).X2) }},
-	{"Q4_0Q8_0x2", Q4_0Bytes, 2, q4Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q4_0).X2) }},
+	{"Q8_0x4", quant.Q8_0, Q8_0Bytes, 4, q8Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q8_0).X4) }},
+	{"Q4_0Q8_0x4", quant.Q4_0, Q4_0Bytes, 4, q4Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q4_0).X4) }},
+	{"Q8_0x2", quant.Q8_0, Q8_0Bytes, 2, q8Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q8_0).X2) }},
+	{"Q4_0Q8_0x2", quant.Q4_0, Q4_0Bytes, 2, q4Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q4_0).X2) }},
 }
 
 func allKernels() []*Kernel {
