@@ -157,3 +157,30 @@ func TestPoolWorkersParkWhenIdle(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Polling goroutines yield the processor: with one processor and four
+// goroutines per batch, batches still complete, every index once.
+func TestPoolRunsOnOneProcessor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := NewPool(4)
+	defer p.Close()
+	e := NewExec(p)
+	done := make(chan int)
+	go func() {
+		n := 0
+		for range 200 {
+			ok := &panicTask{bad: -1}
+			e.pool.run(&e.batch, ok, 1000, 1)
+			n += int(ok.done.Load())
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n != 200*1000 {
+			t.Errorf("%d indices run, want %d", n, 200*1000)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("200 batches on one processor did not finish in 30 s")
+	}
+}
