@@ -314,15 +314,22 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 				y[7*rows] = o8[7]
 			}
 		}
+		// The four-row products likewise: each group of four tokens
+		// against every row of the tile, so that the group's rows stay in
+		// the cache across the tile.
+		for j := n8; j < n4; j += 4 {
+			x0, x1, x2, x3 := xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:]
+			y := p.Y[j*rows : (j+3)*rows+r1]
+			for r := r0; r < r1; r++ {
+				d.X4(m.Data[r*rb:(r+1)*rb], x0, x1, x2, x3, nb, o4)
+				y[r] = o4[0]
+				y[rows+r] = o4[1]
+				y[2*rows+r] = o4[2]
+				y[3*rows+r] = o4[3]
+			}
+		}
 		for r := r0; r < r1; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
-			for j := n8; j < n4; j += 4 {
-				d.X4(w, xq[j*stride:], xq[(j+1)*stride:], xq[(j+2)*stride:], xq[(j+3)*stride:], nb, o4)
-				p.Y[j*rows+r] = o4[0]
-				p.Y[(j+1)*rows+r] = o4[1]
-				p.Y[(j+2)*rows+r] = o4[2]
-				p.Y[(j+3)*rows+r] = o4[3]
-			}
 			if tail3 {
 				x2 := xq[(n4+2)*stride:]
 				d.X4(w, xq[n4*stride:], xq[(n4+1)*stride:], x2, x2, nb, o4)
