@@ -69,19 +69,16 @@ func (p *Pool) Close() {
 const spinFor = 50 * time.Microsecond
 
 // spinUntil polls done, yielding the processor between polls, until it
-// returns true or spinFor has passed; it reports done's last result.
-func spinUntil(done func() bool) bool {
+// returns true or spinFor has passed.
+func spinUntil(done func() bool) {
 	var deadline time.Time
-	for i := 0; ; i++ {
-		if done() {
-			return true
-		}
+	for i := 0; !done(); i++ {
 		if i&31 == 31 {
 			now := time.Now()
 			if deadline.IsZero() {
 				deadline = now.Add(spinFor)
 			} else if now.After(deadline) {
-				return false
+				return
 			}
 		}
 		runtime.Gosched()

@@ -22,12 +22,21 @@ import (
 type multiFunc func(w []byte, xs [][]byte, n int) []float32
 
 type x4Case struct {
-	name   string
-	typ    quant.Type
-	wsize  int
-	rows   int
-	single func(k *Kernel) func(w, x []byte, n int) float32
-	multi  func(k *Kernel) multiFunc
+	name  string
+	typ   quant.Type
+	wsize int
+	rows  int // 2 or 4
+}
+
+// single returns kernel k's single-row form of c's type.
+func (c x4Case) single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, c.typ).X1 }
+
+// multi returns kernel k's c.rows-row form of c's type.
+func (c x4Case) multi(k *Kernel) multiFunc {
+	if c.rows == 2 {
+		return x2Of(dotsOf(k, c.typ).X2)
+	}
+	return x4Of(dotsOf(k, c.typ).X4)
 }
 
 func x4Of(f func(w, x0, x1, x2, x3 []byte, n int, out *[4]float32)) multiFunc {
@@ -50,14 +59,11 @@ func x2Of(f func(w, x0, x1 []byte, n int, out *[2]float32)) multiFunc {
 	}
 }
 
-func q8Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q8_0).X1 }
-func q4Single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, quant.Q4_0).X1 }
-
 var x4Cases = []x4Case{
-	{"Q8_0x4", quant.Q8_0, Q8_0Bytes, 4, q8Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q8_0).X4) }},
-	{"Q4_0Q8_0x4", quant.Q4_0, Q4_0Bytes, 4, q4Single, func(k *Kernel) multiFunc { return x4Of(dotsOf(k, quant.Q4_0).X4) }},
-	{"Q8_0x2", quant.Q8_0, Q8_0Bytes, 2, q8Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q8_0).X2) }},
-	{"Q4_0Q8_0x2", quant.Q4_0, Q4_0Bytes, 2, q4Single, func(k *Kernel) multiFunc { return x2Of(dotsOf(k, quant.Q4_0).X2) }},
+	{"Q8_0x4", quant.Q8_0, Q8_0Bytes, 4},
+	{"Q4_0Q8_0x4", quant.Q4_0, Q4_0Bytes, 4},
+	{"Q8_0x2", quant.Q8_0, Q8_0Bytes, 2},
+	{"Q4_0Q8_0x2", quant.Q4_0, Q4_0Bytes, 2},
 }
 
 func allKernels() []*Kernel {
