@@ -35,6 +35,17 @@ func quantizeQ8_0Arch(dst []byte, x []float32) int {
 	return nb
 }
 
-// q8_0TailGroup: the multi-row Q8_0 and Q4_0 forms of both amd64 kernels
-// read the tail.
+// q8_0TailGroup: the multi-row Q8_0 forms of both amd64 kernels and the
+// avx512vnni kernel's Q4_0 ones read the tail.
 const q8_0TailGroup = 272
+
+// group8Arch writes the group of eight rows with AVX2 when the CPU has it
+// and reports whether it did.
+func group8Arch(dst, src []byte, stride, nblocks int) bool {
+	if !useAVX2 || nblocks == 0 {
+		return false
+	}
+	dst, src = dst[:Group8Bytes(nblocks)], src[:7*stride+nblocks*Q8_0Bytes]
+	group8AVX2(&dst[0], &src[0], stride, nblocks)
+	return true
+}

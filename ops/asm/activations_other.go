@@ -10,3 +10,6 @@ func quantizeQ8_0Arch(dst []byte, x []float32) int { return 0 }
 
 // q8_0TailGroup: no eight-row form reads a tail here.
 const q8_0TailGroup = 0
+
+// group8Arch does nothing: Group8 writes every group in Go.
+func group8Arch(dst, src []byte, stride, nblocks int) bool { return false }

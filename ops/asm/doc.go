@@ -30,13 +30,17 @@
 // integer sum of products, then a float32 accumulation of
 // isum × (weight scale) × (activation scale); their assembly computes the
 // integer sums exactly for every int8 value (-128 included) and differs
-// only in the order and fusing of the float accumulation. On amd64 that
-// order is modelled in Go by dotQ8_0Lanes and dotQ4_0Q8_0Lanes, which every
-// form of both amd64 kernels equals bit for bit; their assembly
-// (q8_0_amd64.s) is generated with avo by the program in _gen. The
-// neon-i8mm kernel's order is modelled by dotQ8_0Chains and
+// only in the order and fusing of the float accumulation. Two orders are
+// modelled in Go. The lane models, dotQ8_0Lanes and dotQ4_0Q8_0Lanes
+// (eight int32 lanes a block, ggml's x86 order), are followed bit for bit
+// by every form of the avx512vnni kernel's products and of the avx2
+// kernel's Q8_0 ones. The chain models, dotQ8_0Chains and
 // dotQ4_0Q8_0Chains (one exact sum per block, two fused multiply-add
-// chains), which its every form equals bit for bit. Every other type's
+// chains), by every form of the neon-i8mm kernel's products and of the
+// avx2 kernel's Q4_0 ones, whose prefill form (G8) holds eight tokens side
+// by side in a register and so costs about one conversion and one
+// multiply-add per block and token instead of eight. The amd64 assembly
+// (q8_0_amd64.s) is generated with avo by the program in _gen. Every other type's
 // generic twin follows llama.cpp's x86 AVX2 kernel instead — its
 // eight int32 lanes, fused multiply-adds and horizontal sums (fma32,
 // hsum8) — so that it, and the assembly registered for it, equal ggml's

@@ -2,7 +2,9 @@ package asm
 
 // dotQ8_0Chains and dotQ4_0Q8_0Chains are the Go models of the arm64
 // "neon-i8mm" kernel (i8mm_arm64.s), which follows them bit for bit in
-// every form (one, two, four and eight activation rows): per block one
+// every form (one, two, four and eight activation rows), and of the amd64
+// "avx2" kernel's Q4_0 products (q8_0_amd64.s, _gen/chains.go: one row,
+// four weight rows, a group of eight tokens): per block one
 // exact int32 sum of its 32 products, converted to float32 and added with
 // a fused multiply-add times d = float32(dx·dw) into one of two float32
 // chains, even blocks into the first and odd blocks into the second; the

@@ -22,6 +22,11 @@ import (
 // bit for four weight rows stride bytes apart against one activation row,
 // reading each activation block once: the decode form (one token).
 //
+// G8, when not nil, sets out[t] to X1(w, xt, nblocks) bit for bit for the
+// eight activation rows xt of the group g written by Group8, reading each
+// weight block once: the prefill form of a kernel whose registers hold
+// eight tokens side by side.
+//
 // For a float weight type (F32, F16, BF16) activations stay float32 and
 // Float returns the dot product of the row w with x over len(x) values.
 type Dots struct {
@@ -30,6 +35,7 @@ type Dots struct {
 	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
 	R4    func(w []byte, stride int, x []byte, nblocks int, out *[4]float32)
 	X8    func(w, x []byte, stride, nblocks int, out *[8]float32)
+	G8    func(w, g []byte, nblocks int, out *[8]float32)
 	Float func(w []byte, x []float32) float32
 }
 

@@ -31,12 +31,17 @@ type x4Case struct {
 // single returns kernel k's single-row form of c's type.
 func (c x4Case) single(k *Kernel) func(w, x []byte, n int) float32 { return dotsOf(k, c.typ).X1 }
 
-// multi returns kernel k's c.rows-row form of c's type.
+// multi returns kernel k's c.rows-row form of c's type, or nil if it has
+// none (its callers then loop over X1, or it has other forms).
 func (c x4Case) multi(k *Kernel) multiFunc {
-	if c.rows == 2 {
-		return x2Of(dotsOf(k, c.typ).X2)
+	d := dotsOf(k, c.typ)
+	switch {
+	case c.rows == 2 && d.X2 != nil:
+		return x2Of(d.X2)
+	case c.rows == 4 && d.X4 != nil:
+		return x4Of(d.X4)
 	}
-	return x4Of(dotsOf(k, c.typ).X4)
+	return nil
 }
 
 func x4Of(f func(w, x0, x1, x2, x3 []byte, n int, out *[4]float32)) multiFunc {
@@ -78,7 +83,11 @@ func allKernels() []*Kernel {
 // checkX4 compares one kernel's multi-row product with its single-row one.
 func checkX4(t *testing.T, k *Kernel, c x4Case, w []byte, xs [4][]byte, n int) {
 	t.Helper()
-	out := c.multi(k)(w, xs[:c.rows], n)
+	f := c.multi(k)
+	if f == nil {
+		return
+	}
+	out := f(w, xs[:c.rows], n)
 	for i, x := range xs[:c.rows] {
 		if want := c.single(k)(w, x, n); math.Float32bits(out[i]) != math.Float32bits(want) {
 			t.Errorf("%s %s n=%d row %d: %v (%#x), single-row %v (%#x)",
@@ -147,6 +156,9 @@ func TestX4KernelsAcceptTheSameRowTwice(t *testing.T) {
 func TestX4KernelsPanicOnShortRows(t *testing.T) {
 	for _, k := range allKernels() {
 		for _, c := range x4Cases {
+			if c.multi(k) == nil {
+				continue
+			}
 			for row := -1; row < c.rows; row++ {
 				xs := [4][]byte{make([]byte, 68), make([]byte, 68), make([]byte, 68), make([]byte, 68)}
 				w := make([]byte, 2*c.wsize)

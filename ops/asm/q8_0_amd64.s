@@ -813,731 +813,206 @@ TEXT ·q4_0Q8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ         w+0(FP), SI
 	MOVQ         x+8(FP), DI
 	MOVQ         nblocks+16(FP), CX
-	MOVL         $0x00010001, AX
-	VMOVD        AX, X10
-	VPBROADCASTD X10, Y10
-	MOVL         $0x0f0f0f0f, AX
-	VMOVD        AX, X8
-	VPBROADCASTD X8, Y8
-	MOVL         $0x08080808, AX
-	VMOVD        AX, X9
-	VPBROADCASTD X9, Y9
+	MOVL         $0x00010001, DX
+	VMOVD        DX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x0f0f0f0f, DX
+	VMOVD        DX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x08080808, DX
+	VMOVD        DX, X13
+	VPBROADCASTD X13, Y13
 	VMOVDQU      q4shift<>+0(SB), Y12
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
+	VXORPS       X0, X0, X0
 	SUBQ         $0x04, CX
-	JL           q4_0Q8_0AVX2_pair
+	JL           q4_0Q8_0AVX2_tail
 
-q4_0Q8_0AVX2_loop4:
-	VCVTPH2PS      (SI), X4
-	VCVTPH2PS      (DI), X5
-	VMULSS         X5, X4, X4
-	VBROADCASTSS   X4, Y4
-	VCVTPH2PS      18(SI), X11
-	VCVTPH2PS      34(DI), X13
-	VMULSS         X13, X11, X11
-	VBROADCASTSS   X11, Y11
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        Y12, Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPMADDUBSW     2(DI), Y9, Y1
-	VPMADDUBSW     2(DI), Y0, Y0
-	VPSUBW         Y1, Y0, Y0
-	VPMADDWD       Y10, Y0, Y0
-	VCVTDQ2PS      Y0, Y0
+q4_0Q8_0AVX2_loop:
+	VBROADCASTI128 2(SI), Y1
+	VPSRLVD        Y12, Y1, Y1
+	VPAND          Y15, Y1, Y1
+	VPMADDUBSW     2(DI), Y1, Y1
+	VPMADDUBSW     2(DI), Y13, Y5
+	VPSUBW         Y5, Y1, Y1
 	VBROADCASTI128 20(SI), Y2
 	VPSRLVD        Y12, Y2, Y2
-	VPAND          Y8, Y2, Y2
-	VPMADDUBSW     36(DI), Y9, Y3
+	VPAND          Y15, Y2, Y2
 	VPMADDUBSW     36(DI), Y2, Y2
-	VPSUBW         Y3, Y2, Y2
-	VPMADDWD       Y10, Y2, Y2
-	VCVTDQ2PS      Y2, Y2
-	VFMADD231PS    Y4, Y0, Y6
-	VFMADD231PS    Y11, Y2, Y7
-	VCVTPH2PS      36(SI), X4
-	VCVTPH2PS      68(DI), X5
-	VMULSS         X5, X4, X4
-	VBROADCASTSS   X4, Y4
-	VCVTPH2PS      54(SI), X11
-	VCVTPH2PS      102(DI), X13
-	VMULSS         X13, X11, X11
-	VBROADCASTSS   X11, Y11
-	VBROADCASTI128 38(SI), Y0
-	VPSRLVD        Y12, Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPMADDUBSW     70(DI), Y9, Y1
-	VPMADDUBSW     70(DI), Y0, Y0
-	VPSUBW         Y1, Y0, Y0
-	VPMADDWD       Y10, Y0, Y0
-	VCVTDQ2PS      Y0, Y0
-	VBROADCASTI128 56(SI), Y2
-	VPSRLVD        Y12, Y2, Y2
-	VPAND          Y8, Y2, Y2
-	VPMADDUBSW     104(DI), Y9, Y3
-	VPMADDUBSW     104(DI), Y2, Y2
-	VPSUBW         Y3, Y2, Y2
-	VPMADDWD       Y10, Y2, Y2
-	VCVTDQ2PS      Y2, Y2
-	VFMADD231PS    Y4, Y0, Y6
-	VFMADD231PS    Y11, Y2, Y7
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPSUBW         Y5, Y2, Y2
+	VBROADCASTI128 38(SI), Y3
+	VPSRLVD        Y12, Y3, Y3
+	VPAND          Y15, Y3, Y3
+	VPMADDUBSW     70(DI), Y3, Y3
+	VPMADDUBSW     70(DI), Y13, Y5
+	VPSUBW         Y5, Y3, Y3
+	VBROADCASTI128 56(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     104(DI), Y4, Y4
+	VPMADDUBSW     104(DI), Y13, Y5
+	VPSUBW         Y5, Y4, Y4
+	VPHADDW        Y2, Y1, Y1
+	VPHADDW        Y4, Y3, Y3
+	VPHADDW        Y3, Y1, Y1
+	VPMADDWD       Y14, Y1, Y1
+	VEXTRACTI128   $0x01, Y1, X2
+	VPADDD         X2, X1, X1
+	VCVTDQ2PS      X1, X1
+	MOVWQZX        54(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           36(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X6
+	VCVTPH2PS      X6, X6
+	MOVWQZX        102(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           68(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X7
+	VCVTPH2PS      X7, X7
+	VMULPS         X7, X6, X6
+	VFMADD231PS    X6, X1, X0
+	VMOVHLPS       X1, X1, X1
+	VMOVHLPS       X6, X6, X6
+	VFMADD231PS    X6, X1, X0
 	ADDQ           $0x00000048, SI
 	ADDQ           $0x00000088, DI
 	SUBQ           $0x04, CX
-	JGE            q4_0Q8_0AVX2_loop4
-
-q4_0Q8_0AVX2_pair:
-	ADDQ           $0x02, CX
-	JL             q4_0Q8_0AVX2_tail
-	VCVTPH2PS      (SI), X4
-	VCVTPH2PS      (DI), X5
-	VMULSS         X5, X4, X4
-	VBROADCASTSS   X4, Y4
-	VCVTPH2PS      18(SI), X11
-	VCVTPH2PS      34(DI), X13
-	VMULSS         X13, X11, X11
-	VBROADCASTSS   X11, Y11
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        Y12, Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPMADDUBSW     2(DI), Y9, Y1
-	VPMADDUBSW     2(DI), Y0, Y0
-	VPSUBW         Y1, Y0, Y0
-	VPMADDWD       Y10, Y0, Y0
-	VCVTDQ2PS      Y0, Y0
-	VBROADCASTI128 20(SI), Y2
-	VPSRLVD        Y12, Y2, Y2
-	VPAND          Y8, Y2, Y2
-	VPMADDUBSW     36(DI), Y9, Y3
-	VPMADDUBSW     36(DI), Y2, Y2
-	VPSUBW         Y3, Y2, Y2
-	VPMADDWD       Y10, Y2, Y2
-	VCVTDQ2PS      Y2, Y2
-	VFMADD231PS    Y4, Y0, Y6
-	VFMADD231PS    Y11, Y2, Y7
-	ADDQ           $0x00000024, SI
-	ADDQ           $0x00000044, DI
-	SUBQ           $0x02, CX
+	JGE            q4_0Q8_0AVX2_loop
 
 q4_0Q8_0AVX2_tail:
-	ADDQ           $0x02, CX
+	ADDQ           $0x04, CX
 	JZ             q4_0Q8_0AVX2_done
-	VCVTPH2PS      (SI), X4
-	VCVTPH2PS      (DI), X5
-	VMULSS         X5, X4, X4
-	VBROADCASTSS   X4, Y4
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        Y12, Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPMADDUBSW     2(DI), Y9, Y1
-	VPMADDUBSW     2(DI), Y0, Y0
-	VPSUBW         Y1, Y0, Y0
-	VPMADDWD       Y10, Y0, Y0
-	VCVTDQ2PS      Y0, Y0
-	VFMADD231PS    Y4, Y0, Y6
+	CMPQ           CX, $0x02
+	JL             q4_0Q8_0AVX2_one
+	JE             q4_0Q8_0AVX2_two
+	VBROADCASTI128 2(SI), Y1
+	VPSRLVD        Y12, Y1, Y1
+	VPAND          Y15, Y1, Y1
+	VPMADDUBSW     2(DI), Y1, Y1
+	VPMADDUBSW     2(DI), Y13, Y5
+	VPSUBW         Y5, Y1, Y1
+	VBROADCASTI128 20(SI), Y2
+	VPSRLVD        Y12, Y2, Y2
+	VPAND          Y15, Y2, Y2
+	VPMADDUBSW     36(DI), Y2, Y2
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPSUBW         Y5, Y2, Y2
+	VBROADCASTI128 38(SI), Y3
+	VPSRLVD        Y12, Y3, Y3
+	VPAND          Y15, Y3, Y3
+	VPMADDUBSW     70(DI), Y3, Y3
+	VPMADDUBSW     70(DI), Y13, Y5
+	VPSUBW         Y5, Y3, Y3
+	VPXOR          Y4, Y4, Y4
+	VPHADDW        Y2, Y1, Y1
+	VPHADDW        Y4, Y3, Y3
+	VPHADDW        Y3, Y1, Y1
+	VPMADDWD       Y14, Y1, Y1
+	VEXTRACTI128   $0x01, Y1, X2
+	VPADDD         X2, X1, X1
+	VCVTDQ2PS      X1, X1
+	MOVWQZX        36(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X6
+	VCVTPH2PS      X6, X6
+	MOVWQZX        68(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X7
+	VCVTPH2PS      X7, X7
+	VMULPS         X7, X6, X6
+	VFMADD231PS    X6, X1, X0
+	VMOVHLPS       X1, X1, X1
+	VMOVHLPS       X6, X6, X6
+	VFMADD231PS    X6, X1, X0
+	JMP            q4_0Q8_0AVX2_done
+
+q4_0Q8_0AVX2_two:
+	VBROADCASTI128 2(SI), Y1
+	VPSRLVD        Y12, Y1, Y1
+	VPAND          Y15, Y1, Y1
+	VPMADDUBSW     2(DI), Y1, Y1
+	VPMADDUBSW     2(DI), Y13, Y5
+	VPSUBW         Y5, Y1, Y1
+	VBROADCASTI128 20(SI), Y2
+	VPSRLVD        Y12, Y2, Y2
+	VPAND          Y15, Y2, Y2
+	VPMADDUBSW     36(DI), Y2, Y2
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPSUBW         Y5, Y2, Y2
+	VPXOR          Y3, Y3, Y3
+	VPXOR          Y4, Y4, Y4
+	VPHADDW        Y2, Y1, Y1
+	VPHADDW        Y4, Y3, Y3
+	VPHADDW        Y3, Y1, Y1
+	VPMADDWD       Y14, Y1, Y1
+	VEXTRACTI128   $0x01, Y1, X2
+	VPADDD         X2, X1, X1
+	VCVTDQ2PS      X1, X1
+	MOVWQZX        18(SI), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X6
+	VCVTPH2PS      X6, X6
+	MOVWQZX        34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X7
+	VCVTPH2PS      X7, X7
+	VMULPS         X7, X6, X6
+	VFMADD231PS    X6, X1, X0
+	VMOVHLPS       X1, X1, X1
+	VMOVHLPS       X6, X6, X6
+	VFMADD231PS    X6, X1, X0
+	JMP            q4_0Q8_0AVX2_done
+
+q4_0Q8_0AVX2_one:
+	VBROADCASTI128 2(SI), Y1
+	VPSRLVD        Y12, Y1, Y1
+	VPAND          Y15, Y1, Y1
+	VPMADDUBSW     2(DI), Y1, Y1
+	VPMADDUBSW     2(DI), Y13, Y5
+	VPSUBW         Y5, Y1, Y1
+	VPXOR          Y2, Y2, Y2
+	VPXOR          Y3, Y3, Y3
+	VPXOR          Y4, Y4, Y4
+	VPHADDW        Y2, Y1, Y1
+	VPHADDW        Y4, Y3, Y3
+	VPHADDW        Y3, Y1, Y1
+	VPMADDWD       Y14, Y1, Y1
+	VEXTRACTI128   $0x01, Y1, X2
+	VPADDD         X2, X1, X1
+	VCVTDQ2PS      X1, X1
+	MOVWQZX        (SI), DX
+	VMOVQ          DX, X6
+	VCVTPH2PS      X6, X6
+	MOVWQZX        (DI), BX
+	VMOVQ          BX, X7
+	VCVTPH2PS      X7, X7
+	VMULPS         X7, X6, X6
+	VFMADD231PS    X6, X1, X0
+	VMOVHLPS       X1, X1, X1
+	VMOVHLPS       X6, X6, X6
+	VFMADD231PS    X6, X1, X0
 
 q4_0Q8_0AVX2_done:
-	VADDPS       Y7, Y6, Y6
-	VEXTRACTF128 $0x01, Y6, X7
-	VADDPS       X7, X6, X6
-	VHADDPS      X6, X6, X6
-	VHADDPS      X6, X6, X6
+	VMOVSHDUP X0, X1
+	VADDSS    X1, X0, X0
 	VZEROUPPER
-	MOVSS        X6, ret+24(FP)
-	RET
-
-// func q4_0Q8_0x4AVX2(w *byte, x0 *byte, x1 *byte, x2 *byte, x3 *byte, nblocks int, out *[4]float32)
-// Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q4_0Q8_0x4AVX2(SB), NOSPLIT, $64-56
-	MOVQ         w+0(FP), SI
-	MOVQ         x0+8(FP), DI
-	MOVQ         x1+16(FP), R8
-	MOVQ         x2+24(FP), R9
-	MOVQ         x3+32(FP), R10
-	MOVQ         nblocks+40(FP), CX
-	MOVQ         out+48(FP), AX
-	MOVL         $0x00010001, DX
-	VMOVD        DX, X10
-	VPBROADCASTD X10, Y10
-	MOVL         $0x0f0f0f0f, DX
-	VMOVD        DX, X8
-	VPBROADCASTD X8, Y8
-	MOVL         $0x08080808, DX
-	VMOVD        DX, X9
-	VPBROADCASTD X9, Y9
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y11, Y11, Y11
-	VXORPS       Y12, Y12, Y12
-	VXORPS       Y13, Y13, Y13
-	VXORPS       Y14, Y14, Y14
-	VXORPS       Y15, Y15, Y15
-	IMUL3Q       $0x00000022, CX, DX
-	LEAQ         (DI)(DX*1), BX
-	LEAQ         (R8)(DX*1), R11
-	LEAQ         (R9)(DX*1), R12
-	LEAQ         (R10)(DX*1), R13
-	MOVL         $0x80808080, DX
-	VMOVD        DX, X2
-	VPBROADCASTD X2, Y2
-	CMPQ         CX, $0x04
-	JL           q4_0Q8_0x4AVX2_groupsdone
-
-q4_0Q8_0x4AVX2_group:
-	MOVWQZX        54(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           36(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           18(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           (SI), DX
-	VMOVQ          DX, X1
-	VCVTPH2PS      X1, X1
-	VMULPS         256(BX), X1, X4
-	VMOVUPS        X4, (SP)
-	VMULPS         256(R11), X1, X4
-	VMOVUPS        X4, 16(SP)
-	VMULPS         256(R12), X1, X4
-	VMOVUPS        X4, 32(SP)
-	VMULPS         256(R13), X1, X4
-	VMOVUPS        X4, 48(SP)
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        128(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   (SP), Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VMOVDQU        128(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   16(SP), Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VMOVDQU        128(R12), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   32(SP), Y4
-	VFMADD231PS    Y4, Y3, Y12
-	VMOVDQU        128(R13), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   48(SP), Y4
-	VFMADD231PS    Y4, Y3, Y14
-	VBROADCASTI128 20(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        160(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   4(SP), Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VMOVDQU        160(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   20(SP), Y4
-	VFMADD231PS    Y4, Y3, Y11
-	VMOVDQU        160(R12), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   36(SP), Y4
-	VFMADD231PS    Y4, Y3, Y13
-	VMOVDQU        160(R13), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   52(SP), Y4
-	VFMADD231PS    Y4, Y3, Y15
-	VBROADCASTI128 38(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        192(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   8(SP), Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VMOVDQU        192(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   24(SP), Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VMOVDQU        192(R12), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   40(SP), Y4
-	VFMADD231PS    Y4, Y3, Y12
-	VMOVDQU        192(R13), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   56(SP), Y4
-	VFMADD231PS    Y4, Y3, Y14
-	VBROADCASTI128 56(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        224(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   12(SP), Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VMOVDQU        224(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   28(SP), Y4
-	VFMADD231PS    Y4, Y3, Y11
-	VMOVDQU        224(R12), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   44(SP), Y4
-	VFMADD231PS    Y4, Y3, Y13
-	VMOVDQU        224(R13), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   60(SP), Y4
-	VFMADD231PS    Y4, Y3, Y15
-	ADDQ           $0x00000048, SI
-	ADDQ           $0x00000088, DI
-	ADDQ           $0x00000110, BX
-	ADDQ           $0x00000088, R8
-	ADDQ           $0x00000110, R11
-	ADDQ           $0x00000088, R9
-	ADDQ           $0x00000110, R12
-	ADDQ           $0x00000088, R10
-	ADDQ           $0x00000110, R13
-	SUBQ           $0x04, CX
-	CMPQ           CX, $0x04
-	JGE            q4_0Q8_0x4AVX2_group
-
-q4_0Q8_0x4AVX2_groupsdone:
-	CMPQ CX, $0x02
-	JL   q4_0Q8_0x4AVX2_tail
-
-q4_0Q8_0x4AVX2_loop:
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      (SI), X1
-	VPMADDUBSW     2(DI), Y0, Y3
-	VPMADDUBSW     2(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VPMADDUBSW     2(R8), Y0, Y3
-	VPMADDUBSW     2(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VPMADDUBSW     2(R9), Y0, Y3
-	VPMADDUBSW     2(R9), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R9), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y12
-	VPMADDUBSW     2(R10), Y0, Y3
-	VPMADDUBSW     2(R10), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R10), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y14
-	VBROADCASTI128 20(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      18(SI), X1
-	VPMADDUBSW     36(DI), Y0, Y3
-	VPMADDUBSW     36(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VPMADDUBSW     36(R8), Y0, Y3
-	VPMADDUBSW     36(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y11
-	VPMADDUBSW     36(R9), Y0, Y3
-	VPMADDUBSW     36(R9), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(R9), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y13
-	VPMADDUBSW     36(R10), Y0, Y3
-	VPMADDUBSW     36(R10), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(R10), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y15
-	ADDQ           $0x00000024, SI
-	ADDQ           $0x00000044, DI
-	ADDQ           $0x00000044, R8
-	ADDQ           $0x00000044, R9
-	ADDQ           $0x00000044, R10
-	SUBQ           $0x02, CX
-	CMPQ           CX, $0x02
-	JGE            q4_0Q8_0x4AVX2_loop
-
-q4_0Q8_0x4AVX2_tail:
-	TESTQ          CX, CX
-	JZ             q4_0Q8_0x4AVX2_done
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      (SI), X1
-	VPMADDUBSW     2(DI), Y0, Y3
-	VPMADDUBSW     2(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VPMADDUBSW     2(R8), Y0, Y3
-	VPMADDUBSW     2(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VPMADDUBSW     2(R9), Y0, Y3
-	VPMADDUBSW     2(R9), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R9), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y12
-	VPMADDUBSW     2(R10), Y0, Y3
-	VPMADDUBSW     2(R10), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R10), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y14
-
-q4_0Q8_0x4AVX2_done:
-	VADDPS       Y6, Y5, Y5
-	VEXTRACTF128 $0x01, Y5, X6
-	VADDPS       X6, X5, X5
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X5, X5
-	VMOVSS       X5, (AX)
-	VADDPS       Y11, Y7, Y7
-	VEXTRACTF128 $0x01, Y7, X11
-	VADDPS       X11, X7, X7
-	VHADDPS      X7, X7, X7
-	VHADDPS      X7, X7, X7
-	VMOVSS       X7, 4(AX)
-	VADDPS       Y13, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X13
-	VADDPS       X13, X12, X12
-	VHADDPS      X12, X12, X12
-	VHADDPS      X12, X12, X12
-	VMOVSS       X12, 8(AX)
-	VADDPS       Y15, Y14, Y14
-	VEXTRACTF128 $0x01, Y14, X15
-	VADDPS       X15, X14, X14
-	VHADDPS      X14, X14, X14
-	VHADDPS      X14, X14, X14
-	VMOVSS       X14, 12(AX)
-	VZEROUPPER
-	RET
-
-// func q4_0Q8_0x2AVX2(w *byte, x0 *byte, x1 *byte, nblocks int, out *[2]float32)
-// Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q4_0Q8_0x2AVX2(SB), NOSPLIT, $32-40
-	MOVQ         w+0(FP), SI
-	MOVQ         x0+8(FP), DI
-	MOVQ         x1+16(FP), R8
-	MOVQ         nblocks+24(FP), CX
-	MOVQ         out+32(FP), AX
-	MOVL         $0x00010001, DX
-	VMOVD        DX, X10
-	VPBROADCASTD X10, Y10
-	MOVL         $0x0f0f0f0f, DX
-	VMOVD        DX, X8
-	VPBROADCASTD X8, Y8
-	MOVL         $0x08080808, DX
-	VMOVD        DX, X9
-	VPBROADCASTD X9, Y9
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y11, Y11, Y11
-	IMUL3Q       $0x00000022, CX, DX
-	LEAQ         (DI)(DX*1), BX
-	LEAQ         (R8)(DX*1), R11
-	MOVL         $0x80808080, DX
-	VMOVD        DX, X2
-	VPBROADCASTD X2, Y2
-	CMPQ         CX, $0x04
-	JL           q4_0Q8_0x2AVX2_groupsdone
-
-q4_0Q8_0x2AVX2_group:
-	MOVWQZX        54(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           36(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           18(SI), DX
-	SHLQ           $0x10, DX
-	MOVW           (SI), DX
-	VMOVQ          DX, X1
-	VCVTPH2PS      X1, X1
-	VMULPS         256(BX), X1, X4
-	VMOVUPS        X4, (SP)
-	VMULPS         256(R11), X1, X4
-	VMOVUPS        X4, 16(SP)
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        128(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   (SP), Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VMOVDQU        128(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   16(SP), Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VBROADCASTI128 20(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        160(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   4(SP), Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VMOVDQU        160(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   20(SP), Y4
-	VFMADD231PS    Y4, Y3, Y11
-	VBROADCASTI128 38(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        192(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   8(SP), Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VMOVDQU        192(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   24(SP), Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VBROADCASTI128 56(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VPSUBB         Y9, Y0, Y0
-	VPMADDUBSW     Y0, Y2, Y1
-	VMOVDQU        224(BX), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   12(SP), Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VMOVDQU        224(R11), Y3
-	VPMADDUBSW     Y0, Y3, Y3
-	VPSUBW         Y1, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VBROADCASTSS   28(SP), Y4
-	VFMADD231PS    Y4, Y3, Y11
-	ADDQ           $0x00000048, SI
-	ADDQ           $0x00000088, DI
-	ADDQ           $0x00000110, BX
-	ADDQ           $0x00000088, R8
-	ADDQ           $0x00000110, R11
-	SUBQ           $0x04, CX
-	CMPQ           CX, $0x04
-	JGE            q4_0Q8_0x2AVX2_group
-
-q4_0Q8_0x2AVX2_groupsdone:
-	CMPQ CX, $0x02
-	JL   q4_0Q8_0x2AVX2_tail
-
-q4_0Q8_0x2AVX2_loop:
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      (SI), X1
-	VPMADDUBSW     2(DI), Y0, Y3
-	VPMADDUBSW     2(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VPMADDUBSW     2(R8), Y0, Y3
-	VPMADDUBSW     2(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y7
-	VBROADCASTI128 20(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      18(SI), X1
-	VPMADDUBSW     36(DI), Y0, Y3
-	VPMADDUBSW     36(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y6
-	VPMADDUBSW     36(R8), Y0, Y3
-	VPMADDUBSW     36(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      34(R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y11
-	ADDQ           $0x00000024, SI
-	ADDQ           $0x00000044, DI
-	ADDQ           $0x00000044, R8
-	SUBQ           $0x02, CX
-	CMPQ           CX, $0x02
-	JGE            q4_0Q8_0x2AVX2_loop
-
-q4_0Q8_0x2AVX2_tail:
-	TESTQ          CX, CX
-	JZ             q4_0Q8_0x2AVX2_done
-	VBROADCASTI128 2(SI), Y0
-	VPSRLVD        q4shift<>+0(SB), Y0, Y0
-	VPAND          Y8, Y0, Y0
-	VCVTPH2PS      (SI), X1
-	VPMADDUBSW     2(DI), Y0, Y3
-	VPMADDUBSW     2(DI), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (DI), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y5
-	VPMADDUBSW     2(R8), Y0, Y3
-	VPMADDUBSW     2(R8), Y9, Y4
-	VPSUBW         Y4, Y3, Y3
-	VPMADDWD       Y10, Y3, Y3
-	VCVTDQ2PS      Y3, Y3
-	VCVTPH2PS      (R8), X4
-	VMULSS         X4, X1, X4
-	VBROADCASTSS   X4, Y4
-	VFMADD231PS    Y4, Y3, Y7
-
-q4_0Q8_0x2AVX2_done:
-	VADDPS       Y6, Y5, Y5
-	VEXTRACTF128 $0x01, Y5, X6
-	VADDPS       X6, X5, X5
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X5, X5
-	VMOVSS       X5, (AX)
-	VADDPS       Y11, Y7, Y7
-	VEXTRACTF128 $0x01, Y7, X11
-	VADDPS       X11, X7, X7
-	VHADDPS      X7, X7, X7
-	VHADDPS      X7, X7, X7
-	VMOVSS       X7, 4(AX)
-	VZEROUPPER
+	MOVSS     X0, ret+24(FP)
 	RET
 
 // func q4_0Q8_0r4AVX2(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
@@ -1555,9 +1030,630 @@ TEXT ·q4_0Q8_0r4AVX2(SB), NOSPLIT, $0-40
 	LEAQ         8192(SI), R11
 	CMPQ         R12, R11
 	CMOVQLT      R11, R12
+	MOVL         $0x00010001, DX
+	VMOVD        DX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x0f0f0f0f, DX
+	VMOVD        DX, X15
+	VPBROADCASTD X15, Y15
 	MOVL         $0x08080808, DX
 	VMOVD        DX, X13
 	VPBROADCASTD X13, Y13
+	VMOVDQU      q4shift<>+0(SB), Y12
+	VXORPS       X0, X0, X0
+	VXORPS       X1, X1, X1
+	VXORPS       X2, X2, X2
+	VXORPS       X3, X3, X3
+	SUBQ         $0x04, CX
+	JL           q4_0Q8_0r4AVX2_tail
+
+q4_0Q8_0r4AVX2_loop:
+	PREFETCHT0     (R12)
+	PREFETCHT0     64(R12)
+	PREFETCHT0     128(R12)
+	PREFETCHT0     192(R12)
+	PREFETCHT0     256(R12)
+	ADDQ           $0x00000120, R12
+	VPMADDUBSW     2(DI), Y13, Y6
+	VPMADDUBSW     36(DI), Y13, Y7
+	VPMADDUBSW     70(DI), Y13, Y8
+	VPMADDUBSW     104(DI), Y13, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VMOVDQA        X6, X4
+	MOVWQZX        102(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           68(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X5
+	VCVTPH2PS      X5, X5
+	VBROADCASTI128 2(SI), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(SI), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(SI), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VBROADCASTI128 56(SI), Y9
+	VPSRLVD        Y12, Y9, Y9
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     104(DI), Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        54(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           36(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           18(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           (SI), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VBROADCASTI128 2(R8), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R8), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R8), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VBROADCASTI128 56(R8), Y9
+	VPSRLVD        Y12, Y9, Y9
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     104(DI), Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        54(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           36(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           (R8), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VBROADCASTI128 2(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R9), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R9), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VBROADCASTI128 56(R9), Y9
+	VPSRLVD        Y12, Y9, Y9
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     104(DI), Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        54(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           36(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           (R9), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VBROADCASTI128 2(R10), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R10), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VBROADCASTI128 56(R10), Y9
+	VPSRLVD        Y12, Y9, Y9
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     104(DI), Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        54(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           36(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           (R10), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X3
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X3
+	ADDQ           $0x00000048, SI
+	ADDQ           $0x00000048, R8
+	ADDQ           $0x00000048, R9
+	ADDQ           $0x00000048, R10
+	ADDQ           $0x00000088, DI
+	SUBQ           $0x04, CX
+	JGE            q4_0Q8_0r4AVX2_loop
+
+q4_0Q8_0r4AVX2_tail:
+	ADDQ           $0x04, CX
+	JZ             q4_0Q8_0r4AVX2_done
+	CMPQ           CX, $0x02
+	JL             q4_0Q8_0r4AVX2_one
+	JE             q4_0Q8_0r4AVX2_two
+	VPMADDUBSW     2(DI), Y13, Y6
+	VPMADDUBSW     36(DI), Y13, Y7
+	VPMADDUBSW     70(DI), Y13, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VMOVDQA        X6, X4
+	MOVWQZX        68(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X5
+	VCVTPH2PS      X5, X5
+	VBROADCASTI128 2(SI), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(SI), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(SI), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        36(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           18(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           (SI), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VBROADCASTI128 2(R8), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R8), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R8), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        36(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           (R8), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VBROADCASTI128 2(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R9), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R9), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        36(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           (R9), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VBROADCASTI128 2(R10), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VBROADCASTI128 38(R10), Y8
+	VPSRLVD        Y12, Y8, Y8
+	VPAND          Y15, Y8, Y8
+	VPMADDUBSW     70(DI), Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        36(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           18(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           (R10), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X3
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X3
+	JMP            q4_0Q8_0r4AVX2_done
+
+q4_0Q8_0r4AVX2_two:
+	VPMADDUBSW     2(DI), Y13, Y6
+	VPMADDUBSW     36(DI), Y13, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VMOVDQA        X6, X4
+	MOVWQZX        34(DI), BX
+	SHLQ           $0x10, BX
+	MOVW           (DI), BX
+	VMOVQ          BX, X5
+	VCVTPH2PS      X5, X5
+	VBROADCASTI128 2(SI), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(SI), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        18(SI), R13
+	SHLQ           $0x10, R13
+	MOVW           (SI), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VBROADCASTI128 2(R8), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R8), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        18(R8), R13
+	SHLQ           $0x10, R13
+	MOVW           (R8), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VBROADCASTI128 2(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R9), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        18(R9), R13
+	SHLQ           $0x10, R13
+	MOVW           (R9), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VBROADCASTI128 2(R10), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VBROADCASTI128 20(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     36(DI), Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        18(R10), R13
+	SHLQ           $0x10, R13
+	MOVW           (R10), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X3
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X3
+	JMP            q4_0Q8_0r4AVX2_done
+
+q4_0Q8_0r4AVX2_one:
+	VPMADDUBSW     2(DI), Y13, Y6
+	VPXOR          Y7, Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VMOVDQA        X6, X4
+	MOVWQZX        (DI), BX
+	VMOVQ          BX, X5
+	VCVTPH2PS      X5, X5
+	VBROADCASTI128 2(SI), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VPXOR          Y7, Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        (SI), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X0
+	VBROADCASTI128 2(R8), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VPXOR          Y7, Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        (R8), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X1
+	VBROADCASTI128 2(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VPXOR          Y7, Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        (R9), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X2
+	VBROADCASTI128 2(R10), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     2(DI), Y6, Y6
+	VPXOR          Y7, Y7, Y7
+	VPXOR          Y8, Y8, Y8
+	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y9, Y8, Y8
+	VPHADDW        Y8, Y6, Y6
+	VPMADDWD       Y14, Y6, Y6
+	VEXTRACTI128   $0x01, Y6, X7
+	VPADDD         X7, X6, X6
+	VPSUBD         X4, X6, X10
+	VCVTDQ2PS      X10, X10
+	MOVWQZX        (R10), R13
+	VMOVQ          R13, X11
+	VCVTPH2PS      X11, X11
+	VMULPS         X5, X11, X11
+	VFMADD231PS    X11, X10, X3
+	VMOVHLPS       X10, X10, X10
+	VMOVHLPS       X11, X11, X11
+	VFMADD231PS    X11, X10, X3
+
+q4_0Q8_0r4AVX2_done:
+	VMOVSHDUP X0, X10
+	VADDSS    X10, X0, X0
+	VMOVSS    X0, (AX)
+	VMOVSHDUP X1, X10
+	VADDSS    X10, X1, X1
+	VMOVSS    X1, 4(AX)
+	VMOVSHDUP X2, X10
+	VADDSS    X10, X2, X2
+	VMOVSS    X2, 8(AX)
+	VMOVSHDUP X3, X10
+	VADDSS    X10, X3, X3
+	VMOVSS    X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func q4_0Q8_0g8AVX2(w *byte, grp *byte, nblocks int, out *[8]float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q4_0Q8_0g8AVX2(SB), NOSPLIT, $0-32
+	MOVQ         w+0(FP), SI
+	MOVQ         grp+8(FP), DI
+	MOVQ         nblocks+16(FP), CX
+	MOVQ         out+24(FP), AX
 	MOVL         $0x00010001, DX
 	VMOVD        DX, X14
 	VPBROADCASTD X14, Y14
@@ -1566,397 +1662,225 @@ TEXT ·q4_0Q8_0r4AVX2(SB), NOSPLIT, $0-40
 	VPBROADCASTD X15, Y15
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	SUBQ         $0x04, CX
-	JL           q4_0Q8_0r4AVX2_pair
+	SUBQ         $0x02, CX
+	JL           q4_0Q8_0g8AVX2_tail
 
-q4_0Q8_0r4AVX2_loop4:
-	PREFETCHT0     (R12)
-	PREFETCHT0     64(R12)
-	PREFETCHT0     128(R12)
-	PREFETCHT0     192(R12)
-	PREFETCHT0     256(R12)
-	ADDQ           $0x00000120, R12
-	VMOVDQU        2(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      (DI), X10
-	VBROADCASTI128 2(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y0
-	VBROADCASTI128 2(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y2
-	VBROADCASTI128 2(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y4
-	VBROADCASTI128 2(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y6
-	VMOVDQU        36(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      34(DI), X10
-	VBROADCASTI128 20(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y1
-	VBROADCASTI128 20(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y3
-	VBROADCASTI128 20(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y5
-	VBROADCASTI128 20(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y7
-	VMOVDQU        70(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      68(DI), X10
-	VBROADCASTI128 38(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      36(SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y0
-	VBROADCASTI128 38(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      36(R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y2
-	VBROADCASTI128 38(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      36(R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y4
-	VBROADCASTI128 38(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      36(R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y6
-	VMOVDQU        104(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      102(DI), X10
-	VBROADCASTI128 56(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      54(SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y1
-	VBROADCASTI128 56(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      54(R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y3
-	VBROADCASTI128 56(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      54(R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y5
-	VBROADCASTI128 56(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      54(R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y7
-	ADDQ           $0x00000048, SI
-	ADDQ           $0x00000048, R8
-	ADDQ           $0x00000048, R9
-	ADDQ           $0x00000048, R10
-	ADDQ           $0x00000088, DI
-	SUBQ           $0x04, CX
-	JGE            q4_0Q8_0r4AVX2_loop4
-
-q4_0Q8_0r4AVX2_pair:
-	ADDQ           $0x02, CX
-	JL             q4_0Q8_0r4AVX2_single
-	VMOVDQU        2(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      (DI), X10
-	VBROADCASTI128 2(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y0
-	VBROADCASTI128 2(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y2
-	VBROADCASTI128 2(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y4
-	VBROADCASTI128 2(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y6
-	VMOVDQU        36(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      34(DI), X10
-	VBROADCASTI128 20(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y1
-	VBROADCASTI128 20(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y3
-	VBROADCASTI128 20(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y5
-	VBROADCASTI128 20(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      18(R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y7
+q4_0Q8_0g8AVX2_loop:
+	VBROADCASTI128 2(SI), Y4
+	VPAND          Y15, Y4, Y5
+	VPSRLW         $0x04, Y4, Y6
+	VPAND          Y15, Y6, Y6
+	VPSHUFD        $0x00, Y5, Y7
+	VPMADDUBSW     (DI), Y7, Y8
+	VPSHUFD        $0x55, Y5, Y10
+	VPMADDUBSW     32(DI), Y10, Y9
+	VPSHUFD        $0xaa, Y5, Y12
+	VPMADDUBSW     64(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y5, Y13
+	VPMADDUBSW     96(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPSHUFD        $0x00, Y6, Y7
+	VPMADDUBSW     128(DI), Y7, Y7
+	VPADDW         Y7, Y8, Y8
+	VPSHUFD        $0x55, Y6, Y10
+	VPMADDUBSW     160(DI), Y10, Y10
+	VPADDW         Y10, Y9, Y9
+	VPSHUFD        $0xaa, Y6, Y12
+	VPMADDUBSW     192(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y6, Y13
+	VPMADDUBSW     224(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPADDW         Y9, Y8, Y8
+	VPMADDWD       Y14, Y8, Y8
+	VPSUBD         288(DI), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VCVTPH2PS      (SI), X11
+	VBROADCASTSS   X11, Y11
+	VMULPS         256(DI), Y11, Y11
+	VFMADD231PS    Y11, Y8, Y0
+	VBROADCASTI128 20(SI), Y4
+	VPAND          Y15, Y4, Y5
+	VPSRLW         $0x04, Y4, Y6
+	VPAND          Y15, Y6, Y6
+	VPSHUFD        $0x00, Y5, Y7
+	VPMADDUBSW     320(DI), Y7, Y8
+	VPSHUFD        $0x55, Y5, Y10
+	VPMADDUBSW     352(DI), Y10, Y9
+	VPSHUFD        $0xaa, Y5, Y12
+	VPMADDUBSW     384(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y5, Y13
+	VPMADDUBSW     416(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPSHUFD        $0x00, Y6, Y7
+	VPMADDUBSW     448(DI), Y7, Y7
+	VPADDW         Y7, Y8, Y8
+	VPSHUFD        $0x55, Y6, Y10
+	VPMADDUBSW     480(DI), Y10, Y10
+	VPADDW         Y10, Y9, Y9
+	VPSHUFD        $0xaa, Y6, Y12
+	VPMADDUBSW     512(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y6, Y13
+	VPMADDUBSW     544(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPADDW         Y9, Y8, Y8
+	VPMADDWD       Y14, Y8, Y8
+	VPSUBD         608(DI), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VCVTPH2PS      18(SI), X11
+	VBROADCASTSS   X11, Y11
+	VMULPS         576(DI), Y11, Y11
+	VFMADD231PS    Y11, Y8, Y1
 	ADDQ           $0x00000024, SI
-	ADDQ           $0x00000024, R8
-	ADDQ           $0x00000024, R9
-	ADDQ           $0x00000024, R10
-	ADDQ           $0x00000044, DI
+	ADDQ           $0x00000280, DI
 	SUBQ           $0x02, CX
+	JGE            q4_0Q8_0g8AVX2_loop
 
-q4_0Q8_0r4AVX2_single:
+q4_0Q8_0g8AVX2_tail:
 	ADDQ           $0x02, CX
-	JZ             q4_0Q8_0r4AVX2_done
-	VMOVDQU        2(DI), Y8
-	VPMADDUBSW     Y8, Y13, Y9
-	VPMADDWD       Y14, Y9, Y9
-	VCVTPH2PS      (DI), X10
-	VBROADCASTI128 2(SI), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (SI), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y0
-	VBROADCASTI128 2(R8), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R8), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y2
-	VBROADCASTI128 2(R9), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R9), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y4
-	VBROADCASTI128 2(R10), Y11
-	VPSRLVD        q4shift<>+0(SB), Y11, Y11
-	VPAND          Y15, Y11, Y11
-	VPMADDUBSW     Y8, Y11, Y11
-	VPMADDWD       Y14, Y11, Y11
-	VPSUBD         Y9, Y11, Y11
-	VCVTDQ2PS      Y11, Y11
-	VCVTPH2PS      (R10), X12
-	VMULSS         X10, X12, X12
-	VBROADCASTSS   X12, Y12
-	VFMADD231PS    Y12, Y11, Y6
+	JZ             q4_0Q8_0g8AVX2_done
+	VBROADCASTI128 2(SI), Y4
+	VPAND          Y15, Y4, Y5
+	VPSRLW         $0x04, Y4, Y6
+	VPAND          Y15, Y6, Y6
+	VPSHUFD        $0x00, Y5, Y7
+	VPMADDUBSW     (DI), Y7, Y8
+	VPSHUFD        $0x55, Y5, Y10
+	VPMADDUBSW     32(DI), Y10, Y9
+	VPSHUFD        $0xaa, Y5, Y12
+	VPMADDUBSW     64(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y5, Y13
+	VPMADDUBSW     96(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPSHUFD        $0x00, Y6, Y7
+	VPMADDUBSW     128(DI), Y7, Y7
+	VPADDW         Y7, Y8, Y8
+	VPSHUFD        $0x55, Y6, Y10
+	VPMADDUBSW     160(DI), Y10, Y10
+	VPADDW         Y10, Y9, Y9
+	VPSHUFD        $0xaa, Y6, Y12
+	VPMADDUBSW     192(DI), Y12, Y12
+	VPADDW         Y12, Y8, Y8
+	VPSHUFD        $0xff, Y6, Y13
+	VPMADDUBSW     224(DI), Y13, Y13
+	VPADDW         Y13, Y9, Y9
+	VPADDW         Y9, Y8, Y8
+	VPMADDWD       Y14, Y8, Y8
+	VPSUBD         288(DI), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VCVTPH2PS      (SI), X11
+	VBROADCASTSS   X11, Y11
+	VMULPS         256(DI), Y11, Y11
+	VFMADD231PS    Y11, Y8, Y0
 
-q4_0Q8_0r4AVX2_done:
-	VADDPS       Y1, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X1, X0, X0
-	VADDPS       Y3, Y2, Y2
-	VEXTRACTF128 $0x01, Y2, X3
-	VADDPS       X3, X2, X2
-	VADDPS       Y5, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X5
-	VADDPS       X5, X4, X4
-	VADDPS       Y7, Y6, Y6
-	VEXTRACTF128 $0x01, Y6, X7
-	VADDPS       X7, X6, X6
-	VHADDPS      X2, X0, X0
-	VHADDPS      X6, X4, X4
-	VHADDPS      X4, X0, X0
-	VMOVUPS      X0, (AX)
+q4_0Q8_0g8AVX2_done:
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func group8AVX2(dst *byte, src *byte, stride int, nblocks int)
+// Requires: AVX, AVX2, F16C
+TEXT ·group8AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         stride+16(FP), DX
+	MOVQ         nblocks+24(FP), CX
+	LEAQ         (DX)(DX*2), BX
+	LEAQ         (SI)(DX*4), R8
+	MOVL         $0x01010101, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x00010001, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+
+group8AVX2_block:
+	VMOVDQU    2(SI), Y0
+	VMOVDQU    2(SI)(DX*1), Y1
+	VMOVDQU    2(SI)(DX*2), Y2
+	VMOVDQU    2(SI)(BX*1), Y3
+	VMOVDQU    2(R8), Y4
+	VMOVDQU    2(R8)(DX*1), Y5
+	VMOVDQU    2(R8)(DX*2), Y6
+	VMOVDQU    2(R8)(BX*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VUNPCKLPS  Y5, Y4, Y2
+	VUNPCKHPS  Y5, Y4, Y3
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y5
+	VUNPCKLPD  Y0, Y8, Y6
+	VUNPCKHPD  Y0, Y8, Y7
+	VUNPCKLPD  Y1, Y9, Y8
+	VUNPCKHPD  Y1, Y9, Y0
+	VUNPCKLPD  Y4, Y2, Y9
+	VUNPCKHPD  Y4, Y2, Y1
+	VUNPCKLPD  Y5, Y3, Y2
+	VUNPCKHPD  Y5, Y3, Y4
+	VPERM2I128 $0x20, Y9, Y6, Y10
+	VMOVDQU    Y10, (DI)
+	VPMADDUBSW Y10, Y15, Y12
+	VPERM2I128 $0x31, Y9, Y6, Y10
+	VMOVDQU    Y10, 128(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x20, Y1, Y7, Y10
+	VMOVDQU    Y10, 32(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x31, Y1, Y7, Y10
+	VMOVDQU    Y10, 160(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x20, Y2, Y8, Y10
+	VMOVDQU    Y10, 64(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x31, Y2, Y8, Y10
+	VMOVDQU    Y10, 192(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x20, Y4, Y0, Y10
+	VMOVDQU    Y10, 96(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPERM2I128 $0x31, Y4, Y0, Y10
+	VMOVDQU    Y10, 224(DI)
+	VPMADDUBSW Y10, Y15, Y11
+	VPADDW     Y11, Y12, Y12
+	VPMADDWD   Y14, Y12, Y12
+	VPSLLD     $0x03, Y12, Y12
+	VMOVDQU    Y12, 288(DI)
+	MOVWQZX    (SI)(BX*1), AX
+	SHLQ       $0x10, AX
+	MOVW       (SI)(DX*2), AX
+	SHLQ       $0x10, AX
+	MOVW       (SI)(DX*1), AX
+	SHLQ       $0x10, AX
+	MOVW       (SI), AX
+	MOVWQZX    (R8)(BX*1), R9
+	SHLQ       $0x10, R9
+	MOVW       (R8)(DX*2), R9
+	SHLQ       $0x10, R9
+	MOVW       (R8)(DX*1), R9
+	SHLQ       $0x10, R9
+	MOVW       (R8), R9
+	VMOVQ      AX, X13
+	VPINSRQ    $0x01, R9, X13, X13
+	VCVTPH2PS  X13, Y13
+	VMOVUPS    Y13, 256(DI)
+	ADDQ       $0x22, SI
+	ADDQ       $0x22, R8
+	ADDQ       $0x00000140, DI
+	DECQ       CX
+	JNZ        group8AVX2_block
 	VZEROUPPER
 	RET
 

@@ -82,7 +82,7 @@ func checkX8Q8(t *testing.T, k *Kernel, c x8q8Case, w, x []byte, stride, n int) 
 			t.Errorf("%s %s x8 n=%d stride %d row %d: %v (%#x), single-row %v (%#x)", k.Name, c.name, n, stride, i,
 				out[i], math.Float32bits(out[i]), one, math.Float32bits(one))
 		}
-		if laneKernels[k.Name] && laneComparable(c, w, xi, n) {
+		if followsLanes(k, c.typ) && laneComparable(c, w, xi, n) {
 			if want := c.model(w, xi, n); math.Float32bits(one) != math.Float32bits(want) {
 				t.Errorf("%s %s x1 n=%d row %d: %v (%#x), lane model %v (%#x)", k.Name, c.name, n, i,
 					one, math.Float32bits(one), want, math.Float32bits(want))

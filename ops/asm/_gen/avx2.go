@@ -8,17 +8,16 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX2 forms (AVX2, FMA, F16C). Go has no vector integer intrinsics,
-// hence assembly. The integer core is ggml's mul_sum_i8_pairs: VPMADDUBSW
-// of an unsigned operand with a signed one, then VPMADDWD with ones.
-// For Q8_0 the weights' signs move onto the activations (VPSIGNB) and
-// |w| ≤ 128 is the unsigned operand: exact because quantized activations
-// lie in [-127, 127] (Traits.Quantize), so x·sign(w) does not overflow and
-// a pair sums to at most 2·128·127 < 2^15. For Q4_0 the nibbles q (0…15)
-// are the unsigned operand and Σ(q-8)·x = Σq·x - Σ8·x, exact for every
-// int8 x. The fp16 scales are converted by a 128-bit VCVTPH2PS straight
-// from memory (it reads the scale and the three words after it, still
-// inside the block; only lane 0 is used).
+// The AVX2 lane-model forms of Q8_0 (AVX2, FMA, F16C; the Q4_0 forms are
+// in chains.go). Go has no vector integer intrinsics, hence assembly. The
+// integer core is ggml's mul_sum_i8_pairs: VPMADDUBSW of an unsigned
+// operand with a signed one, then VPMADDWD with ones. The weights' signs
+// move onto the activations (VPSIGNB) and |w| ≤ 128 is the unsigned
+// operand: exact because quantized activations lie in [-127, 127]
+// (Traits.Quantize), so x·sign(w) does not overflow and a pair sums to at
+// most 2·128·127 < 2^15. The fp16 scales are converted by a 128-bit
+// VCVTPH2PS straight from memory (it reads the scale and the three words
+// after it, still inside the block; only lane 0 is used).
 
 var q4shift Mem
 
@@ -53,20 +52,6 @@ func q8IntAVX2(w, x Mem, f, t, u Op) {
 	VCVTDQ2PS(f, f)
 }
 
-// q4IntAVX2 sets the float32 lanes f to the exact lane sums of the Q4_0
-// nibbles at w · the activations at x, using t; Y8 holds 0x0f bytes, Y9
-// eights, Y10 int16 ones and Y12 the q4shift counts.
-func q4IntAVX2(w, x Mem, f, t Op) {
-	VBROADCASTI128(w, f)
-	VPSRLVD(Y12, f, f)
-	VPAND(Y8, f, f)
-	VPMADDUBSW(x, Y9, t)
-	VPMADDUBSW(x, f, f)
-	VPSUBW(t, f, f)
-	VPMADDWD(Y10, f, f)
-	VCVTDQ2PS(f, f)
-}
-
 // hsumAVX2 sets the low lane of xa to the sum of the lanes of a + b,
 // clobbering b.
 func hsumAVX2(a, b, xa, xb Op) {
@@ -77,8 +62,9 @@ func hsumAVX2(a, b, xa, xb Op) {
 	VHADDPS(xa, xa, xa)
 }
 
-// avx2X1 emits the single-row form: four blocks per iteration, then a
-// pair, then a last block; accumulators Y6 (even blocks) and Y7 (odd).
+// avx2X1 emits the single-row form of Q8_0: four blocks per iteration,
+// then a pair, then a last block; accumulators Y6 (even blocks) and Y7
+// (odd).
 func avx2X1(t wtype) {
 	name := t.name + "AVX2"
 	TEXT(name, NOSPLIT, signature(1))
@@ -87,14 +73,7 @@ func avx2X1(t wtype) {
 	Load(Param("w"), RSI)
 	Load(Param("x"), RDI)
 	Load(Param("nblocks"), RCX)
-	if t.q4 {
-		broadcastD(0x00010001, EAX, X10, Y10)
-		broadcastD(0x0f0f0f0f, EAX, X8, Y8)
-		broadcastD(0x08080808, EAX, X9, Y9)
-		VMOVDQU(q4shift, Y12)
-	} else {
-		broadcastD(0x00010001, EAX, X14, Y14)
-	}
+	broadcastD(0x00010001, EAX, X14, Y14)
 	VXORPS(Y6, Y6, Y6)
 	VXORPS(Y7, Y7, Y7)
 
@@ -102,15 +81,6 @@ func avx2X1(t wtype) {
 	pair := func(wo, xo int) {
 		w := func(o int) Mem { return Mem{Base: RSI, Disp: o} }
 		x := func(o int) Mem { return Mem{Base: RDI, Disp: o} }
-		if t.q4 {
-			scaleAVX2(w(wo), x(xo), Y4, X4, X5)
-			scaleAVX2(w(wo+t.wbytes), x(xo+xbytes), Y11, X11, X13)
-			q4IntAVX2(w(wo+2), x(xo+2), Y0, Y1)
-			q4IntAVX2(w(wo+t.wbytes+2), x(xo+xbytes+2), Y2, Y3)
-			VFMADD231PS(Y4, Y0, Y6)
-			VFMADD231PS(Y11, Y2, Y7)
-			return
-		}
 		scaleAVX2(w(wo), x(xo), Y4, X4, X5)
 		scaleAVX2(w(wo+t.wbytes), x(xo+xbytes), Y12, X12, X13)
 		q8IntAVX2(w(wo+2), x(xo+2), Y0, Y1, Y2)
@@ -139,11 +109,7 @@ func avx2X1(t wtype) {
 	ADDQ(U8(2), RCX)
 	JZ(LabelRef(l("done")))
 	scaleAVX2(Mem{Base: RSI}, Mem{Base: RDI}, Y4, X4, X5)
-	if t.q4 {
-		q4IntAVX2(Mem{Base: RSI, Disp: 2}, Mem{Base: RDI, Disp: 2}, Y0, Y1)
-	} else {
-		q8IntAVX2(Mem{Base: RSI, Disp: 2}, Mem{Base: RDI, Disp: 2}, Y0, Y1, Y2)
-	}
+	q8IntAVX2(Mem{Base: RSI, Disp: 2}, Mem{Base: RDI, Disp: 2}, Y0, Y1, Y2)
 	VFMADD231PS(Y4, Y0, Y6)
 	Label(l("done"))
 	hsumAVX2(Y6, Y7, X6, X7)
@@ -152,7 +118,7 @@ func avx2X1(t wtype) {
 	RET()
 }
 
-// avx2Multi emits the form for rows (2 or 4) activation rows: each weight
+// avx2Multi emits the Q8_0 form for rows (2 or 4) activation rows: each weight
 // block is loaded once; row i keeps the two alternating accumulators of
 // the single-row form. Registers: SI weights, DI R8 R9 R10 the rows, CX the
 // blocks left, AX the output. The whole groups of four blocks go first,
@@ -170,41 +136,13 @@ func avx2Multi(t wtype, rows int) {
 	Load(Param("nblocks"), RCX)
 	Load(Param("out"), RAX)
 	// Accumulators: row i uses acc[2i] (even blocks) and acc[2i+1] (odd).
-	var acc []VecPhysical
-	if t.q4 {
-		broadcastD(0x00010001, EDX, X10, Y10)
-		broadcastD(0x0f0f0f0f, EDX, X8, Y8)
-		broadcastD(0x08080808, EDX, X9, Y9)
-		acc = []VecPhysical{Y5, Y6, Y7, Y11, Y12, Y13, Y14, Y15}
-	} else {
-		broadcastD(0x00010001, EDX, X14, Y14)
-		acc = []VecPhysical{Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13}
-	}
-	acc = acc[:2*rows]
+	broadcastD(0x00010001, EDX, X14, Y14)
+	acc := []VecPhysical{Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13}[:2*rows]
 	for _, a := range acc {
 		VXORPS(a, a, a)
 	}
 	// block adds weight block wo · the rows' blocks xo to acc[2i+odd].
 	block := func(wo, xo, odd int) {
-		if t.q4 {
-			VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
-			VPSRLVD(q4shift, Y0, Y0)
-			VPAND(Y8, Y0, Y0)
-			VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X1)
-			for i, r := range xp {
-				x := Mem{Base: r, Disp: xo + 2}
-				VPMADDUBSW(x, Y0, Y3)
-				VPMADDUBSW(x, Y9, Y4)
-				VPSUBW(Y4, Y3, Y3)
-				VPMADDWD(Y10, Y3, Y3)
-				VCVTDQ2PS(Y3, Y3)
-				VCVTPH2PS(Mem{Base: r, Disp: xo}, X4)
-				VMULSS(X4, X1, X4)
-				VBROADCASTSS(X4, Y4)
-				VFMADD231PS(Y4, Y3, acc[2*i+odd])
-			}
-			return
-		}
 		VMOVDQU(Mem{Base: RSI, Disp: wo + 2}, Y0)
 		VPABSB(Y0, Y1)
 		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X2)
@@ -248,72 +186,44 @@ func avx2Multi(t wtype, rows int) {
 	RET()
 }
 
-// avx2Groups emits the multi-row forms' loop over whole groups of four
-// blocks, which reads the activations from their rows' tails (package
-// asm's q8_0Tail). For Q8_0 the values side by side, against the weights
-// as in the single-row form (signs moved onto the activations). For Q4_0
-// the values plus 128 as VPMADDUBSW's unsigned operand against the signed
-// weights q-8, Σ(x+128)·(q-8) - Σ128·(q-8) = Σx·(q-8) exactly (a pair of
-// products sums to at most 2·255·8 < 2^15), where the correction depends
-// on the weights alone and is computed once for the rows. The scales as
-// float32 (VCVTPH2PS's values): per group the weights' four scales are
-// gathered and converted once, multiplied by each row's four in one VMULPS
-// and kept in local, from where each row and block takes its product with
-// one broadcast load. Each row's lanes, scale products and accumulation
-// order are the single-row form's. It leaves the pointers at the first
-// block past the groups and CX at the blocks left. For Q4_0 Y8 holds 0x0f
-// bytes, Y9 eights, Y10 int16 ones; for Q8_0 Y14 int16 ones; DX and Y0…Y4
-// are clobbered and BX R11 R12 R13 walk the tails. local has 16 bytes a
-// row.
+// avx2Groups emits the Q8_0 multi-row forms' loop over whole groups of
+// four blocks, which reads the activations from their rows' tails
+// (package asm's q8_0Tail): the values side by side, against the weights
+// as in the single-row form (signs moved onto the activations). The
+// scales as float32 (VCVTPH2PS's values): per group the weights' four
+// scales are gathered and converted once, multiplied by each row's four
+// in one VMULPS and kept in local, from where each row and block takes
+// its product with one broadcast load. Each row's lanes, scale products
+// and accumulation order are the single-row form's. It leaves the
+// pointers at the first block past the groups and CX at the blocks left.
+// Y14 holds int16 ones; DX and Y0…Y4 are clobbered and BX R11 R12 R13
+// walk the tails. local has 16 bytes a row.
 func avx2Groups(t wtype, xp []GPPhysical, acc []VecPhysical, l func(string) string, local Mem) {
-	ones := Y10
-	if !t.q4 {
-		ones = Y14
-	}
 	tp := []GPPhysical{RBX, R11, R12, R13}[:len(xp)]
 	// Each row's tail follows its nblocks blocks.
 	IMUL3Q(U32(xbytes), RCX, RDX)
 	for i, r := range xp {
 		LEAQ(Mem{Base: r, Index: RDX, Scale: 1}, tp[i])
 	}
-	if t.q4 {
-		MOVL(U32(0x80808080), EDX)
-		VMOVD(EDX, X2)
-		VPBROADCASTD(X2, Y2)
-	}
 	CMPQ(RCX, U8(4))
 	JL(LabelRef(l("groupsdone")))
 	Label(l("group"))
 	// The group's scale products, row i's four at 16·i(local): the
 	// weights' four scales gathered, times the row's from its tail.
-	gatherScales4(func(b int) Mem { return Mem{Base: RSI, Disp: b * t.wbytes} }, RDX, X1)
+	gatherScalesN(func(b int) Mem { return Mem{Base: RSI, Disp: b * t.wbytes} }, 4, RDX, X1)
 	for i := range xp {
 		VMULPS(Mem{Base: tp[i], Disp: 256}, X1, X4)
 		VMOVUPS(X4, local.Offset(16*i))
 	}
 	for b := range 4 {
 		wo := b * t.wbytes
-		if t.q4 {
-			VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y0)
-			VPSRLVD(q4shift, Y0, Y0)
-			VPAND(Y8, Y0, Y0)
-			VPSUBB(Y9, Y0, Y0)
-			VPMADDUBSW(Y0, Y2, Y1)
-		} else {
-			VMOVDQU(Mem{Base: RSI, Disp: wo + 2}, Y0)
-			VPABSB(Y0, Y1)
-		}
+		VMOVDQU(Mem{Base: RSI, Disp: wo + 2}, Y0)
+		VPABSB(Y0, Y1)
 		for i := range xp {
-			if t.q4 {
-				VMOVDQU(Mem{Base: tp[i], Disp: 128 + 32*b}, Y3)
-				VPMADDUBSW(Y0, Y3, Y3)
-				VPSUBW(Y1, Y3, Y3)
-			} else {
-				VMOVDQU(Mem{Base: tp[i], Disp: 32 * b}, Y3)
-				VPSIGNB(Y0, Y3, Y3)
-				VPMADDUBSW(Y3, Y1, Y3)
-			}
-			VPMADDWD(ones, Y3, Y3)
+			VMOVDQU(Mem{Base: tp[i], Disp: 32 * b}, Y3)
+			VPSIGNB(Y0, Y3, Y3)
+			VPMADDUBSW(Y3, Y1, Y3)
+			VPMADDWD(Y14, Y3, Y3)
 			VCVTDQ2PS(Y3, Y3)
 			VBROADCASTSS(local.Offset(16*i+4*b), Y4)
 			VFMADD231PS(Y4, Y3, acc[2*i+b%2])

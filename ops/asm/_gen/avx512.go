@@ -18,7 +18,7 @@ import (
 // [-127, 127]; for Q4_0 Σq·x - Σ8·x with the nibbles q as the unsigned
 // operand. Four blocks' scales are gathered, the weights' with one word
 // permutation (VPERMW, or VPERMT2W for Q8_0), the activations' with four
-// 16-bit loads (gatherScales4), converted and multiplied as four float32 lanes,
+// 16-bit loads (gatherScalesN), converted and multiplied as four float32 lanes,
 // then spread to the pairs' lanes with VPERMPS: the same single rounding
 // per product as the AVX2 form's VMULSS.
 //
@@ -171,7 +171,7 @@ func avx512X1(t wtype) {
 	scales4(RSI, t.wbytes, Z27, Z0, X0)
 	pairW(t, 0, Z4, K1)
 	pairW(t, 2*t.wbytes, Z16, K4)
-	gatherScales4(func(b int) Mem { return Mem{Base: r, Disp: b * xbytes} }, RDX, X1)
+	gatherScalesN(func(b int) Mem { return Mem{Base: r, Disp: b * xbytes} }, 4, RDX, X1)
 	VMULPS(X1, X0, X1)
 	VPERMPS(Z1, Z25, Z2)
 	VPERMPS(Z1, Z24, Z3)

@@ -1,16 +1,19 @@
 // Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
 // Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
-// single-row, two-row and four-row forms, once for AVX2 and once for
-// AVX-512 (F, BW, VL) with VNNI (the AVX-512 two- and four-row forms, like
-// the eight-activation-row prefill forms, in x8.go), and for AVX-512 the
-// four-weight-row decode forms (r4.go), for AVX2 the Q4_0 one (r4avx2.go).
+// for AVX2 the Q8_0 single-, two- and four-row forms and the Q4_0 forms
+// of the chain model (chains.go: single-row, four-weight-row decode and
+// eight-token prefill); for AVX-512 (F, BW, VL) with VNNI the single-,
+// two- and four-row forms of both types (the two- and four-row forms, like
+// the eight-activation-row prefill forms, in x8.go) and their
+// four-weight-row decode forms (r4.go).
 //
-// Every form computes what the AVX2 single-row kernel computes, bit for
-// bit: per 32-value block eight exact int32 lane sums (lane l holds values
-// 4l…4l+3), converted to float32, multiplied by the float32 product of the
-// two fp16 scales (rounded once) and added with a fused multiply-add into
-// one of two accumulators, even blocks into the first and odd ones into the
-// second; at the end the two are added and reduced as
+// Every AVX-512 form, and every AVX2 Q8_0 form, follows the lane model bit
+// for bit (each form the same kernel's single-row one): per 32-value block eight
+// exact int32 lane sums (lane l holds values 4l…4l+3), converted to
+// float32, multiplied by the float32 product of the two fp16 scales
+// (rounded once) and added with a fused multiply-add into one of two
+// accumulators, even blocks into the first and odd ones into the second;
+// at the end the two are added and reduced as
 // ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)). Package asm's dotQ8_0Lanes and
 // dotQ4_0Q8_0Lanes are the Go models of that order.
 //
@@ -49,12 +52,13 @@ func main() {
 	ConstraintExpr("!purego")
 	avx2Consts()
 	avx512Consts()
-	for _, t := range []wtype{q8_0, q4_0} {
-		avx2X1(t)
-		avx2Multi(t, 4)
-		avx2Multi(t, 2)
-	}
-	avx2R4(q4_0)
+	avx2X1(q8_0)
+	avx2Multi(q8_0, 4)
+	avx2Multi(q8_0, 2)
+	avx2ChainsX1(q4_0)
+	avx2ChainsR4(q4_0)
+	avx2ChainsG8(q4_0)
+	avx2Group8()
 	for _, t := range []wtype{q8_0, q4_0} {
 		avx512X1(t)
 		avx512Rows(t, 4)

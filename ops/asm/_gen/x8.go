@@ -243,20 +243,6 @@ func avx512Rows(t wtype, rows int) {
 	RET()
 }
 
-// gatherScales4 sets the four float32 lanes of x to the fp16 scales at
-// at(0)…at(3), gathered through the general register g: on the AVX-512 CPUs
-// measured (AMD Zen 5) the word permutation of scales4 costs the eight-row
-// forms about a fifth of their time, four 16-bit loads into g about none.
-func gatherScales4(at func(b int) Mem, g GPPhysical, x VecPhysical) {
-	MOVWQZX(at(3), g)
-	for b := 2; b >= 0; b-- {
-		SHLQ(U8(16), g)
-		MOVW(at(b), g.As16())
-	}
-	VMOVQ(g, x)
-	VCVTPH2PS(x, x)
-}
-
 // q4Signed turns the nibbles w (a register of either width) into the
 // signed values q-8 and sets c to the lanes' -Σ128·(q-8).
 func q4Signed(w, c VecPhysical) {

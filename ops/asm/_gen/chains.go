@@ -1,0 +1,301 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX2 Q4_0 forms follow the two-chain model (package asm's
+// dotQ4_0Q8_0Chains, the neon-i8mm kernel's too): per block the exact
+// int32 sum of the 32 products, converted to float32, times the float32
+// product of the two fp16 scales (rounded once), added with a fused
+// multiply-add into the even or the odd blocks' chain; at the end the
+// first chain plus the second. Unlike the lane model, whose eight lanes a
+// block make every product pay a conversion and a multiply-add per four
+// values, the chains pay one per block, which lets the prefill form put
+// eight tokens side by side in one register (each lane a token) and the
+// single-row and decode forms put four blocks side by side (each lane a
+// chain).
+//
+// The nibbles q (0…15) are VPMADDUBSW's unsigned operand against the
+// signed activations: Σ(q-8)·x = Σq·x - 8·Σx, exact for every int8 x (a
+// pair of products sums to at most 2·15·127 < 2^15, and so do four such
+// pairs summed in int16, 8·3810 < 2^15 for the prefill form's).
+
+// g8Block is the size of one block of a group of eight activation rows
+// (package asm's group8Block): 256 bytes of values, dword j of row t at
+// 32·j + 4·t; eight float32 scales; eight int32 sums 8·Σx.
+const g8Block = 320
+
+// avx2ChainsG8 emits the prefill form: one weight row against a group of
+// eight activation rows, each lane of a register a row (token).
+// Registers: SI the weights, DI the group, CX the blocks left, AX the
+// output; Y0…Y3 the chains, Y4 the payload, Y5 and Y6 the low and high
+// nibbles (both halves the same), Y7 Y10 Y12 Y13 one group of four values
+// broadcast, Y8 Y9 int16 sums, Y11 the scales, Y14 int16 ones, Y15 0x0f
+// bytes.
+func avx2ChainsG8(t wtype) {
+	name := t.name + "g8AVX2"
+	TEXT(name, NOSPLIT, "func(w, grp *byte, nblocks int, out *[8]float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).", name))
+	Load(Param("w"), RSI)
+	Load(Param("grp"), RDI)
+	Load(Param("nblocks"), RCX)
+	Load(Param("out"), RAX)
+	broadcastD(0x00010001, EDX, X14, Y14)
+	broadcastD(0x0f0f0f0f, EDX, X15, Y15)
+	acc := []VecPhysical{Y0, Y1}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	tmp := []VecPhysical{Y7, Y10, Y12, Y13}
+	block := func(b int) {
+		wo, gob := b*t.wbytes, b*g8Block
+		VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y4)
+		VPAND(Y15, Y4, Y5)
+		VPSRLW(U8(4), Y4, Y6)
+		VPAND(Y15, Y6, Y6)
+		for j := range 8 {
+			src := Y5
+			if j >= 4 {
+				src = Y6
+			}
+			tv := tmp[j%4]
+			VPSHUFD(U8(uint8(j%4*0x55)), src, tv)
+			x := Mem{Base: RDI, Disp: gob + 32*j}
+			switch j {
+			case 0:
+				VPMADDUBSW(x, tv, Y8)
+			case 1:
+				VPMADDUBSW(x, tv, Y9)
+			default:
+				VPMADDUBSW(x, tv, tv)
+				VPADDW(tv, []VecPhysical{Y8, Y9}[j%2], []VecPhysical{Y8, Y9}[j%2])
+			}
+		}
+		VPADDW(Y9, Y8, Y8)
+		VPMADDWD(Y14, Y8, Y8)
+		VPSUBD(Mem{Base: RDI, Disp: gob + 288}, Y8, Y8)
+		VCVTDQ2PS(Y8, Y8)
+		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X11)
+		VBROADCASTSS(X11, Y11)
+		VMULPS(Mem{Base: RDI, Disp: gob + 256}, Y11, Y11)
+		VFMADD231PS(Y11, Y8, acc[b%2])
+	}
+	l := func(s string) string { return name + "_" + s }
+	SUBQ(U8(2), RCX)
+	JL(LabelRef(l("tail")))
+	Label(l("loop"))
+	block(0)
+	block(1)
+	ADDQ(U32(2*t.wbytes), RSI)
+	ADDQ(U32(2*g8Block), RDI)
+	SUBQ(U8(2), RCX)
+	JGE(LabelRef(l("loop")))
+	Label(l("tail"))
+	ADDQ(U8(2), RCX)
+	JZ(LabelRef(l("done")))
+	block(0)
+	Label(l("done"))
+	VADDPS(Y1, Y0, Y0)
+	VMOVUPS(Y0, Mem{Base: RAX})
+	VZEROUPPER()
+	RET()
+}
+
+// gatherScalesN sets the float32 lanes of x to the n ≤ 4 fp16 scales at
+// at(0)…at(n-1), the lanes past n to zero, through the general register g.
+func gatherScalesN(at func(b int) Mem, n int, g GPPhysical, x VecPhysical) {
+	MOVWQZX(at(n-1), g)
+	for b := n - 2; b >= 0; b-- {
+		SHLQ(U8(16), g)
+		MOVW(at(b), g.As16())
+	}
+	VMOVQ(g, x)
+	VCVTPH2PS(x, x)
+}
+
+// reduce4 sets the low 128 bits of l[0] to the int32 sums of the 16 int16
+// lanes of each of l[0…3], in order (the lanes of one register summing to
+// less than 2^15 in magnitude, as every partial sum then does); l[1…3]
+// are clobbered; Y14 holds int16 ones.
+func reduce4(l []VecPhysical) {
+	VPHADDW(l[1], l[0], l[0])
+	VPHADDW(l[3], l[2], l[2])
+	VPHADDW(l[2], l[0], l[0])
+	VPMADDWD(Y14, l[0], l[0])
+	VEXTRACTI128(U8(1), l[0], l[1].AsX())
+	VPADDD(l[1].AsX(), l[0].AsX(), l[0].AsX())
+}
+
+// q4Pairs sets l to the 16 int16 pair sums of the nibbles q (0…15) of the
+// Q4_0 block whose payload is at w times the Q8_0 values at x (at most
+// 2·15·128 in magnitude); Y12 holds the q4shift counts, Y15 0x0f bytes.
+func q4Pairs(w, x Mem, l VecPhysical) {
+	VBROADCASTI128(w, l)
+	VPSRLVD(Y12, l, l)
+	VPAND(Y15, l, l)
+	VPMADDUBSW(x, l, l)
+}
+
+// chainsStep adds the products of the four float32 block sums s and
+// scale products d (lanes 0…3, blocks in order) to the chains in lanes 0
+// (even blocks) and 1 (odd) of acc: blocks 0 and 1, then 2 and 3. Lanes
+// 2 and 3 of acc are left meaningless; s and d are clobbered.
+func chainsStep(s, d, acc VecPhysical) {
+	VFMADD231PS(d, s, acc)
+	VMOVHLPS(s, s, s)
+	VMOVHLPS(d, d, d)
+	VFMADD231PS(d, s, acc)
+}
+
+// chainsLoop emits the loop over groups of four blocks shared by the
+// single-row and decode forms: group(n) handles the next n ≤ 4 blocks
+// and advance(n) moves past them; CX holds the blocks left.
+func chainsLoop(l func(string) string, group, advance func(n int)) {
+	SUBQ(U8(4), RCX)
+	JL(LabelRef(l("tail")))
+	Label(l("loop"))
+	group(4)
+	advance(4)
+	SUBQ(U8(4), RCX)
+	JGE(LabelRef(l("loop")))
+	Label(l("tail"))
+	ADDQ(U8(4), RCX)
+	JZ(LabelRef(l("done")))
+	CMPQ(RCX, U8(2))
+	JL(LabelRef(l("one")))
+	JE(LabelRef(l("two")))
+	group(3)
+	JMP(LabelRef(l("done")))
+	Label(l("two"))
+	group(2)
+	JMP(LabelRef(l("done")))
+	Label(l("one"))
+	group(1)
+	Label(l("done"))
+}
+
+// chainsConsts loads the constants of the single-row and decode forms.
+func chainsConsts() {
+	broadcastD(0x00010001, EDX, X14, Y14)
+	broadcastD(0x0f0f0f0f, EDX, X15, Y15)
+	broadcastD(0x08080808, EDX, X13, Y13)
+	VMOVDQU(q4shift, Y12)
+}
+
+// avx2ChainsX1 emits the single-row form: four blocks per step, each
+// block's pair sums Σ(q-8)·x (VPMADDUBSW of the nibbles with x less that
+// of eights with x, in int16: at most 2·8·128) reduced to one sum per
+// block (lanes 0…3 of X1), times the four scale products, added to the
+// two chains in X0.
+// Registers: SI the weights, DI the activations, CX the blocks left,
+// Y1…Y4 a step's lanes, Y5 8·x, X6 X7 the scales, DX BX gathering them;
+// Y12…Y15 the constants of chainsConsts.
+func avx2ChainsX1(t wtype) {
+	name := t.name + "AVX2"
+	TEXT(name, NOSPLIT, signature(1))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s returns the two-chain product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX2).", name))
+	Load(Param("w"), RSI)
+	Load(Param("x"), RDI)
+	Load(Param("nblocks"), RCX)
+	chainsConsts()
+	VXORPS(X0, X0, X0)
+	ls := []VecPhysical{Y1, Y2, Y3, Y4}
+	group := func(n int) {
+		for b, l := range ls {
+			if b >= n {
+				VPXOR(l, l, l)
+				continue
+			}
+			x := Mem{Base: RDI, Disp: b*xbytes + 2}
+			q4Pairs(Mem{Base: RSI, Disp: b*t.wbytes + 2}, x, l)
+			VPMADDUBSW(x, Y13, Y5)
+			VPSUBW(Y5, l, l)
+		}
+		reduce4(ls)
+		VCVTDQ2PS(X1, X1)
+		gatherScalesN(func(b int) Mem { return Mem{Base: RSI, Disp: b * t.wbytes} }, n, RDX, X6)
+		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X7)
+		VMULPS(X7, X6, X6)
+		chainsStep(X1, X6, X0)
+	}
+	advance := func(n int) {
+		ADDQ(U32(n*t.wbytes), RSI)
+		ADDQ(U32(n*xbytes), RDI)
+	}
+	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
+	VMOVSHDUP(X0, X1)
+	VADDSS(X1, X0, X0)
+	VZEROUPPER()
+	Store(X0, ReturnIndex(0))
+	RET()
+}
+
+// avx2ChainsR4 emits the decode form: four weight rows (stride bytes
+// apart) against one activation row, each result the single-row form's
+// bit for bit. Per step the activations' four 8·Σx (X4) and scales (X5)
+// are computed once for the rows. Registers: SI R8 R9 R10 the rows, DI
+// the activations, CX the blocks left, AX the output, R12 the prefetch
+// pointer (r4Entry); X0…X3 the rows' chains, Y6…Y9 a row's lanes, X10
+// X11 its sums and scales, BX R13 gathering scales; Y12…Y15 the
+// constants of chainsConsts.
+func avx2ChainsR4(t wtype) {
+	name := t.name + "r4AVX2"
+	wp := r4Entry(name, "single-row AVX2", "")
+	chainsConsts()
+	acc := []VecPhysical{X0, X1, X2, X3}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	ls := []VecPhysical{Y6, Y7, Y8, Y9}
+	group := func(n int) {
+		if n == 4 {
+			prefetchR4Step(t)
+		}
+		for b, l := range ls {
+			if b >= n {
+				VPXOR(l, l, l)
+				continue
+			}
+			VPMADDUBSW(Mem{Base: RDI, Disp: b*xbytes + 2}, Y13, l)
+		}
+		reduce4(ls)
+		VMOVDQA(X6, X4)
+		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X5)
+		for i, r := range wp {
+			for b, l := range ls {
+				if b >= n {
+					VPXOR(l, l, l)
+					continue
+				}
+				q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, Mem{Base: RDI, Disp: b*xbytes + 2}, l)
+			}
+			reduce4(ls)
+			VPSUBD(X4, X6, X10)
+			VCVTDQ2PS(X10, X10)
+			gatherScalesN(func(b int) Mem { return Mem{Base: r, Disp: b * t.wbytes} }, n, R13, X11)
+			VMULPS(X5, X11, X11)
+			chainsStep(X10, X11, acc[i])
+		}
+	}
+	advance := func(n int) {
+		for _, r := range wp {
+			ADDQ(U32(n*t.wbytes), r)
+		}
+		ADDQ(U32(n*xbytes), RDI)
+	}
+	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
+	for i, a := range acc {
+		VMOVSHDUP(a, X10)
+		VADDSS(X10, a, a)
+		VMOVSS(a, Mem{Base: RAX, Disp: 4 * i})
+	}
+	VZEROUPPER()
+	RET()
+}
