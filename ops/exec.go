@@ -28,8 +28,11 @@ func (e *Exec) Threads() int { return e.pool.Threads() }
 // Reserve grows the scratch memory for products whose distinct activation
 // inputs total up to n rows of cols values, and for attention over up to
 // ctx positions with a as its shape, so that later calls do not allocate.
+// Products whose kernel takes its input in groups of eight rows
+// (asm.Group8) pad each product's last group; Reserve makes room for 2n
+// rows in groups, and products that pad more grow the scratch once.
 func (e *Exec) Reserve(n, cols, ctx int, a Attn) {
-	if q := asm.MaxActivationBytes(cols); n*q > cap(e.xq) {
+	if q := asm.MaxActivationBytes(cols) + 2*asm.Group8Bytes(cols/asm.QK)/8; n*q > cap(e.xq) {
 		e.xq = make([]byte, n*q)
 	}
 	if s := e.Threads() * max(1, a.Heads/max(1, a.KVHeads)) * ctx; s > cap(e.scores) {
@@ -89,16 +92,20 @@ func (e *Exec) MatMuls(ps ...Product) {
 		}
 		rows += m.Rows
 		t.ends = append(t.ends, rows)
-		in := prodInfo{tr: tr, dots: d, xqOff: -1}
+		in := prodInfo{tr: tr, dots: d, xqOff: -1, gOff: -1}
 		if tr.Quantized() && p.N > 0 {
 			in.stride = tr.ActivationBytes(m.Cols)
 			if in.stride == 0 {
 				panic(fmt.Sprintf("ops: %s matrix with %d columns", m.Type, m.Cols))
 			}
+			grouped := d.G8 != nil && p.N > 1
 			for j := range i {
 				if t.info[j].xqOff >= 0 && t.info[j].tr.Activation == tr.Activation && sameInput(&t.ps[j], p) {
 					in.xqOff = t.info[j].xqOff
 					in.padded = t.info[j].padded && d.X8 != nil
+					if grouped {
+						in.gOff = t.info[j].gOff
+					}
 					break
 				}
 			}
@@ -109,6 +116,10 @@ func (e *Exec) MatMuls(ps ...Product) {
 					in.padded, n = true, (p.N+7)&^7
 				}
 				xqBytes += n * in.stride
+			}
+			if grouped && in.gOff < 0 {
+				in.gOff, in.freshGroups = xqBytes, true
+				xqBytes += (p.N + 7) / 8 * asm.Group8Bytes(m.Cols/m.Type.BlockSize())
 			}
 		}
 		t.info = append(t.info, in)
@@ -134,6 +145,19 @@ func (e *Exec) MatMuls(ps ...Product) {
 		q.ends = append(q.ends, n)
 	}
 	e.pool.run(&e.batch, q, n, 4)
+	// Then the groups of eight rows of the products whose kernel takes
+	// them (asm.Group8), numbered consecutively likewise.
+	q.ends, n = q.ends[:0], 0
+	for i := range t.ps {
+		if t.info[i].freshGroups {
+			n += (t.ps[i].N + 7) / 8
+		}
+		q.ends = append(q.ends, n)
+	}
+	if n > 0 {
+		g := (*groupTask)(q)
+		e.pool.run(&e.batch, g, n, 1)
+	}
 	q.t = nil
 	e.pool.run(&e.batch, t, rows, 16)
 	clear(t.ps) // drop references to the caller's memory
@@ -175,6 +199,10 @@ type prodInfo struct {
 	stride int  // bytes per quantized X row
 	fresh  bool // the first product to read its quantized X
 	padded bool // X's quantized rows run on to a multiple of eight, zeros
+	// X's quantized rows in groups of eight (asm.Group8) at xq[gOff:], or
+	// -1; freshGroups: the first product to read them.
+	gOff        int
+	freshGroups bool
 }
 
 // quantTask quantizes the input rows of a matTask's products that are the
@@ -194,6 +222,26 @@ func (q *quantTask) Run(_, lo, hi int) {
 		p, in := &t.ps[i], &t.info[i]
 		j := r - (q.ends[i] - p.N)
 		in.tr.Quantize(t.xq[in.xqOff+j*in.stride:in.xqOff+(j+1)*in.stride], p.X[j*p.M.Cols:(j+1)*p.M.Cols])
+	}
+}
+
+// groupTask writes the groups of eight quantized input rows of a
+// matTask's products that are the first to read them, numbered
+// consecutively across those products (ends as quantTask's, in groups).
+type groupTask quantTask
+
+func (q *groupTask) Run(_, lo, hi int) {
+	t := q.t
+	i := 0
+	for g := lo; g < hi; g++ {
+		for q.ends[i] <= g {
+			i++
+		}
+		p, in := &t.ps[i], &t.info[i]
+		j := g - (q.ends[i] - (p.N+7)/8)
+		nb := p.M.Cols / p.M.Type.BlockSize()
+		size := asm.Group8Bytes(nb)
+		asm.Group8(t.xq[in.gOff+j*size:in.gOff+(j+1)*size], t.xq[in.xqOff+8*j*in.stride:], in.stride, min(8, p.N-8*j), nb)
 	}
 }
 
@@ -245,6 +293,10 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	}
 	nb := cols / m.Type.BlockSize()
 	stride := in.stride
+	if in.gOff >= 0 {
+		t.groups(p, in, lo, hi, out)
+		return
+	}
 	// Quantized rows take eight activation rows at a time, then four, then
 	// two (each result equal to the single-row kernel's), the rest one at
 	// a time.
@@ -343,6 +395,46 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 			}
 			for j := n2; j < p.N; j++ {
 				p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+			}
+		}
+	}
+}
+
+// groups computes rows [lo, hi) of product p from its input's groups of
+// eight rows, in tiles of about 16 KiB of weight rows as the eight-row
+// products.
+func (t *matTask) groups(p *Product, in *prodInfo, lo, hi int, out []float32) {
+	m, rows := p.M, p.M.Rows
+	rb := m.RowBytes()
+	nb := m.Cols / m.Type.BlockSize()
+	size := asm.Group8Bytes(nb)
+	g8 := in.dots.G8
+	o8 := (*[8]float32)(out)
+	tile := max(4, 16<<10/rb)
+	for r0 := lo; r0 < hi; r0 += tile {
+		r1 := min(r0+tile, hi)
+		for j := 0; j < p.N; j += 8 {
+			g := t.xq[in.gOff+j/8*size : in.gOff+(j/8+1)*size]
+			if j+8 > p.N { // a group of fewer rows: only its real ones
+				for r := r0; r < r1; r++ {
+					g8(m.Data[r*rb:(r+1)*rb], g, nb, o8)
+					for i, v := range o8[:p.N-j] {
+						p.Y[(j+i)*rows+r] = v
+					}
+				}
+				continue
+			}
+			for r := r0; r < r1; r++ {
+				g8(m.Data[r*rb:(r+1)*rb], g, nb, o8)
+				y := p.Y[j*rows+r : (j+7)*rows+r+1]
+				y[0] = o8[0]
+				y[rows] = o8[1]
+				y[2*rows] = o8[2]
+				y[3*rows] = o8[3]
+				y[4*rows] = o8[4]
+				y[5*rows] = o8[5]
+				y[6*rows] = o8[6]
+				y[7*rows] = o8[7]
 			}
 		}
 	}
