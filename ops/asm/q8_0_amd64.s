@@ -1042,8 +1042,6 @@ TEXT ·q4_0Q8_0r4AVX2(SB), NOSPLIT, $0-40
 	VMOVDQU      q4shift<>+0(SB), Y12
 	VXORPS       X0, X0, X0
 	VXORPS       X1, X1, X1
-	VXORPS       X2, X2, X2
-	VXORPS       X3, X3, X3
 	SUBQ         $0x04, CX
 	JL           q4_0Q8_0r4AVX2_tail
 
@@ -1054,17 +1052,17 @@ q4_0Q8_0r4AVX2_loop:
 	PREFETCHT0     192(R12)
 	PREFETCHT0     256(R12)
 	ADDQ           $0x00000120, R12
-	VPMADDUBSW     2(DI), Y13, Y6
-	VPMADDUBSW     36(DI), Y13, Y7
-	VPMADDUBSW     70(DI), Y13, Y8
-	VPMADDUBSW     104(DI), Y13, Y9
+	VPMADDUBSW     2(DI), Y13, Y4
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPMADDUBSW     70(DI), Y13, Y6
+	VPMADDUBSW     104(DI), Y13, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VMOVDQA        X6, X4
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VMOVDQA        X4, X2
 	MOVWQZX        102(DI), BX
 	SHLQ           $0x10, BX
 	MOVW           68(DI), BX
@@ -1072,160 +1070,156 @@ q4_0Q8_0r4AVX2_loop:
 	MOVW           34(DI), BX
 	SHLQ           $0x10, BX
 	MOVW           (DI), BX
-	VMOVQ          BX, X5
-	VCVTPH2PS      X5, X5
-	VBROADCASTI128 2(SI), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(SI), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(SI), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VBROADCASTI128 56(SI), Y9
-	VPSRLVD        Y12, Y9, Y9
-	VPAND          Y15, Y9, Y9
-	VPMADDUBSW     104(DI), Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        54(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           36(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           18(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           (SI), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VBROADCASTI128 2(R8), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R8), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R8), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VBROADCASTI128 56(R8), Y9
-	VPSRLVD        Y12, Y9, Y9
-	VPAND          Y15, Y9, Y9
-	VPMADDUBSW     104(DI), Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        54(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           36(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           (R8), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X1
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X1
+	VMOVQ          BX, X3
+	VCVTPH2PS      X3, X3
+	VBROADCASTI128 2(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     2(DI), Y4, Y4
+	VBROADCASTI128 2(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     2(DI), Y5, Y5
 	VBROADCASTI128 2(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
 	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R9), Y7
+	VBROADCASTI128 2(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R9), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VBROADCASTI128 56(R9), Y9
-	VPSRLVD        Y12, Y9, Y9
-	VPAND          Y15, Y9, Y9
-	VPMADDUBSW     104(DI), Y9, Y9
+	VPMADDUBSW     2(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        54(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           36(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           (R9), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VBROADCASTI128 2(R10), Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x00, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        (R10), DX
+	SHLQ           $0x10, DX
+	MOVW           (R9), DX
+	SHLQ           $0x10, DX
+	MOVW           (R8), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x00, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
+	VBROADCASTI128 20(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     36(DI), Y4, Y4
+	VBROADCASTI128 20(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     36(DI), Y5, Y5
+	VBROADCASTI128 20(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
+	VPMADDUBSW     36(DI), Y6, Y6
 	VBROADCASTI128 20(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
 	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R10), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VBROADCASTI128 56(R10), Y9
-	VPSRLVD        Y12, Y9, Y9
-	VPAND          Y15, Y9, Y9
-	VPMADDUBSW     104(DI), Y9, Y9
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        54(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           36(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           (R10), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X3
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X3
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x55, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        18(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x55, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X1
+	VBROADCASTI128 38(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     70(DI), Y4, Y4
+	VBROADCASTI128 38(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     70(DI), Y5, Y5
+	VBROADCASTI128 38(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     70(DI), Y6, Y6
+	VBROADCASTI128 38(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     70(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0xaa, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        36(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           36(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           36(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           36(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0xaa, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
+	VBROADCASTI128 56(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     104(DI), Y4, Y4
+	VBROADCASTI128 56(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     104(DI), Y5, Y5
+	VBROADCASTI128 56(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     104(DI), Y6, Y6
+	VBROADCASTI128 56(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     104(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0xff, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        54(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           54(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           54(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           54(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0xff, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X1
 	ADDQ           $0x00000048, SI
 	ADDQ           $0x00000048, R8
 	ADDQ           $0x00000048, R9
@@ -1240,410 +1234,286 @@ q4_0Q8_0r4AVX2_tail:
 	CMPQ           CX, $0x02
 	JL             q4_0Q8_0r4AVX2_one
 	JE             q4_0Q8_0r4AVX2_two
-	VPMADDUBSW     2(DI), Y13, Y6
-	VPMADDUBSW     36(DI), Y13, Y7
-	VPMADDUBSW     70(DI), Y13, Y8
-	VPXOR          Y9, Y9, Y9
+	VPMADDUBSW     2(DI), Y13, Y4
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPMADDUBSW     70(DI), Y13, Y6
+	VPXOR          Y7, Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VMOVDQA        X6, X4
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VMOVDQA        X4, X2
 	MOVWQZX        68(DI), BX
 	SHLQ           $0x10, BX
 	MOVW           34(DI), BX
 	SHLQ           $0x10, BX
 	MOVW           (DI), BX
-	VMOVQ          BX, X5
-	VCVTPH2PS      X5, X5
-	VBROADCASTI128 2(SI), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(SI), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(SI), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        36(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           18(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           (SI), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VBROADCASTI128 2(R8), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R8), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R8), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        36(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           (R8), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X1
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X1
+	VMOVQ          BX, X3
+	VCVTPH2PS      X3, X3
+	VBROADCASTI128 2(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     2(DI), Y4, Y4
+	VBROADCASTI128 2(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     2(DI), Y5, Y5
 	VBROADCASTI128 2(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
 	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R9), Y7
+	VBROADCASTI128 2(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R9), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPMADDUBSW     2(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        36(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           (R9), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VBROADCASTI128 2(R10), Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x00, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        (R10), DX
+	SHLQ           $0x10, DX
+	MOVW           (R9), DX
+	SHLQ           $0x10, DX
+	MOVW           (R8), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x00, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
+	VBROADCASTI128 20(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     36(DI), Y4, Y4
+	VBROADCASTI128 20(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     36(DI), Y5, Y5
+	VBROADCASTI128 20(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
+	VPMADDUBSW     36(DI), Y6, Y6
 	VBROADCASTI128 20(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
 	VPMADDUBSW     36(DI), Y7, Y7
-	VBROADCASTI128 38(R10), Y8
-	VPSRLVD        Y12, Y8, Y8
-	VPAND          Y15, Y8, Y8
-	VPMADDUBSW     70(DI), Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        36(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           18(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           (R10), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X3
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X3
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x55, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        18(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x55, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X1
+	VBROADCASTI128 38(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     70(DI), Y4, Y4
+	VBROADCASTI128 38(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     70(DI), Y5, Y5
+	VBROADCASTI128 38(R9), Y6
+	VPSRLVD        Y12, Y6, Y6
+	VPAND          Y15, Y6, Y6
+	VPMADDUBSW     70(DI), Y6, Y6
+	VBROADCASTI128 38(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     70(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
+	VPHADDW        Y7, Y6, Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0xaa, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        36(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           36(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           36(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           36(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0xaa, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
 	JMP            q4_0Q8_0r4AVX2_done
 
 q4_0Q8_0r4AVX2_two:
-	VPMADDUBSW     2(DI), Y13, Y6
-	VPMADDUBSW     36(DI), Y13, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPMADDUBSW     2(DI), Y13, Y4
+	VPMADDUBSW     36(DI), Y13, Y5
+	VPXOR          Y6, Y6, Y6
+	VPXOR          Y7, Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VMOVDQA        X6, X4
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VMOVDQA        X4, X2
 	MOVWQZX        34(DI), BX
 	SHLQ           $0x10, BX
 	MOVW           (DI), BX
-	VMOVQ          BX, X5
-	VCVTPH2PS      X5, X5
-	VBROADCASTI128 2(SI), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(SI), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        18(SI), R13
-	SHLQ           $0x10, R13
-	MOVW           (SI), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VBROADCASTI128 2(R8), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R8), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        18(R8), R13
-	SHLQ           $0x10, R13
-	MOVW           (R8), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X1
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X1
+	VMOVQ          BX, X3
+	VCVTPH2PS      X3, X3
+	VBROADCASTI128 2(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     2(DI), Y4, Y4
+	VBROADCASTI128 2(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     2(DI), Y5, Y5
 	VBROADCASTI128 2(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
 	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 20(R9), Y7
+	VBROADCASTI128 2(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPMADDUBSW     2(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        18(R9), R13
-	SHLQ           $0x10, R13
-	MOVW           (R9), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VBROADCASTI128 2(R10), Y6
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x00, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        (R10), DX
+	SHLQ           $0x10, DX
+	MOVW           (R9), DX
+	SHLQ           $0x10, DX
+	MOVW           (R8), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x00, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
+	VBROADCASTI128 20(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     36(DI), Y4, Y4
+	VBROADCASTI128 20(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     36(DI), Y5, Y5
+	VBROADCASTI128 20(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
+	VPMADDUBSW     36(DI), Y6, Y6
 	VBROADCASTI128 20(R10), Y7
 	VPSRLVD        Y12, Y7, Y7
 	VPAND          Y15, Y7, Y7
 	VPMADDUBSW     36(DI), Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        18(R10), R13
-	SHLQ           $0x10, R13
-	MOVW           (R10), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X3
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X3
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x55, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        18(R10), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(R8), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x55, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X1
 	JMP            q4_0Q8_0r4AVX2_done
 
 q4_0Q8_0r4AVX2_one:
-	VPMADDUBSW     2(DI), Y13, Y6
+	VPMADDUBSW     2(DI), Y13, Y4
+	VPXOR          Y5, Y5, Y5
+	VPXOR          Y6, Y6, Y6
 	VPXOR          Y7, Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VMOVDQA        X6, X4
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VMOVDQA        X4, X2
 	MOVWQZX        (DI), BX
-	VMOVQ          BX, X5
-	VCVTPH2PS      X5, X5
-	VBROADCASTI128 2(SI), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        (SI), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X0
-	VBROADCASTI128 2(R8), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        (R8), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X1
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X1
+	VMOVQ          BX, X3
+	VCVTPH2PS      X3, X3
+	VBROADCASTI128 2(SI), Y4
+	VPSRLVD        Y12, Y4, Y4
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     2(DI), Y4, Y4
+	VBROADCASTI128 2(R8), Y5
+	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     2(DI), Y5, Y5
 	VBROADCASTI128 2(R9), Y6
 	VPSRLVD        Y12, Y6, Y6
 	VPAND          Y15, Y6, Y6
 	VPMADDUBSW     2(DI), Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
+	VBROADCASTI128 2(R10), Y7
+	VPSRLVD        Y12, Y7, Y7
+	VPAND          Y15, Y7, Y7
+	VPMADDUBSW     2(DI), Y7, Y7
+	VPHADDW        Y5, Y4, Y4
 	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        (R9), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X2
-	VBROADCASTI128 2(R10), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPXOR          Y8, Y8, Y8
-	VPXOR          Y9, Y9, Y9
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y9, Y8, Y8
-	VPHADDW        Y8, Y6, Y6
-	VPMADDWD       Y14, Y6, Y6
-	VEXTRACTI128   $0x01, Y6, X7
-	VPADDD         X7, X6, X6
-	VPSUBD         X4, X6, X10
-	VCVTDQ2PS      X10, X10
-	MOVWQZX        (R10), R13
-	VMOVQ          R13, X11
-	VCVTPH2PS      X11, X11
-	VMULPS         X5, X11, X11
-	VFMADD231PS    X11, X10, X3
-	VMOVHLPS       X10, X10, X10
-	VMOVHLPS       X11, X11, X11
-	VFMADD231PS    X11, X10, X3
+	VPHADDW        Y6, Y4, Y4
+	VPMADDWD       Y14, Y4, Y4
+	VEXTRACTI128   $0x01, Y4, X5
+	VPADDD         X5, X4, X4
+	VPSHUFD        $0x00, X2, X8
+	VPSUBD         X8, X4, X4
+	VCVTDQ2PS      X4, X4
+	MOVWQZX        (R10), DX
+	SHLQ           $0x10, DX
+	MOVW           (R9), DX
+	SHLQ           $0x10, DX
+	MOVW           (R8), DX
+	SHLQ           $0x10, DX
+	MOVW           (SI), DX
+	VMOVQ          DX, X9
+	VCVTPH2PS      X9, X9
+	VPSHUFD        $0x00, X3, X10
+	VMULPS         X10, X9, X9
+	VFMADD231PS    X9, X4, X0
 
 q4_0Q8_0r4AVX2_done:
-	VMOVSHDUP X0, X10
-	VADDSS    X10, X0, X0
-	VMOVSS    X0, (AX)
-	VMOVSHDUP X1, X10
-	VADDSS    X10, X1, X1
-	VMOVSS    X1, 4(AX)
-	VMOVSHDUP X2, X10
-	VADDSS    X10, X2, X2
-	VMOVSS    X2, 8(AX)
-	VMOVSHDUP X3, X10
-	VADDSS    X10, X3, X3
-	VMOVSS    X3, 12(AX)
+	VADDPS  X1, X0, X0
+	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET
 

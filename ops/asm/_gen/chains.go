@@ -239,21 +239,23 @@ func avx2ChainsX1(t wtype) {
 
 // avx2ChainsR4 emits the decode form: four weight rows (stride bytes
 // apart) against one activation row, each result the single-row form's
-// bit for bit. Per step the activations' four 8·Σx (X4) and scales (X5)
-// are computed once for the rows. Registers: SI R8 R9 R10 the rows, DI
-// the activations, CX the blocks left, AX the output, R12 the prefetch
-// pointer (r4Entry); X0…X3 the rows' chains, Y6…Y9 a row's lanes, X10
-// X11 its sums and scales, BX R13 gathering scales; Y12…Y15 the
-// constants of chainsConsts.
+// bit for bit. Here a register's lanes are the rows: per block the four
+// rows' sums (reduce4 of their pair sums), less the block's 8·Σx, times
+// the four rows' scale products, go into the even or the odd blocks'
+// chains with one multiply-add. Per step of four blocks the activations'
+// 8·Σx (X2) and scales (X3) are computed once. Registers: SI R8 R9 R10 the
+// rows, DI the activations, CX the blocks left, AX the output, R12 the
+// prefetch pointer (r4Entry); X0 X1 the chains (lane i row i), Y4…Y7 the
+// rows' pair sums, X8 X10 a block's 8·Σx and activation scale broadcast,
+// X9 the rows' scales, BX DX gathering scales; Y12…Y15 the constants of
+// chainsConsts.
 func avx2ChainsR4(t wtype) {
 	name := t.name + "r4AVX2"
 	wp := r4Entry(name, "single-row AVX2", "")
 	chainsConsts()
-	acc := []VecPhysical{X0, X1, X2, X3}
-	for _, a := range acc {
-		VXORPS(a, a, a)
-	}
-	ls := []VecPhysical{Y6, Y7, Y8, Y9}
+	VXORPS(X0, X0, X0)
+	VXORPS(X1, X1, X1)
+	ls := []VecPhysical{Y4, Y5, Y6, Y7}
 	group := func(n int) {
 		if n == 4 {
 			prefetchR4Step(t)
@@ -266,22 +268,26 @@ func avx2ChainsR4(t wtype) {
 			VPMADDUBSW(Mem{Base: RDI, Disp: b*xbytes + 2}, Y13, l)
 		}
 		reduce4(ls)
-		VMOVDQA(X6, X4)
-		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X5)
-		for i, r := range wp {
-			for b, l := range ls {
-				if b >= n {
-					VPXOR(l, l, l)
-					continue
-				}
-				q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, Mem{Base: RDI, Disp: b*xbytes + 2}, l)
+		VMOVDQA(X4, X2)
+		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X3)
+		for b := range n {
+			for i, r := range wp {
+				q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, Mem{Base: RDI, Disp: b*xbytes + 2}, ls[i])
 			}
 			reduce4(ls)
-			VPSUBD(X4, X6, X10)
-			VCVTDQ2PS(X10, X10)
-			gatherScalesN(func(b int) Mem { return Mem{Base: r, Disp: b * t.wbytes} }, n, R13, X11)
-			VMULPS(X5, X11, X11)
-			chainsStep(X10, X11, acc[i])
+			VPSHUFD(U8(uint8(b*0x55)), X2, X8)
+			VPSUBD(X8, X4, X4)
+			VCVTDQ2PS(X4, X4)
+			MOVWQZX(Mem{Base: wp[3], Disp: b * t.wbytes}, RDX)
+			for i := 2; i >= 0; i-- {
+				SHLQ(U8(16), RDX)
+				MOVW(Mem{Base: wp[i], Disp: b * t.wbytes}, DX)
+			}
+			VMOVQ(RDX, X9)
+			VCVTPH2PS(X9, X9)
+			VPSHUFD(U8(uint8(b*0x55)), X3, X10)
+			VMULPS(X10, X9, X9)
+			VFMADD231PS(X9, X4, []VecPhysical{X0, X1}[b%2])
 		}
 	}
 	advance := func(n int) {
@@ -291,11 +297,8 @@ func avx2ChainsR4(t wtype) {
 		ADDQ(U32(n*xbytes), RDI)
 	}
 	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
-	for i, a := range acc {
-		VMOVSHDUP(a, X10)
-		VADDSS(X10, a, a)
-		VMOVSS(a, Mem{Base: RAX, Disp: 4 * i})
-	}
+	VADDPS(X1, X0, X0)
+	VMOVUPS(X0, Mem{Base: RAX})
 	VZEROUPPER()
 	RET()
 }
