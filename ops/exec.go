@@ -342,28 +342,9 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		r1 := min(r0+tile, hi)
 		for j := 0; j < n8; j += 8 {
 			xj := xq[j*stride:]
-			if j+8 > p.N { // a padded group: only its real rows
-				for r := r0; r < r1; r++ {
-					d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
-					for i, v := range o8[:p.N-j] {
-						p.Y[(j+i)*rows+r] = v
-					}
-				}
-				continue
-			}
-			// A full group stores its eight results through one slice
-			// whose length bounds every index.
 			for r := r0; r < r1; r++ {
 				d.X8(m.Data[r*rb:(r+1)*rb], xj, stride, nb, o8)
-				y := p.Y[j*rows+r : (j+7)*rows+r+1]
-				y[0] = o8[0]
-				y[rows] = o8[1]
-				y[2*rows] = o8[2]
-				y[3*rows] = o8[3]
-				y[4*rows] = o8[4]
-				y[5*rows] = o8[5]
-				y[6*rows] = o8[6]
-				y[7*rows] = o8[7]
+				put8(p.Y, rows, r, j, p.N, o8)
 			}
 		}
 		// The four-row products likewise: each group of four tokens
@@ -415,27 +396,33 @@ func (t *matTask) groups(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		r1 := min(r0+tile, hi)
 		for j := 0; j < p.N; j += 8 {
 			g := t.xq[in.gOff+j/8*size : in.gOff+(j/8+1)*size]
-			if j+8 > p.N { // a group of fewer rows: only its real ones
-				for r := r0; r < r1; r++ {
-					g8(m.Data[r*rb:(r+1)*rb], g, nb, o8)
-					for i, v := range o8[:p.N-j] {
-						p.Y[(j+i)*rows+r] = v
-					}
-				}
-				continue
-			}
 			for r := r0; r < r1; r++ {
 				g8(m.Data[r*rb:(r+1)*rb], g, nb, o8)
-				y := p.Y[j*rows+r : (j+7)*rows+r+1]
-				y[0] = o8[0]
-				y[rows] = o8[1]
-				y[2*rows] = o8[2]
-				y[3*rows] = o8[3]
-				y[4*rows] = o8[4]
-				y[5*rows] = o8[5]
-				y[6*rows] = o8[6]
-				y[7*rows] = o8[7]
+				put8(p.Y, rows, r, j, p.N, o8)
 			}
 		}
 	}
+}
+
+// put8 stores the results o of weight row r for the eight tokens from j
+// in y (rows values a token), those before n only: a padded or short
+// last group has fewer real tokens.
+func put8(y []float32, rows, r, j, n int, o *[8]float32) {
+	if j+8 > n {
+		for i, v := range o[:n-j] {
+			y[(j+i)*rows+r] = v
+		}
+		return
+	}
+	// A full group stores its eight results through one slice whose
+	// length bounds every index.
+	y = y[j*rows+r : (j+7)*rows+r+1]
+	y[0] = o[0]
+	y[rows] = o[1]
+	y[2*rows] = o[2]
+	y[3*rows] = o[3]
+	y[4*rows] = o[4]
+	y[5*rows] = o[5]
+	y[6*rows] = o[6]
+	y[7*rows] = o[7]
 }
