@@ -16,14 +16,15 @@ import (
 // first chain plus the second. Unlike the lane model, whose eight lanes a
 // block make every product pay a conversion and a multiply-add per four
 // values, the chains pay one per block, which lets the prefill form put
-// eight tokens side by side in one register (each lane a token) and the
-// single-row and decode forms put four blocks side by side (each lane a
-// chain).
+// eight tokens side by side in one register (each lane a token), the
+// decode form four weight rows (each lane a row) and the single-row form
+// four blocks (each lane a block).
 //
 // The nibbles q (0…15) are VPMADDUBSW's unsigned operand against the
-// signed activations: Σ(q-8)·x = Σq·x - 8·Σx, exact for every int8 x (a
-// pair of products sums to at most 2·15·127 < 2^15, and so do four such
-// pairs summed in int16, 8·3810 < 2^15 for the prefill form's).
+// signed activations: Σ(q-8)·x = Σq·x - 8·Σx, exact for every int8 x. A
+// VPMADDUBSW lane (two products) is at most 2·15·128 = 3840 in magnitude,
+// so eight of them sum exactly in int16 (30720 < 2^15): the prefill
+// form's eight groups of four values, the VPHADDW tree of reduce4.
 
 // g8Block is the size of one block of a group of eight activation rows
 // (package asm's group8Block): 256 bytes of values, dword j of row t at
@@ -33,7 +34,7 @@ const g8Block = 320
 // avx2ChainsG8 emits the prefill form: one weight row against a group of
 // eight activation rows, each lane of a register a row (token).
 // Registers: SI the weights, DI the group, CX the blocks left, AX the
-// output; Y0…Y3 the chains, Y4 the payload, Y5 and Y6 the low and high
+// output; Y0 Y1 the chains, Y4 the payload, Y5 and Y6 the low and high
 // nibbles (both halves the same), Y7 Y10 Y12 Y13 one group of four values
 // broadcast, Y8 Y9 int16 sums, Y11 the scales, Y14 int16 ones, Y15 0x0f
 // bytes.
