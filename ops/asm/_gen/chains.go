@@ -111,13 +111,19 @@ func avx2ChainsG8(t wtype) {
 // gatherScalesN sets the float32 lanes of x to the n ≤ 4 fp16 scales at
 // at(0)…at(n-1), the lanes past n to zero, through the general register g.
 func gatherScalesN(at func(b int) Mem, n int, g GPPhysical, x VecPhysical) {
+	gatherWords(at, n, g)
+	VMOVQ(g, x)
+	VCVTPH2PS(x, x)
+}
+
+// gatherWords sets the general register g to the n ≤ 4 16-bit words at
+// at(0)…at(n-1), word i in bits 16i…16i+15, the words past n zero.
+func gatherWords(at func(b int) Mem, n int, g GPPhysical) {
 	MOVWQZX(at(n-1), g)
 	for b := n - 2; b >= 0; b-- {
 		SHLQ(U8(16), g)
 		MOVW(at(b), g.As16())
 	}
-	VMOVQ(g, x)
-	VCVTPH2PS(x, x)
 }
 
 // reduce4 sets the low 128 bits of l[0] to the int32 sums of the 16 int16
@@ -279,13 +285,7 @@ func avx2ChainsR4(t wtype) {
 			VPSHUFD(U8(uint8(b*0x55)), X2, X8)
 			VPSUBD(X8, X4, X4)
 			VCVTDQ2PS(X4, X4)
-			MOVWQZX(Mem{Base: wp[3], Disp: b * t.wbytes}, RDX)
-			for i := 2; i >= 0; i-- {
-				SHLQ(U8(16), RDX)
-				MOVW(Mem{Base: wp[i], Disp: b * t.wbytes}, DX)
-			}
-			VMOVQ(RDX, X9)
-			VCVTPH2PS(X9, X9)
+			gatherScalesN(func(i int) Mem { return Mem{Base: wp[i], Disp: b * t.wbytes} }, 4, RDX, X9)
 			VPSHUFD(U8(uint8(b*0x55)), X3, X10)
 			VMULPS(X10, X9, X9)
 			VFMADD231PS(X9, X4, []VecPhysical{X0, X1}[b%2])

@@ -84,11 +84,7 @@ func avx2Group8() {
 	VPSLLD(U8(3), Y12, Y12)
 	VMOVDQU(Y12, Mem{Base: RDI, Disp: 288})
 	for h, g := range []GPPhysical{RAX, R9} {
-		MOVWQZX(row(4*h+3, 0), g)
-		for t := 4*h + 2; t >= 4*h; t-- {
-			SHLQ(U8(16), g)
-			MOVW(row(t, 0), g.As16())
-		}
+		gatherWords(func(t int) Mem { return row(4*h+t, 0) }, 4, g)
 	}
 	VMOVQ(RAX, X13)
 	VPINSRQ(U8(1), R9, X13, X13)
