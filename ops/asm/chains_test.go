@@ -12,13 +12,13 @@ import (
 )
 
 // The chain models (generic_chains.go) are followed bit for bit, in every
-// form, by the neon-i8mm kernel's Q8_0 and Q4_0 products and by the AVX2
-// kernel's Q4_0 products; the models are held to a float64 reference
-// written from ggml's dequantization.
+// form, by the neon-i8mm and AVX2 kernels' Q8_0 and Q4_0 products; the
+// models are held to a float64 reference written from ggml's
+// dequantization.
 
 // chainKernels are the kernels whose products of the listed types follow
 // the chain models.
-var chainKernels = map[string][]quant.Type{"neon-i8mm": {quant.Q8_0, quant.Q4_0}, "avx2": {quant.Q4_0}}
+var chainKernels = map[string][]quant.Type{"neon-i8mm": {quant.Q8_0, quant.Q4_0}, "avx2": {quant.Q8_0, quant.Q4_0}}
 
 // chainKernelsHere returns the kernels of this machine whose products of
 // typ follow the chain model.
@@ -33,6 +33,21 @@ func chainKernelsHere(t testing.TB, typ quant.Type) []*Kernel {
 		t.Logf("no kernel following the chain model of %s on this machine (have %v)", typ, Kernels())
 	}
 	return ks
+}
+
+// signMoveKernels take the Q8_0 weights' signs onto the activations
+// (VPSIGNB), exact for quantized activations, which lie in [-127, 127]:
+// their Q8_0 products are checked on activations without -128.
+var signMoveKernels = []string{"avx2"}
+
+// quantizedRows returns a copy of the eight rows of n activation blocks
+// stride bytes apart at x with every value -128 made -127.
+func quantizedRows(x []byte, stride, n int) []byte {
+	x = slices.Clone(x)
+	for i := range 8 {
+		asActivations(x[i*stride : i*stride+n*Q8_0Bytes])
+	}
+	return x
 }
 
 type chainCase struct {
@@ -73,6 +88,9 @@ func sameResult(got, want float32) bool {
 // first five) with X1 bit for bit, those the kernel has.
 func checkChains(t *testing.T, k *Kernel, c chainCase, w, x []byte, stride, n int) {
 	t.Helper()
+	if c.typ == quant.Q8_0 && slices.Contains(signMoveKernels, k.Name) {
+		x = quantizedRows(x, stride, n)
+	}
 	d := dotsOf(k, c.typ)
 	row := func(i int) []byte { return x[i*stride:] }
 	var one [8]float32

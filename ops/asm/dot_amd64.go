@@ -22,7 +22,7 @@ var AVX2 = newKernel("avx2", dotAVX2, map[quant.Type]Dots{
 	quant.F32:    {Float: dotF32AVX2},
 	quant.F16:    {Float: dotF16F32AVX2},
 	quant.BF16:   {Float: dotBF16F32AVX2},
-	quant.Q8_0:   {X1: dotQ8_0AVX2, X2: dotQ8_0x2AVX2, X4: dotQ8_0x4AVX2},
+	quant.Q8_0:   {X1: dotQ8_0AVX2, R4: dotQ8_0R4AVX2, G8: dotQ8_0G8AVX2},
 	quant.Q4_0:   {X1: dotQ4_0Q8_0AVX2, R4: dotQ4_0Q8_0R4AVX2, G8: dotQ4_0Q8_0G8AVX2},
 	quant.Q4_1:   {X1: dotQ4_1Q8_1AVX2},
 	quant.Q5_0:   {X1: dotQ5_0Q8_0AVX2},
@@ -84,6 +84,28 @@ func dotQ4_0Q8_0AVX2(w, x []byte, nblocks int) float32 {
 	return q4_0Q8_0AVX2(&w[0], &x[0], nblocks)
 }
 
+// dotQ8_0R4AVX2 sets out[i] to dotQ8_0AVX2(w[i*stride:], x, nblocks) for
+// the four weight rows i < 4, bit for bit, loading x once.
+func dotQ8_0R4AVX2(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
+	w, x = stridedRows(w, 4, stride, nblocks*Q8_0Bytes), x[:nblocks*Q8_0Bytes]
+	if nblocks == 0 {
+		*out = [4]float32{}
+		return
+	}
+	q8_0r4AVX2(&w[0], stride, &x[0], nblocks, out)
+}
+
+// dotQ8_0G8AVX2 sets out[t] to dotQ8_0AVX2(w, xt, nblocks) for the eight
+// activation rows xt of the group g (Group8), bit for bit.
+func dotQ8_0G8AVX2(w, g []byte, nblocks int, out *[8]float32) {
+	w, g = w[:nblocks*Q8_0Bytes], g[:Group8Bytes(nblocks)]
+	if nblocks == 0 {
+		*out = [8]float32{}
+		return
+	}
+	q8_0g8AVX2(&w[0], &g[0], nblocks, out)
+}
+
 // dotQ4_0Q8_0R4AVX2 sets out[i] to dotQ4_0Q8_0AVX2(w[i*stride:], x,
 // nblocks) for the four weight rows i < 4, bit for bit, loading x once.
 func dotQ4_0Q8_0R4AVX2(w []byte, stride int, x []byte, nblocks int, out *[4]float32) {
@@ -104,26 +126,6 @@ func dotQ4_0Q8_0G8AVX2(w, g []byte, nblocks int, out *[8]float32) {
 		return
 	}
 	q4_0Q8_0g8AVX2(&w[0], &g[0], nblocks, out)
-}
-
-func dotQ8_0x4AVX2(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32) {
-	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
-	w, x0, x1, x2, x3 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n], x2[:n], x3[:n]
-	if nblocks == 0 {
-		*out = [4]float32{}
-		return
-	}
-	q8_0x4AVX2(&w[0], &x0[0], &x1[0], &x2[0], &x3[0], nblocks, out)
-}
-
-func dotQ8_0x2AVX2(w, x0, x1 []byte, nblocks int, out *[2]float32) {
-	n := nblocks*Q8_0Bytes + q8_0TailBytes(nblocks)
-	w, x0, x1 = w[:nblocks*Q8_0Bytes], x0[:n], x1[:n]
-	if nblocks == 0 {
-		*out = [2]float32{}
-		return
-	}
-	q8_0x2AVX2(&w[0], &x0[0], &x1[0], nblocks, out)
 }
 
 func dotF32AVX2(w []byte, x []float32) float32 {

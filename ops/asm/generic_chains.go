@@ -3,8 +3,8 @@ package asm
 // dotQ8_0Chains and dotQ4_0Q8_0Chains are the Go models of the arm64
 // "neon-i8mm" kernel (i8mm_arm64.s), which follows them bit for bit in
 // every form (one, two, four and eight activation rows), and of the amd64
-// "avx2" kernel's Q4_0 products (q8_0_amd64.s, _gen/chains.go: one row,
-// four weight rows, a group of eight tokens): per block one
+// "avx2" kernel's Q8_0 and Q4_0 products (q8_0_amd64.s, _gen/chains.go:
+// one row, four weight rows, a group of eight tokens): per block one
 // exact int32 sum of its 32 products, converted to float32 and added with
 // a fused multiply-add times d = float32(dx·dw) into one of two float32
 // chains, even blocks into the first and odd blocks into the second; the
@@ -15,8 +15,9 @@ package asm
 // single-row form keep two blocks' fused multiply-adds in flight; the
 // multi-row forms keep the chains of two rows in one vector register.
 
-// dotQ8_0Chains returns the neon-i8mm kernel's Q8_0·Q8_0 dot product of
-// nblocks blocks.
+// dotQ8_0Chains returns the neon-i8mm and AVX2 kernels' Q8_0·Q8_0 dot
+// product of nblocks blocks (AVX2: activations in [-127, 127], as
+// quantized ones are).
 func dotQ8_0Chains(w, x []byte, nblocks int) float32 {
 	w, x = w[:nblocks*Q8_0Bytes], x[:nblocks*Q8_0Bytes]
 	var acc [2]float32
@@ -31,9 +32,10 @@ func dotQ8_0Chains(w, x []byte, nblocks int) float32 {
 	return acc[0] + acc[1]
 }
 
-// dotQ4_0Q8_0Chains returns the neon-i8mm kernel's Q4_0·Q8_0 dot product
-// of nblocks blocks: the weights are the nibbles less 8, the low nibbles
-// of the block's 16 bytes its first 16 values and the high ones the rest.
+// dotQ4_0Q8_0Chains returns the neon-i8mm and AVX2 kernels' Q4_0·Q8_0 dot
+// product of nblocks blocks: the weights are the nibbles less 8, the low
+// nibbles of the block's 16 bytes its first 16 values and the high ones
+// the rest.
 func dotQ4_0Q8_0Chains(w, x []byte, nblocks int) float32 {
 	w, x = w[:nblocks*Q4_0Bytes], x[:nblocks*Q8_0Bytes]
 	var acc [2]float32

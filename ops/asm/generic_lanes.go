@@ -1,9 +1,9 @@
 package asm
 
-// dotQ8_0Lanes and dotQ4_0Q8_0Lanes are the Go models of the amd64 Q8_0
-// and Q4_0 kernels (q8_0_amd64.s, written by _gen), which follow them bit
-// for bit in every form, AVX2 (Q8_0; its Q4_0 follows dotQ4_0Q8_0Chains)
-// and AVX-512: per block eight exact int32 lane
+// dotQ8_0Lanes and dotQ4_0Q8_0Lanes are the Go models of the AVX-512
+// Q8_0 and Q4_0 products (q8_0_amd64.s, written by _gen; the AVX2 ones
+// follow the chain models), bit for bit in every form: per block eight
+// exact int32 lane
 // sums (lane l holds values 4l…4l+3, as VPMADDUBSW + VPMADDWD or VPDPBUSD
 // leave them), converted to float32 and added with a fused multiply-add
 // times d = float32(dw·dx) into one of two sets of lanes, even blocks into

@@ -4,20 +4,15 @@
 
 package asm
 
-// q8_0AVX2 returns the dot product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX2).
+// q8_0AVX2 returns the two-chain product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX2).
 //
 //go:noescape
 func q8_0AVX2(w *byte, x *byte, nblocks int) float32
 
-// q8_0x4AVX2 sets out[i] to the single-row AVX2 product of the weights at w with the activations at xi, for nblocks ≥ 1.
+// q8_0r4AVX2 sets out[i] to the single-row AVX2 product of the weight row at w + i·stride with the activations at x, for nblocks ≥ 1.
 //
 //go:noescape
-func q8_0x4AVX2(w *byte, x0 *byte, x1 *byte, x2 *byte, x3 *byte, nblocks int, out *[4]float32)
-
-// q8_0x2AVX2 sets out[i] to the single-row AVX2 product of the weights at w with the activations at xi, for nblocks ≥ 1.
-//
-//go:noescape
-func q8_0x2AVX2(w *byte, x0 *byte, x1 *byte, nblocks int, out *[2]float32)
+func q8_0r4AVX2(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
 
 // q4_0Q8_0AVX2 returns the two-chain product of nblocks ≥ 1 weight blocks at w with the Q8_0 blocks at x (AVX2).
 //
@@ -28,6 +23,11 @@ func q4_0Q8_0AVX2(w *byte, x *byte, nblocks int) float32
 //
 //go:noescape
 func q4_0Q8_0r4AVX2(w *byte, stride int, x *byte, nblocks int, out *[4]float32)
+
+// q8_0g8AVX2 sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).
+//
+//go:noescape
+func q8_0g8AVX2(w *byte, grp *byte, nblocks int, out *[8]float32)
 
 // q4_0Q8_0g8AVX2 sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).
 //

@@ -25,7 +25,7 @@ type r4Case struct {
 }
 
 var r4Cases = []r4Case{
-	{"Q8_0", quant.Q8_0, Q8_0Bytes, nil, dotQ8_0R4AVX512},
+	{"Q8_0", quant.Q8_0, Q8_0Bytes, dotQ8_0R4AVX2, dotQ8_0R4AVX512},
 	{"Q4_0Q8_0", quant.Q4_0, Q4_0Bytes, dotQ4_0Q8_0R4AVX2, dotQ4_0Q8_0R4AVX512},
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/q3m/q3m/quant"
 )
 
-// The multi-row Q8_0 and Q4_0 forms of the amd64 kernels that follow the
-// lane models read the activation rows' tails: a row one byte short of its
+// The multi-row Q8_0 and Q4_0 forms of the amd64 kernel that follows the
+// lane models (AVX-512) read the activation rows' tails: a row one byte short of its
 // tail panics.
 func TestMultiRowFormsPanicOnShortTails(t *testing.T) {
 	const n = 4

@@ -8,8 +8,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX2 Q4_0 forms follow the two-chain model (package asm's
-// dotQ4_0Q8_0Chains, the neon-i8mm kernel's too): per block the exact
+// The AVX2 forms follow the two-chain model (package asm's dotQ8_0Chains
+// and dotQ4_0Q8_0Chains, the neon-i8mm kernel's too): per block the exact
 // int32 sum of the 32 products, converted to float32, times the float32
 // product of the two fp16 scales (rounded once), added with a fused
 // multiply-add into the even or the odd blocks' chain; at the end the
@@ -18,7 +18,8 @@ import (
 // values, the chains pay one per block, which lets the prefill form put
 // eight tokens side by side in one register (each lane a token), the
 // decode form four weight rows (each lane a row) and the single-row form
-// four blocks (each lane a block).
+// four blocks (each lane a block). The Q8_0 weights go through ggml's
+// sign move (q8SumsShared), the Q4_0 nibbles as follows.
 //
 // The nibbles q (0…15) are VPMADDUBSW's unsigned operand against the
 // signed activations: Σ(q-8)·x = Σq·x - 8·Σx, exact for every int8 x. A
@@ -139,6 +140,39 @@ func reduce4(l []VecPhysical) {
 	VPADDD(l[1].AsX(), l[0].AsX(), l[0].AsX())
 }
 
+// reduce4D sets the low 128 bits of l[0] to the int32 sums of the eight
+// int32 lanes of each of l[0…3], in order; l[1…3] are clobbered.
+func reduce4D(l []VecPhysical) {
+	VPHADDD(l[1], l[0], l[0])
+	VPHADDD(l[3], l[2], l[2])
+	VPHADDD(l[2], l[0], l[0])
+	VEXTRACTI128(U8(1), l[0], l[1].AsX())
+	VPADDD(l[1].AsX(), l[0].AsX(), l[0].AsX())
+}
+
+// q8Sums sets the eight int32 lanes of l to the sums of four products
+// each of the Q8_0 weights at w and the activations at x (lane l values
+// 4l…4l+3), using tmp; Y14 holds int16 ones.
+func q8Sums(w, x Mem, l, tmp VecPhysical) {
+	VMOVDQU(x, l)
+	q8SumsShared(w, l, l, tmp)
+}
+
+// q8SumsShared is q8Sums of the activations in the register x, which it
+// leaves unchanged unless it is l. The integer core is ggml's
+// mul_sum_i8_pairs: the weights' signs move onto the activations (VPSIGNB)
+// and |w| ≤ 128 is the unsigned operand of VPMADDUBSW, then VPMADDWD of
+// ones. It is exact because quantized activations lie in [-127, 127]
+// (Traits.Quantize), so x·sign(w) does not overflow and a pair sums to at
+// most 2·128·127 < 2^15.
+func q8SumsShared(w Mem, x, l, tmp VecPhysical) {
+	VMOVDQU(w, tmp)
+	VPSIGNB(tmp, x, l)
+	VPABSB(tmp, tmp)
+	VPMADDUBSW(l, tmp, l)
+	VPMADDWD(Y14, l, l)
+}
+
 // q4Pairs sets l to the 16 int16 pair sums of the nibbles q (0…15) of the
 // Q4_0 block whose payload is at w times the Q8_0 values at x (at most
 // 2·15·128 in magnitude); Y12 holds the q4shift counts, Y15 0x0f bytes.
@@ -221,11 +255,19 @@ func avx2ChainsX1(t wtype) {
 				continue
 			}
 			x := Mem{Base: RDI, Disp: b*xbytes + 2}
+			if !t.q4 {
+				q8Sums(Mem{Base: RSI, Disp: b*t.wbytes + 2}, x, l, Y5)
+				continue
+			}
 			q4Pairs(Mem{Base: RSI, Disp: b*t.wbytes + 2}, x, l)
 			VPMADDUBSW(x, Y13, Y5)
 			VPSUBW(Y5, l, l)
 		}
-		reduce4(ls)
+		if t.q4 {
+			reduce4(ls)
+		} else {
+			reduce4D(ls)
+		}
 		VCVTDQ2PS(X1, X1)
 		gatherScalesN(func(b int) Mem { return Mem{Base: RSI, Disp: b * t.wbytes} }, n, RDX, X6)
 		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X7)
@@ -267,23 +309,34 @@ func avx2ChainsR4(t wtype) {
 		if n == 4 {
 			prefetchR4Step(t)
 		}
-		for b, l := range ls {
-			if b >= n {
-				VPXOR(l, l, l)
-				continue
-			}
-			VPMADDUBSW(Mem{Base: RDI, Disp: b*xbytes + 2}, Y13, l)
-		}
-		reduce4(ls)
-		VMOVDQA(X4, X2)
-		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X3)
-		for b := range n {
-			for i, r := range wp {
-				q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, Mem{Base: RDI, Disp: b*xbytes + 2}, ls[i])
+		if t.q4 {
+			for b, l := range ls {
+				if b >= n {
+					VPXOR(l, l, l)
+					continue
+				}
+				VPMADDUBSW(Mem{Base: RDI, Disp: b*xbytes + 2}, Y13, l)
 			}
 			reduce4(ls)
-			VPSHUFD(U8(uint8(b*0x55)), X2, X8)
-			VPSUBD(X8, X4, X4)
+			VMOVDQA(X4, X2)
+		}
+		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X3)
+		for b := range n {
+			x := Mem{Base: RDI, Disp: b*xbytes + 2}
+			if t.q4 {
+				for i, r := range wp {
+					q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, x, ls[i])
+				}
+				reduce4(ls)
+				VPSHUFD(U8(uint8(b*0x55)), X2, X8)
+				VPSUBD(X8, X4, X4)
+			} else {
+				VMOVDQU(x, Y2)
+				for i, r := range wp {
+					q8SumsShared(Mem{Base: r, Disp: b*t.wbytes + 2}, Y2, ls[i], Y8)
+				}
+				reduce4D(ls)
+			}
 			VCVTDQ2PS(X4, X4)
 			gatherScalesN(func(i int) Mem { return Mem{Base: wp[i], Disp: b * t.wbytes} }, 4, RDX, X9)
 			VPSHUFD(U8(uint8(b*0x55)), X3, X10)
@@ -300,6 +353,77 @@ func avx2ChainsR4(t wtype) {
 	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
 	VADDPS(X1, X0, X0)
 	VMOVUPS(X0, Mem{Base: RAX})
+	VZEROUPPER()
+	RET()
+}
+
+// avx2ChainsG8Q8 emits the Q8_0 prefill form: one weight row against a
+// group of eight activation rows, each lane of a register a row (token),
+// as avx2ChainsG8. The weights are signed, so each group of four values
+// takes ggml's sign move: |w| is the unsigned operand of VPMADDUBSW and
+// the activations carry w's signs (VPSIGNB); a lane's pair sum is at most
+// 2·128·127, so every group of four values goes to int32 at once
+// (VPMADDWD of ones). Dword j of the weights and of |w| (kept in the
+// frame) are broadcast from memory. Registers: SI the weights, DI the
+// group, CX the blocks left, AX the output; Y0 Y1 the chains, Y2 |w|, Y3
+// Y4 Y5 and Y6 Y7 Y8 a group of four values (w, |w|, x), Y9 Y10 the int32
+// sums, Y11 the scales, Y14 int16 ones.
+func avx2ChainsG8Q8(t wtype) {
+	name := t.name + "g8AVX2"
+	TEXT(name, NOSPLIT, "func(w, grp *byte, nblocks int, out *[8]float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).", name))
+	Load(Param("w"), RSI)
+	Load(Param("grp"), RDI)
+	Load(Param("nblocks"), RCX)
+	Load(Param("out"), RAX)
+	broadcastD(0x00010001, EDX, X14, Y14)
+	acc := []VecPhysical{Y0, Y1}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	sets := [][3]VecPhysical{{Y3, Y4, Y5}, {Y6, Y7, Y8}}
+	sums := []VecPhysical{Y9, Y10}
+	block := func(b int) {
+		wo, gob := b*t.wbytes, b*g8Block
+		for j := range 8 {
+			s := sets[j%2]
+			VPBROADCASTD(Mem{Base: RSI, Disp: wo + 2 + 4*j}, s[0])
+			VPABSB(s[0], s[1])
+			VMOVDQU(Mem{Base: RDI, Disp: gob + 32*j}, s[2])
+			VPSIGNB(s[0], s[2], s[2])
+			VPMADDUBSW(s[2], s[1], s[2])
+			if j < 2 {
+				VPMADDWD(Y14, s[2], sums[j])
+			} else {
+				VPMADDWD(Y14, s[2], s[2])
+				VPADDD(s[2], sums[j%2], sums[j%2])
+			}
+		}
+		VPADDD(Y10, Y9, Y9)
+		VCVTDQ2PS(Y9, Y9)
+		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X11)
+		VBROADCASTSS(X11, Y11)
+		VMULPS(Mem{Base: RDI, Disp: gob + 256}, Y11, Y11)
+		VFMADD231PS(Y11, Y9, acc[b%2])
+	}
+	l := func(s string) string { return name + "_" + s }
+	SUBQ(U8(2), RCX)
+	JL(LabelRef(l("tail")))
+	Label(l("loop"))
+	block(0)
+	block(1)
+	ADDQ(U32(2*t.wbytes), RSI)
+	ADDQ(U32(2*g8Block), RDI)
+	SUBQ(U8(2), RCX)
+	JGE(LabelRef(l("loop")))
+	Label(l("tail"))
+	ADDQ(U8(2), RCX)
+	JZ(LabelRef(l("done")))
+	block(0)
+	Label(l("done"))
+	VADDPS(Y1, Y0, Y0)
+	VMOVUPS(Y0, Mem{Base: RAX})
 	VZEROUPPER()
 	RET()
 }

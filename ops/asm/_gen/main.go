@@ -1,13 +1,12 @@
 // Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
 // Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
-// for AVX2 the Q8_0 single-, two- and four-row forms and the Q4_0 forms
-// of the chain model (chains.go: single-row, four-weight-row decode and
-// eight-token prefill); for AVX-512 (F, BW, VL) with VNNI the single-,
+// for AVX2 the forms of the chain model for both types (chains.go:
+// single-row, four-weight-row decode and eight-token prefill); for AVX-512 (F, BW, VL) with VNNI the single-,
 // two- and four-row forms of both types (the two- and four-row forms, like
 // the eight-activation-row prefill forms, in x8.go) and their
 // four-weight-row decode forms (r4.go).
 //
-// Every AVX-512 form, and every AVX2 Q8_0 form, follows the lane model bit
+// Every AVX-512 form follows the lane model bit
 // for bit (each form the same kernel's single-row one): per 32-value block eight
 // exact int32 lane sums (lane l holds values 4l…4l+3), converted to
 // float32, multiplied by the float32 product of the two fp16 scales
@@ -19,8 +18,8 @@
 //
 // The AVX-512 forms hold two blocks per 512-bit register: the even block
 // in lanes 0…7 and the odd one in lanes 8…15, so one accumulator register
-// carries both of the AVX2 kernel's accumulators and a pair costs one
-// VPDPBUSD and one fused multiply-add.
+// carries both accumulators and a pair costs one VPDPBUSD and one fused
+// multiply-add.
 package main
 
 import (
@@ -52,11 +51,11 @@ func main() {
 	ConstraintExpr("!purego")
 	avx2Consts()
 	avx512Consts()
-	avx2X1(q8_0)
-	avx2Multi(q8_0, 4)
-	avx2Multi(q8_0, 2)
-	avx2ChainsX1(q4_0)
-	avx2ChainsR4(q4_0)
+	for _, t := range []wtype{q8_0, q4_0} {
+		avx2ChainsX1(t)
+		avx2ChainsR4(t)
+	}
+	avx2ChainsG8Q8(q8_0)
 	avx2ChainsG8(q4_0)
 	avx2Group8()
 	for _, t := range []wtype{q8_0, q4_0} {
