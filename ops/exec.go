@@ -98,12 +98,12 @@ func (e *Exec) MatMuls(ps ...Product) {
 			if in.stride == 0 {
 				panic(fmt.Sprintf("ops: %s matrix with %d columns", m.Type, m.Cols))
 			}
-			grouped := d.G8 != nil && p.N > 1
+			in.grouped = groupedRows(p.N, d)
 			for j := range i {
 				if t.info[j].xqOff >= 0 && t.info[j].tr.Activation == tr.Activation && sameInput(&t.ps[j], p) {
 					in.xqOff = t.info[j].xqOff
 					in.padded = t.info[j].padded && d.X8 != nil
-					if grouped {
+					if in.grouped > 0 && t.info[j].grouped == in.grouped {
 						in.gOff = t.info[j].gOff
 					}
 					break
@@ -117,9 +117,9 @@ func (e *Exec) MatMuls(ps ...Product) {
 				}
 				xqBytes += n * in.stride
 			}
-			if grouped && in.gOff < 0 {
+			if in.grouped > 0 && in.gOff < 0 {
 				in.gOff, in.freshGroups = xqBytes, true
-				xqBytes += (p.N + 7) / 8 * asm.Group8Bytes(m.Cols/m.Type.BlockSize())
+				xqBytes += in.grouped / 8 * asm.Group8Bytes(m.Cols/m.Type.BlockSize())
 			}
 		}
 		t.info = append(t.info, in)
@@ -150,7 +150,7 @@ func (e *Exec) MatMuls(ps ...Product) {
 	q.ends, n = q.ends[:0], 0
 	for i := range t.ps {
 		if t.info[i].freshGroups {
-			n += (t.ps[i].N + 7) / 8
+			n += t.info[i].grouped / 8
 		}
 		q.ends = append(q.ends, n)
 	}
@@ -185,6 +185,21 @@ func padFrom(tr asm.Traits) int {
 	return 7
 }
 
+// groupedRows returns how many of a product's n input rows the kernel's
+// eight-row form (Dots.G8) reads from groups of eight, a multiple of
+// eight: none for one row (decode) or without that form, else every
+// group but a last one of fewer than d.G8From rows, whose rows go one at
+// a time (singles).
+func groupedRows(n int, d asm.Dots) int {
+	if d.G8 == nil || n < 2 {
+		return 0
+	}
+	if n%8 < d.G8From {
+		return n &^ 7
+	}
+	return (n + 7) &^ 7
+}
+
 // sameInput reports whether two products read the same activation rows.
 func sameInput(a, b *Product) bool {
 	return a.N == b.N && a.M.Cols == b.M.Cols && len(a.X) > 0 && len(b.X) > 0 && &a.X[0] == &b.X[0]
@@ -199,8 +214,9 @@ type prodInfo struct {
 	stride int  // bytes per quantized X row
 	fresh  bool // the first product to read its quantized X
 	padded bool // X's quantized rows run on to a multiple of eight, zeros
-	// X's quantized rows in groups of eight (asm.Group8) at xq[gOff:], or
-	// -1; freshGroups: the first product to read them.
+	// X's first grouped rows (groupedRows) in groups of eight (asm.Group8)
+	// at xq[gOff:], or -1; freshGroups: the first product to read them.
+	grouped     int
 	gOff        int
 	freshGroups bool
 }
@@ -238,7 +254,7 @@ func (q *groupTask) Run(_, lo, hi int) {
 			i++
 		}
 		p, in := &t.ps[i], &t.info[i]
-		j := g - (q.ends[i] - (p.N+7)/8)
+		j := g - (q.ends[i] - in.grouped/8)
 		nb := p.M.Cols / p.M.Type.BlockSize()
 		size := asm.Group8Bytes(nb)
 		asm.Group8(t.xq[in.gOff+j*size:in.gOff+(j+1)*size], t.xq[in.xqOff+8*j*in.stride:], in.stride, min(8, p.N-8*j), nb)
@@ -337,7 +353,7 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	// for each group of eight tokens, every row of the tile, so that the
 	// group's quantized rows are read from L1 once per tile row rather
 	// than from L2 once per weight row of the range.
-	tile := max(4, 16<<10/rb)
+	tile := tileRows(rb)
 	for r0 := lo; r0 < hi; r0 += tile {
 		r1 := min(r0+tile, hi)
 		for j := 0; j < n8; j += 8 {
@@ -374,33 +390,66 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 				p.Y[n4*rows+r] = o2[0]
 				p.Y[(n4+1)*rows+r] = o2[1]
 			}
-			for j := n2; j < p.N; j++ {
-				p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+			if d.R4 == nil {
+				for j := n2; j < p.N; j++ {
+					p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
+				}
 			}
+		}
+		if d.R4 != nil {
+			singles(p, d, xq, stride, n2, r0, r1, o4)
+		}
+	}
+}
+
+// tileRows returns how many weight rows of rb bytes the multi-row products
+// take at a time: about 16 KiB, a multiple of four for the decode form.
+func tileRows(rb int) int { return (max(4, 16<<10/rb) + 3) &^ 3 }
+
+// singles computes rows [r0, r1) of product p for its input rows from j0
+// on, one input row at a time: four weight rows at a time with the decode
+// form (Dots.R4), the rest with the single-row form; o4 holds the decode
+// form's results.
+func singles(p *Product, d *asm.Dots, xq []byte, stride, j0, r0, r1 int, o4 *[4]float32) {
+	m, rows, rb := p.M, p.M.Rows, p.M.RowBytes()
+	nb := m.Cols / m.Type.BlockSize()
+	for j := j0; j < p.N; j++ {
+		x, y := xq[j*stride:], p.Y[j*rows:(j+1)*rows]
+		r := r0
+		if d.R4 != nil {
+			for ; r+4 <= r1; r += 4 {
+				d.R4(m.Data[r*rb:], rb, x, nb, o4)
+				copy(y[r:r+4], o4[:])
+			}
+		}
+		for ; r < r1; r++ {
+			y[r] = d.X1(m.Data[r*rb:(r+1)*rb], x, nb)
 		}
 	}
 }
 
 // groups computes rows [lo, hi) of product p from its input's groups of
-// eight rows, in tiles of about 16 KiB of weight rows as the eight-row
-// products.
+// eight rows (the rows past groupedRows one at a time), in tiles of about
+// 16 KiB of weight rows as the eight-row products.
 func (t *matTask) groups(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	m, rows := p.M, p.M.Rows
 	rb := m.RowBytes()
 	nb := m.Cols / m.Type.BlockSize()
 	size := asm.Group8Bytes(nb)
 	g8 := in.dots.G8
-	o8 := (*[8]float32)(out)
-	tile := max(4, 16<<10/rb)
+	o8, o4 := (*[8]float32)(out), (*[4]float32)(out)
+	n := in.grouped
+	tile := tileRows(rb)
 	for r0 := lo; r0 < hi; r0 += tile {
 		r1 := min(r0+tile, hi)
-		for j := 0; j < p.N; j += 8 {
+		for j := 0; j < n; j += 8 {
 			g := t.xq[in.gOff+j/8*size : in.gOff+(j/8+1)*size]
 			for r := r0; r < r1; r++ {
 				g8(m.Data[r*rb:(r+1)*rb], g, nb, o8)
 				put8(p.Y, rows, r, j, p.N, o8)
 			}
 		}
+		singles(p, &in.dots, t.xq[in.xqOff:], in.stride, n, r0, r1, o4)
 	}
 }
 

@@ -21,10 +21,12 @@ func TestMatMulEqualsMatVecForEveryTokenCount(t *testing.T) {
 		for _, c := range []struct {
 			typ  quant.Type
 			cols int
-		}{{quant.Q8_0, 160}, {quant.Q4_0, 160}, {quant.Q4_K, 512}, {quant.Q5_K, 512}, {quant.Q6_K, 512}, {quant.Q4_K, 4096}} {
+		}{{quant.Q8_0, 160}, {quant.Q4_0, 160}, {quant.Q4_K, 512}, {quant.Q5_K, 512}, {quant.Q6_K, 512},
+			{quant.Q4_K, 4096}, {quant.Q8_0, 4096}, {quant.Q4_0, 4096}} {
 			// Up to 19 tokens: every mix of the eight-, four-, two- and
-			// one-row forms; rows of 4096 Q4_K values make tiles of seven
-			// rows.
+			// one-row forms, of groups of eight and rows one at a time;
+			// rows of 4096 values make tiles of four (Q8_0) or eight rows,
+			// the last of 37 rows shorter.
 			for n := 1; n <= 19; n++ {
 				const rows = 37
 				typ, cols := c.typ, c.cols

@@ -10,8 +10,9 @@ import (
 
 // The types with Q8_0 activations share one quantized input: Q8_0 and Q4_0
 // take it eight tokens at a time where their kernel can (padding the input
-// to a multiple of eight for a tail of six or seven tokens), Q5_0 and IQ4_NL
-// read it as it is, padded or not. Every product must still give each
+// to a multiple of eight for a tail of six or seven tokens, or in groups of
+// eight, sharing them where both take as many), Q5_0 and IQ4_NL read it as
+// it is, padded or not. Every product must still give each
 // token its single-row results bit for bit.
 func TestMatMulsOfQ8_0ActivationTypesEqualSingleRows(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
@@ -20,7 +21,7 @@ func TestMatMulsOfQ8_0ActivationTypesEqualSingleRows(t *testing.T) {
 		defer pool.Close()
 		e := NewExec(pool)
 		const cols = 256
-		for _, n := range []int{3, 6, 7, 8, 9, 15, 16, 23} {
+		for _, n := range []int{2, 3, 6, 7, 8, 9, 11, 15, 16, 23} {
 			x := randVec(r, n*cols, 1)
 			var ps []Product
 			for i, typ := range []quant.Type{quant.Q8_0, quant.Q5_0, quant.Q4_0, quant.IQ4_NL, quant.Q4_0} {

@@ -25,18 +25,20 @@ import (
 // G8, when not nil, sets out[t] to X1(w, xt, nblocks) bit for bit for the
 // eight activation rows xt of the group g written by Group8, reading each
 // weight block once: the prefill form of a kernel whose registers hold
-// eight tokens side by side.
+// eight tokens side by side. A group of fewer than G8From rows costs more
+// than its rows through R4 one at a time, so callers take those that way.
 //
 // For a float weight type (F32, F16, BF16) activations stay float32 and
 // Float returns the dot product of the row w with x over len(x) values.
 type Dots struct {
-	X1    func(w, x []byte, nblocks int) float32
-	X2    func(w, x0, x1 []byte, nblocks int, out *[2]float32)
-	X4    func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
-	R4    func(w []byte, stride int, x []byte, nblocks int, out *[4]float32)
-	X8    func(w, x []byte, stride, nblocks int, out *[8]float32)
-	G8    func(w, g []byte, nblocks int, out *[8]float32)
-	Float func(w []byte, x []float32) float32
+	X1     func(w, x []byte, nblocks int) float32
+	X2     func(w, x0, x1 []byte, nblocks int, out *[2]float32)
+	X4     func(w, x0, x1, x2, x3 []byte, nblocks int, out *[4]float32)
+	R4     func(w []byte, stride int, x []byte, nblocks int, out *[4]float32)
+	X8     func(w, x []byte, stride, nblocks int, out *[8]float32)
+	G8     func(w, g []byte, nblocks int, out *[8]float32)
+	G8From int
+	Float  func(w []byte, x []float32) float32
 }
 
 // Kernel is one implementation of the hot loops: dot products per weight
