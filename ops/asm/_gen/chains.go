@@ -32,30 +32,18 @@ import (
 // 32·j + 4·t; eight float32 scales; eight int32 sums 8·Σx.
 const g8Block = 320
 
-// avx2ChainsG8 emits the prefill form: one weight row against a group of
-// eight activation rows, each lane of a register a row (token).
-// Registers: SI the weights, DI the group, CX the blocks left, AX the
-// output; Y0 Y1 the chains, Y4 the payload, Y5 and Y6 the low and high
-// nibbles (both halves the same), Y7 Y10 Y12 Y13 one group of four values
-// broadcast, Y8 Y9 int16 sums, Y11 the scales, Y14 int16 ones, Y15 0x0f
+// avx2ChainsG8 emits the Q4_0 prefill form (g8Form). Per block the
+// nibbles of the payload (Y4), low (Y5) and high (Y6) with both halves
+// alike, give each group of four values by a VPSHUFD (Y7 Y10 Y12 Y13);
+// VPMADDUBSW with the eight rows' values, summed in int16 (Y8 Y9), then
+// VPMADDWD of ones (Y14), less 8·Σx, give the block's sums. Y15 holds 0x0f
 // bytes.
 func avx2ChainsG8(t wtype) {
-	name := t.name + "g8AVX2"
-	TEXT(name, NOSPLIT, "func(w, grp *byte, nblocks int, out *[8]float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).", name))
-	Load(Param("w"), RSI)
-	Load(Param("grp"), RDI)
-	Load(Param("nblocks"), RCX)
-	Load(Param("out"), RAX)
-	broadcastD(0x00010001, EDX, X14, Y14)
-	broadcastD(0x0f0f0f0f, EDX, X15, Y15)
-	acc := []VecPhysical{Y0, Y1}
-	for _, a := range acc {
-		VXORPS(a, a, a)
-	}
 	tmp := []VecPhysical{Y7, Y10, Y12, Y13}
-	block := func(b int) {
+	g8Form(t, func() {
+		broadcastD(0x00010001, EDX, X14, Y14)
+		broadcastD(0x0f0f0f0f, EDX, X15, Y15)
+	}, func(b int) VecPhysical {
 		wo, gob := b*t.wbytes, b*g8Block
 		VBROADCASTI128(Mem{Base: RSI, Disp: wo + 2}, Y4)
 		VPAND(Y15, Y4, Y5)
@@ -82,18 +70,45 @@ func avx2ChainsG8(t wtype) {
 		VPADDW(Y9, Y8, Y8)
 		VPMADDWD(Y14, Y8, Y8)
 		VPSUBD(Mem{Base: RDI, Disp: gob + 288}, Y8, Y8)
-		VCVTDQ2PS(Y8, Y8)
-		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X11)
+		return Y8
+	})
+}
+
+// g8Form emits the prefill form of t: one weight row against a group of
+// eight activation rows, each lane of a register a row (token). It loads
+// SI (the weights), DI (the group), CX (the blocks) and AX (the output),
+// calls consts, zeroes the chains Y0 (even blocks) and Y1 (odd), and runs
+// the blocks two at a time: block(b) (b = 0, 1 within the step) leaves the
+// block's eight exact int32 sums in the register it returns, which g8Form
+// converts, multiplies by the scale products (Y11) and adds to the chain.
+func g8Form(t wtype, consts func(), block func(b int) VecPhysical) {
+	name := t.name + "g8AVX2"
+	TEXT(name, NOSPLIT, "func(w, grp *byte, nblocks int, out *[8]float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).", name))
+	Load(Param("w"), RSI)
+	Load(Param("grp"), RDI)
+	Load(Param("nblocks"), RCX)
+	Load(Param("out"), RAX)
+	consts()
+	acc := []VecPhysical{Y0, Y1}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	step := func(b int) {
+		s := block(b)
+		VCVTDQ2PS(s, s)
+		VCVTPH2PS(Mem{Base: RSI, Disp: b * t.wbytes}, X11)
 		VBROADCASTSS(X11, Y11)
-		VMULPS(Mem{Base: RDI, Disp: gob + 256}, Y11, Y11)
-		VFMADD231PS(Y11, Y8, acc[b%2])
+		VMULPS(Mem{Base: RDI, Disp: b*g8Block + 256}, Y11, Y11)
+		VFMADD231PS(Y11, s, acc[b%2])
 	}
 	l := func(s string) string { return name + "_" + s }
 	SUBQ(U8(2), RCX)
 	JL(LabelRef(l("tail")))
 	Label(l("loop"))
-	block(0)
-	block(1)
+	step(0)
+	step(1)
 	ADDQ(U32(2*t.wbytes), RSI)
 	ADDQ(U32(2*g8Block), RDI)
 	SUBQ(U8(2), RCX)
@@ -101,7 +116,7 @@ func avx2ChainsG8(t wtype) {
 	Label(l("tail"))
 	ADDQ(U8(2), RCX)
 	JZ(LabelRef(l("done")))
-	block(0)
+	step(0)
 	Label(l("done"))
 	VADDPS(Y1, Y0, Y0)
 	VMOVUPS(Y0, Mem{Base: RAX})
@@ -357,34 +372,17 @@ func avx2ChainsR4(t wtype) {
 	RET()
 }
 
-// avx2ChainsG8Q8 emits the Q8_0 prefill form: one weight row against a
-// group of eight activation rows, each lane of a register a row (token),
-// as avx2ChainsG8. The weights are signed, so each group of four values
-// takes ggml's sign move: |w| is the unsigned operand of VPMADDUBSW and
-// the activations carry w's signs (VPSIGNB); a lane's pair sum is at most
-// 2·128·127, so every group of four values goes to int32 at once
-// (VPMADDWD of ones). Dword j of the weights and of |w| (kept in the
-// frame) are broadcast from memory. Registers: SI the weights, DI the
-// group, CX the blocks left, AX the output; Y0 Y1 the chains, Y2 |w|, Y3
-// Y4 Y5 and Y6 Y7 Y8 a group of four values (w, |w|, x), Y9 Y10 the int32
-// sums, Y11 the scales, Y14 int16 ones.
+// avx2ChainsG8Q8 emits the Q8_0 prefill form (g8Form). The weights are
+// signed, so each group of four values takes ggml's sign move, as in
+// q8SumsShared: the dword broadcast from memory (Y3 or Y6), its
+// absolute value the unsigned operand of VPMADDUBSW (Y4 Y7), the eight
+// rows' values (Y5 Y8) carrying its signs (VPSIGNB). A lane's pair sum is
+// at most 2·128·127, so every group of four values goes to int32 at once
+// (VPMADDWD of ones, Y14) and adds to the block's sums (Y9 Y10).
 func avx2ChainsG8Q8(t wtype) {
-	name := t.name + "g8AVX2"
-	TEXT(name, NOSPLIT, "func(w, grp *byte, nblocks int, out *[8]float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[t] to the two-chain product of nblocks ≥ 1 weight blocks at w with row t of the group of eight activation rows at grp (AVX2).", name))
-	Load(Param("w"), RSI)
-	Load(Param("grp"), RDI)
-	Load(Param("nblocks"), RCX)
-	Load(Param("out"), RAX)
-	broadcastD(0x00010001, EDX, X14, Y14)
-	acc := []VecPhysical{Y0, Y1}
-	for _, a := range acc {
-		VXORPS(a, a, a)
-	}
 	sets := [][3]VecPhysical{{Y3, Y4, Y5}, {Y6, Y7, Y8}}
 	sums := []VecPhysical{Y9, Y10}
-	block := func(b int) {
+	g8Form(t, func() { broadcastD(0x00010001, EDX, X14, Y14) }, func(b int) VecPhysical {
 		wo, gob := b*t.wbytes, b*g8Block
 		for j := range 8 {
 			s := sets[j%2]
@@ -401,29 +399,6 @@ func avx2ChainsG8Q8(t wtype) {
 			}
 		}
 		VPADDD(Y10, Y9, Y9)
-		VCVTDQ2PS(Y9, Y9)
-		VCVTPH2PS(Mem{Base: RSI, Disp: wo}, X11)
-		VBROADCASTSS(X11, Y11)
-		VMULPS(Mem{Base: RDI, Disp: gob + 256}, Y11, Y11)
-		VFMADD231PS(Y11, Y9, acc[b%2])
-	}
-	l := func(s string) string { return name + "_" + s }
-	SUBQ(U8(2), RCX)
-	JL(LabelRef(l("tail")))
-	Label(l("loop"))
-	block(0)
-	block(1)
-	ADDQ(U32(2*t.wbytes), RSI)
-	ADDQ(U32(2*g8Block), RDI)
-	SUBQ(U8(2), RCX)
-	JGE(LabelRef(l("loop")))
-	Label(l("tail"))
-	ADDQ(U8(2), RCX)
-	JZ(LabelRef(l("done")))
-	block(0)
-	Label(l("done"))
-	VADDPS(Y1, Y0, Y0)
-	VMOVUPS(Y0, Mem{Base: RAX})
-	VZEROUPPER()
-	RET()
+		return Y9
+	})
 }
