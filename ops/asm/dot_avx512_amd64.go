@@ -14,8 +14,9 @@ import (
 var useAVX512 = useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
 
 // AVX512 is the amd64 kernel for CPUs with AVX-512 F, BW, VL and VNNI: the
-// AVX2 kernel with its own Q8_0 and Q4_0 products (following dotQ8_0Lanes,
-// as the AVX2 kernel's Q8_0 ones, and dotQ4_0Q8_0Lanes) and
+// AVX2 kernel with its own Q8_0 and Q4_0 products (following dotQ8_0Lanes
+// and dotQ4_0Q8_0Lanes, where the AVX2 kernel's follow the chain models:
+// none of those AVX2 forms is inherited) and
 // eight-row forms of the Q8_0, Q4_0, Q4_K, Q5_K and Q6_K products for
 // prefill (q8_0_amd64.s, kquant_avx512_amd64.s), four- and two-row forms of
 // the Q4_K, Q5_K and Q6_K products for batched decode

@@ -59,13 +59,19 @@ func dotQ5_Kx8AVX512(w, x []byte, stride, nblocks int, out *[8]float32) {
 }
 
 // extendKernel returns the kernel called name with base's dot products,
-// each field of more's entries replacing base's.
+// each field of more's entries replacing base's; an entry with its own
+// single-row form (X1) replaces base's entry whole, since base's other
+// forms equal base's single-row form bit for bit, not the new one.
 func extendKernel(base *Kernel, name string, more map[quant.Type]Dots) *Kernel {
 	own := make(map[quant.Type]Dots)
 	for t := range base.own {
 		own[t] = base.dots[t]
 	}
 	for t, m := range more {
+		if m.X1 != nil {
+			own[t] = m
+			continue
+		}
 		d := own[t]
 		if m.X1 != nil {
 			d.X1 = m.X1
