@@ -315,7 +315,8 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 	}
 	// Quantized rows take eight activation rows at a time, then four, then
 	// two (each result equal to the single-row kernel's), the rest one at
-	// a time.
+	// a time (singles: four weight rows at a time where the kernel has a
+	// decode form).
 	n8, n4, n2 := 0, 0, 0
 	if d.X8 != nil {
 		n8 = p.N &^ 7
