@@ -207,8 +207,9 @@ func TestChainModelsMatchFloat64Reference(t *testing.T) {
 // Edge blocks: every weight pattern and scale (zero, largest, subnormal,
 // infinite, NaN) against eight rows of random patterns and scales, -128
 // activations included (the kernels' integer sums are exact for every
-// int8); block counts around the two- and four-block steps; unaligned rows
-// and strides from overlapping (0) to apart.
+// int8, but for the Q8_0 products of signMoveKernels, checked without
+// them); block counts around the two- and four-block steps; unaligned
+// rows and strides from overlapping (0) to apart.
 func TestKernelsFollowChainModelsOnEdgeData(t *testing.T) {
 	r := rand.New(rand.NewPCG(85, 86))
 	for _, c := range chainCases {
