@@ -342,13 +342,9 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 		n2 = n4 + (p.N-n4)&^1
 	}
 	o8, o4, o2 := (*[8]float32)(out), (*[4]float32)(out), (*[2]float32)(out)
-	// Decode: four weight rows at a time against the one activation row,
-	// each result equal to the single-row kernel's.
-	if p.N == 1 && d.R4 != nil {
-		for ; lo+4 <= hi; lo += 4 {
-			d.R4(m.Data[lo*rb:], rb, xq, nb, o4)
-			copy(p.Y[lo:lo+4], o4[:])
-		}
+	if p.N == 1 { // decode: nothing for tiles to share
+		singles(p, d, xq, stride, 0, lo, hi, o4)
+		return
 	}
 	// The eight-row products go in tiles of about 16 KiB of weight rows:
 	// for each group of eight tokens, every row of the tile, so that the
@@ -378,7 +374,7 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 				y[3*rows+r] = o4[3]
 			}
 		}
-		for r := r0; r < r1; r++ {
+		for r := r0; r < r1 && n2 > n4; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
 			if tail3 {
 				x2 := xq[(n4+2)*stride:]
@@ -386,20 +382,13 @@ func (t *matTask) rows(p *Product, in *prodInfo, lo, hi int, out []float32) {
 				p.Y[n4*rows+r] = o4[0]
 				p.Y[(n4+1)*rows+r] = o4[1]
 				p.Y[(n4+2)*rows+r] = o4[2]
-			} else if n2 > n4 {
+			} else {
 				d.X2(w, xq[n4*stride:], xq[(n4+1)*stride:], nb, o2)
 				p.Y[n4*rows+r] = o2[0]
 				p.Y[(n4+1)*rows+r] = o2[1]
 			}
-			if d.R4 == nil {
-				for j := n2; j < p.N; j++ {
-					p.Y[j*rows+r] = d.X1(w, xq[j*stride:], nb)
-				}
-			}
 		}
-		if d.R4 != nil {
-			singles(p, d, xq, stride, n2, r0, r1, o4)
-		}
+		singles(p, d, xq, stride, n2, r0, r1, o4)
 	}
 }
 

@@ -73,9 +73,6 @@ func extendKernel(base *Kernel, name string, more map[quant.Type]Dots) *Kernel {
 			continue
 		}
 		d := own[t]
-		if m.X1 != nil {
-			d.X1 = m.X1
-		}
 		if m.X2 != nil {
 			d.X2 = m.X2
 		}

@@ -1,19 +1,18 @@
 // Command _gen writes the amd64 assembly of package asm's Q8_0·Q8_0 and
 // Q4_0·Q8_0 dot products (q8_0_amd64.s and its Go declarations) with avo:
 // for AVX2 the forms of the chain model for both types (chains.go:
-// single-row, four-weight-row decode and eight-token prefill); for AVX-512 (F, BW, VL) with VNNI the single-,
-// two- and four-row forms of both types (the two- and four-row forms, like
-// the eight-activation-row prefill forms, in x8.go) and their
-// four-weight-row decode forms (r4.go).
+// single-row, four-weight-row decode and eight-token prefill); for
+// AVX-512 (F, BW, VL) with VNNI the single-, two- and four-row forms of
+// both types (the two- and four-row forms, like the eight-activation-row
+// prefill forms, in x8.go) and their four-weight-row decode forms (r4.go).
 //
-// Every AVX-512 form follows the lane model bit
-// for bit (each form the same kernel's single-row one): per 32-value block eight
-// exact int32 lane sums (lane l holds values 4l…4l+3), converted to
-// float32, multiplied by the float32 product of the two fp16 scales
-// (rounded once) and added with a fused multiply-add into one of two
-// accumulators, even blocks into the first and odd ones into the second;
-// at the end the two are added and reduced as
-// ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)). Package asm's dotQ8_0Lanes and
+// Every AVX-512 form follows the lane model bit for bit (each form the
+// same kernel's single-row one): per 32-value block eight exact int32 lane
+// sums (lane l holds values 4l…4l+3), converted to float32, multiplied by
+// the float32 product of the two fp16 scales (rounded once) and added with
+// a fused multiply-add into one of two accumulators, even blocks into the
+// first and odd ones into the second; at the end the two are added and
+// reduced as ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)). Package asm's dotQ8_0Lanes and
 // dotQ4_0Q8_0Lanes are the Go models of that order.
 //
 // The AVX-512 forms hold two blocks per 512-bit register: the even block
