@@ -1054,9 +1054,7 @@ TEXT ·q4_0Q8_0r4AVX2(SB), NOSPLIT, $0-40
 	MOVL         $0x08080808, DX
 	VMOVD        DX, X13
 	VPBROADCASTD X13, Y13
-	VMOVDQU      q4shift<>+0(SB), Y12
-	VXORPS       X0, X0, X0
-	VXORPS       X1, X1, X1
+	VXORPS       Y0, Y0, Y0
 	SUBQ         $0x04, CX
 	JL           q4_0Q8_0r4AVX2_tail
 
@@ -1067,174 +1065,166 @@ q4_0Q8_0r4AVX2_loop:
 	PREFETCHT0     192(R12)
 	PREFETCHT0     256(R12)
 	ADDQ           $0x00000120, R12
-	VPMADDUBSW     2(DI), Y13, Y4
-	VPMADDUBSW     36(DI), Y13, Y5
-	VPMADDUBSW     70(DI), Y13, Y6
-	VPMADDUBSW     104(DI), Y13, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VMOVDQA        X4, X2
-	MOVWQZX        102(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           68(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           34(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           (DI), BX
-	VMOVQ          BX, X3
-	VCVTPH2PS      X3, X3
-	VBROADCASTI128 2(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     2(DI), Y4, Y4
-	VBROADCASTI128 2(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     2(DI), Y5, Y5
-	VBROADCASTI128 2(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 2(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	VBROADCASTI128 2(DI), Y1
+	VBROADCASTI128 18(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        2(SI), X9
+	VINSERTI128    $0x01, 2(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     2(DI), Y7, Y7
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        2(R9), X5
+	VINSERTI128    $0x01, 2(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VBROADCASTI128 36(DI), Y1
+	VBROADCASTI128 52(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        20(SI), X4
+	VINSERTI128    $0x01, 20(R8), Y4, Y4
+	VPSRLW         $0x04, Y4, Y7
+	VPAND          Y15, Y7, Y7
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     Y1, Y4, Y4
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y4, Y4
+	VPSUBW         Y3, Y4, Y4
+	VMOVDQU        20(R9), X5
+	VINSERTI128    $0x01, 20(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
 	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x00, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        (R10), DX
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
 	SHLQ           $0x10, DX
 	MOVW           (R9), DX
 	SHLQ           $0x10, DX
-	MOVW           (R8), DX
-	SHLQ           $0x10, DX
 	MOVW           (SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x00, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
-	VBROADCASTI128 20(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     36(DI), Y4, Y4
-	VBROADCASTI128 20(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     36(DI), Y5, Y5
-	VBROADCASTI128 20(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     36(DI), Y6, Y6
-	VBROADCASTI128 20(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	MOVWQZX        18(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           18(R8), BX
+	SHLQ           $0x10, BX
+	MOVW           (R10), BX
+	SHLQ           $0x10, BX
+	MOVW           (R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VBROADCASTI128 70(DI), Y1
+	VBROADCASTI128 86(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        38(SI), X9
+	VINSERTI128    $0x01, 38(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x55, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        18(R10), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R9), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R8), DX
-	SHLQ           $0x10, DX
-	MOVW           18(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x55, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X1
-	VBROADCASTI128 38(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     70(DI), Y4, Y4
-	VBROADCASTI128 38(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        38(R9), X5
+	VINSERTI128    $0x01, 38(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
 	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     70(DI), Y5, Y5
-	VBROADCASTI128 38(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     70(DI), Y6, Y6
-	VBROADCASTI128 38(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VBROADCASTI128 104(DI), Y1
+	VBROADCASTI128 120(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        56(SI), X4
+	VINSERTI128    $0x01, 56(R8), Y4, Y4
+	VPSRLW         $0x04, Y4, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     70(DI), Y7, Y7
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     Y1, Y4, Y4
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y4, Y4
+	VPSUBW         Y3, Y4, Y4
+	VMOVDQU        56(R9), X5
+	VINSERTI128    $0x01, 56(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
 	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0xaa, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        36(R10), DX
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        54(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           54(SI), DX
 	SHLQ           $0x10, DX
 	MOVW           36(R9), DX
 	SHLQ           $0x10, DX
-	MOVW           36(R8), DX
-	SHLQ           $0x10, DX
 	MOVW           36(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0xaa, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
-	VBROADCASTI128 56(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     104(DI), Y4, Y4
-	VBROADCASTI128 56(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     104(DI), Y5, Y5
-	VBROADCASTI128 56(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     104(DI), Y6, Y6
-	VBROADCASTI128 56(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     104(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0xff, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        54(R10), DX
-	SHLQ           $0x10, DX
-	MOVW           54(R9), DX
-	SHLQ           $0x10, DX
-	MOVW           54(R8), DX
-	SHLQ           $0x10, DX
-	MOVW           54(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0xff, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X1
+	MOVWQZX        54(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           54(R8), BX
+	SHLQ           $0x10, BX
+	MOVW           36(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           36(R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        102(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           102(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           68(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           68(DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
 	ADDQ           $0x00000048, SI
 	ADDQ           $0x00000048, R8
 	ADDQ           $0x00000048, R9
@@ -1249,286 +1239,271 @@ q4_0Q8_0r4AVX2_tail:
 	CMPQ           CX, $0x02
 	JL             q4_0Q8_0r4AVX2_one
 	JE             q4_0Q8_0r4AVX2_two
-	VPMADDUBSW     2(DI), Y13, Y4
-	VPMADDUBSW     36(DI), Y13, Y5
-	VPMADDUBSW     70(DI), Y13, Y6
-	VPXOR          Y7, Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VMOVDQA        X4, X2
-	MOVWQZX        68(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           34(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           (DI), BX
-	VMOVQ          BX, X3
-	VCVTPH2PS      X3, X3
-	VBROADCASTI128 2(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     2(DI), Y4, Y4
-	VBROADCASTI128 2(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     2(DI), Y5, Y5
-	VBROADCASTI128 2(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 2(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	VBROADCASTI128 2(DI), Y1
+	VBROADCASTI128 18(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        2(SI), X9
+	VINSERTI128    $0x01, 2(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     2(DI), Y7, Y7
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        2(R9), X5
+	VINSERTI128    $0x01, 2(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VBROADCASTI128 36(DI), Y1
+	VBROADCASTI128 52(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        20(SI), X4
+	VINSERTI128    $0x01, 20(R8), Y4, Y4
+	VPSRLW         $0x04, Y4, Y7
+	VPAND          Y15, Y7, Y7
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     Y1, Y4, Y4
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y4, Y4
+	VPSUBW         Y3, Y4, Y4
+	VMOVDQU        20(R9), X5
+	VINSERTI128    $0x01, 20(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
 	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x00, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        (R10), DX
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
 	SHLQ           $0x10, DX
 	MOVW           (R9), DX
 	SHLQ           $0x10, DX
-	MOVW           (R8), DX
-	SHLQ           $0x10, DX
 	MOVW           (SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x00, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
-	VBROADCASTI128 20(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     36(DI), Y4, Y4
-	VBROADCASTI128 20(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     36(DI), Y5, Y5
-	VBROADCASTI128 20(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     36(DI), Y6, Y6
-	VBROADCASTI128 20(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	MOVWQZX        18(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           18(R8), BX
+	SHLQ           $0x10, BX
+	MOVW           (R10), BX
+	SHLQ           $0x10, BX
+	MOVW           (R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VBROADCASTI128 70(DI), Y1
+	VBROADCASTI128 86(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        38(SI), X9
+	VINSERTI128    $0x01, 38(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x55, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        18(R10), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R9), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R8), DX
-	SHLQ           $0x10, DX
-	MOVW           18(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x55, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X1
-	VBROADCASTI128 38(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     70(DI), Y4, Y4
-	VBROADCASTI128 38(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        38(R9), X5
+	VINSERTI128    $0x01, 38(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
 	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     70(DI), Y5, Y5
-	VBROADCASTI128 38(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     70(DI), Y6, Y6
-	VBROADCASTI128 38(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     70(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0xaa, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        36(R10), DX
-	SHLQ           $0x10, DX
-	MOVW           36(R9), DX
-	SHLQ           $0x10, DX
-	MOVW           36(R8), DX
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VPXOR          Y4, Y4, Y4
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        36(R9), DX
 	SHLQ           $0x10, DX
 	MOVW           36(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0xaa, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
+	MOVWQZX        36(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           36(R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        68(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           68(DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
 	JMP            q4_0Q8_0r4AVX2_done
 
 q4_0Q8_0r4AVX2_two:
-	VPMADDUBSW     2(DI), Y13, Y4
-	VPMADDUBSW     36(DI), Y13, Y5
-	VPXOR          Y6, Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VMOVDQA        X4, X2
-	MOVWQZX        34(DI), BX
-	SHLQ           $0x10, BX
-	MOVW           (DI), BX
-	VMOVQ          BX, X3
-	VCVTPH2PS      X3, X3
-	VBROADCASTI128 2(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     2(DI), Y4, Y4
-	VBROADCASTI128 2(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     2(DI), Y5, Y5
-	VBROADCASTI128 2(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 2(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	VBROADCASTI128 2(DI), Y1
+	VBROADCASTI128 18(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        2(SI), X9
+	VINSERTI128    $0x01, 2(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     2(DI), Y7, Y7
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        2(R9), X5
+	VINSERTI128    $0x01, 2(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VBROADCASTI128 36(DI), Y1
+	VBROADCASTI128 52(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        20(SI), X4
+	VINSERTI128    $0x01, 20(R8), Y4, Y4
+	VPSRLW         $0x04, Y4, Y7
+	VPAND          Y15, Y7, Y7
+	VPAND          Y15, Y4, Y4
+	VPMADDUBSW     Y1, Y4, Y4
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y4, Y4
+	VPSUBW         Y3, Y4, Y4
+	VMOVDQU        20(R9), X5
+	VINSERTI128    $0x01, 20(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
 	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x00, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        (R10), DX
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        18(R9), DX
+	SHLQ           $0x10, DX
+	MOVW           18(SI), DX
 	SHLQ           $0x10, DX
 	MOVW           (R9), DX
 	SHLQ           $0x10, DX
-	MOVW           (R8), DX
-	SHLQ           $0x10, DX
 	MOVW           (SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x00, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
-	VBROADCASTI128 20(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     36(DI), Y4, Y4
-	VBROADCASTI128 20(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     36(DI), Y5, Y5
-	VBROADCASTI128 20(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     36(DI), Y6, Y6
-	VBROADCASTI128 20(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
-	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     36(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x55, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        18(R10), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R9), DX
-	SHLQ           $0x10, DX
-	MOVW           18(R8), DX
-	SHLQ           $0x10, DX
-	MOVW           18(SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x55, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X1
+	MOVWQZX        18(R10), BX
+	SHLQ           $0x10, BX
+	MOVW           18(R8), BX
+	SHLQ           $0x10, BX
+	MOVW           (R10), BX
+	SHLQ           $0x10, BX
+	MOVW           (R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           34(DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
 	JMP            q4_0Q8_0r4AVX2_done
 
 q4_0Q8_0r4AVX2_one:
-	VPMADDUBSW     2(DI), Y13, Y4
-	VPXOR          Y5, Y5, Y5
-	VPXOR          Y6, Y6, Y6
-	VPXOR          Y7, Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VMOVDQA        X4, X2
-	MOVWQZX        (DI), BX
-	VMOVQ          BX, X3
-	VCVTPH2PS      X3, X3
-	VBROADCASTI128 2(SI), Y4
-	VPSRLVD        Y12, Y4, Y4
-	VPAND          Y15, Y4, Y4
-	VPMADDUBSW     2(DI), Y4, Y4
-	VBROADCASTI128 2(R8), Y5
-	VPSRLVD        Y12, Y5, Y5
-	VPAND          Y15, Y5, Y5
-	VPMADDUBSW     2(DI), Y5, Y5
-	VBROADCASTI128 2(R9), Y6
-	VPSRLVD        Y12, Y6, Y6
-	VPAND          Y15, Y6, Y6
-	VPMADDUBSW     2(DI), Y6, Y6
-	VBROADCASTI128 2(R10), Y7
-	VPSRLVD        Y12, Y7, Y7
+	VBROADCASTI128 2(DI), Y1
+	VBROADCASTI128 18(DI), Y2
+	VPMADDUBSW     Y1, Y13, Y3
+	VPMADDUBSW     Y2, Y13, Y6
+	VPADDW         Y6, Y3, Y3
+	VMOVDQU        2(SI), X9
+	VINSERTI128    $0x01, 2(R8), Y9, Y9
+	VPSRLW         $0x04, Y9, Y7
 	VPAND          Y15, Y7, Y7
-	VPMADDUBSW     2(DI), Y7, Y7
-	VPHADDW        Y5, Y4, Y4
-	VPHADDW        Y7, Y6, Y6
-	VPHADDW        Y6, Y4, Y4
-	VPMADDWD       Y14, Y4, Y4
-	VEXTRACTI128   $0x01, Y4, X5
-	VPADDD         X5, X4, X4
-	VPSHUFD        $0x00, X2, X8
-	VPSUBD         X8, X4, X4
-	VCVTDQ2PS      X4, X4
-	MOVWQZX        (R10), DX
-	SHLQ           $0x10, DX
-	MOVW           (R9), DX
-	SHLQ           $0x10, DX
-	MOVW           (R8), DX
+	VPAND          Y15, Y9, Y9
+	VPMADDUBSW     Y1, Y9, Y9
+	VPMADDUBSW     Y2, Y7, Y7
+	VPADDW         Y7, Y9, Y9
+	VPSUBW         Y3, Y9, Y9
+	VMOVDQU        2(R9), X5
+	VINSERTI128    $0x01, 2(R10), Y5, Y5
+	VPSRLW         $0x04, Y5, Y8
+	VPAND          Y15, Y8, Y8
+	VPAND          Y15, Y5, Y5
+	VPMADDUBSW     Y1, Y5, Y5
+	VPMADDUBSW     Y2, Y8, Y8
+	VPADDW         Y8, Y5, Y5
+	VPSUBW         Y3, Y5, Y5
+	VPHADDW        Y5, Y9, Y9
+	VPXOR          Y4, Y4, Y4
+	VPHADDW        Y4, Y9, Y9
+	VPMADDWD       Y14, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	MOVWQZX        (R9), DX
 	SHLQ           $0x10, DX
 	MOVW           (SI), DX
-	VMOVQ          DX, X9
-	VCVTPH2PS      X9, X9
-	VPSHUFD        $0x00, X3, X10
-	VMULPS         X10, X9, X9
-	VFMADD231PS    X9, X4, X0
+	MOVWQZX        (R10), BX
+	SHLQ           $0x10, BX
+	MOVW           (R8), BX
+	VMOVQ          DX, X10
+	VPINSRQ        $0x01, BX, X10, X10
+	VCVTPH2PS      X10, Y10
+	MOVWQZX        (DI), R11
+	SHLQ           $0x10, R11
+	MOVW           (DI), R11
+	VMOVQ          R11, X11
+	VPUNPCKLQDQ    X11, X11, X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         Y11, Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
 
 q4_0Q8_0r4AVX2_done:
-	VADDPS  X1, X0, X0
-	VMOVUPS X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X1
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VUNPCKLPS    X1, X0, X0
+	VMOVUPS      X0, (AX)
 	VZEROUPPER
 	RET
 

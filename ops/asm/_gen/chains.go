@@ -17,8 +17,9 @@ import (
 // block make every product pay a conversion and a multiply-add per four
 // values, the chains pay one per block, which lets the prefill form put
 // eight tokens side by side in one register (each lane a token), the
-// decode form four weight rows (each lane a row) and the single-row form
-// four blocks (each lane a block). The Q8_0 weights go through ggml's
+// decode form four weight rows (each lane a row; for Q4_0 two blocks of
+// them, avx2ChainsR4Q4) and the single-row form four blocks (each lane a
+// block). The Q8_0 weights go through ggml's
 // sign move (q8SumsShared), the Q4_0 nibbles as follows.
 //
 // The nibbles q (0…15) are VPMADDUBSW's unsigned operand against the
@@ -301,18 +302,16 @@ func avx2ChainsX1(t wtype) {
 	RET()
 }
 
-// avx2ChainsR4 emits the decode form: four weight rows (stride bytes
+// avx2ChainsR4 emits the Q8_0 decode form: four weight rows (stride bytes
 // apart) against one activation row, each result the single-row form's
 // bit for bit. Here a register's lanes are the rows: per block the four
-// rows' sums (reduce4 of their pair sums), less the block's 8·Σx, times
-// the four rows' scale products, go into the even or the odd blocks'
-// chains with one multiply-add. Per step of four blocks the activations'
-// 8·Σx (X2) and scales (X3) are computed once. Registers: SI R8 R9 R10 the
-// rows, DI the activations, CX the blocks left, AX the output, R12 the
-// prefetch pointer (r4Entry); X0 X1 the chains (lane i row i), Y4…Y7 the
-// rows' pair sums, X8 X10 a block's 8·Σx and activation scale broadcast,
-// X9 the rows' scales, BX DX gathering scales; Y12…Y15 the constants of
-// chainsConsts.
+// rows' sums (q8SumsShared, reduce4D), times the four rows' scale
+// products, go into the even or the odd blocks' chains with one
+// multiply-add. Registers: SI R8 R9 R10 the rows, DI the activations, CX
+// the blocks left, AX the output, R12 the prefetch pointer (r4Entry); X0
+// X1 the chains (lane i row i), Y2 a block's activations, Y4…Y7 the rows'
+// sums, X3 X10 the activation scales and one broadcast, X9 the rows'
+// scales, BX DX gathering scales; Y14 int16 ones.
 func avx2ChainsR4(t wtype) {
 	name := t.name + "r4AVX2"
 	wp := r4Entry(name, "single-row AVX2", "")
@@ -324,34 +323,13 @@ func avx2ChainsR4(t wtype) {
 		if n == 4 {
 			prefetchR4Step(t)
 		}
-		if t.q4 {
-			for b, l := range ls {
-				if b >= n {
-					VPXOR(l, l, l)
-					continue
-				}
-				VPMADDUBSW(Mem{Base: RDI, Disp: b*xbytes + 2}, Y13, l)
-			}
-			reduce4(ls)
-			VMOVDQA(X4, X2)
-		}
 		gatherScalesN(func(b int) Mem { return Mem{Base: RDI, Disp: b * xbytes} }, n, RBX, X3)
 		for b := range n {
-			x := Mem{Base: RDI, Disp: b*xbytes + 2}
-			if t.q4 {
-				for i, r := range wp {
-					q4Pairs(Mem{Base: r, Disp: b*t.wbytes + 2}, x, ls[i])
-				}
-				reduce4(ls)
-				VPSHUFD(U8(uint8(b*0x55)), X2, X8)
-				VPSUBD(X8, X4, X4)
-			} else {
-				VMOVDQU(x, Y2)
-				for i, r := range wp {
-					q8SumsShared(Mem{Base: r, Disp: b*t.wbytes + 2}, Y2, ls[i], Y8)
-				}
-				reduce4D(ls)
+			VMOVDQU(Mem{Base: RDI, Disp: b*xbytes + 2}, Y2)
+			for i, r := range wp {
+				q8SumsShared(Mem{Base: r, Disp: b*t.wbytes + 2}, Y2, ls[i], Y8)
 			}
+			reduce4D(ls)
 			VCVTDQ2PS(X4, X4)
 			gatherScalesN(func(i int) Mem { return Mem{Base: wp[i], Disp: b * t.wbytes} }, 4, RDX, X9)
 			VPSHUFD(U8(uint8(b*0x55)), X3, X10)
@@ -367,6 +345,127 @@ func avx2ChainsR4(t wtype) {
 	}
 	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
 	VADDPS(X1, X0, X0)
+	VMOVUPS(X0, Mem{Base: RAX})
+	VZEROUPPER()
+	RET()
+}
+
+// avx2ChainsR4Q4 emits the Q4_0 decode form (avx2ChainsR4's contract)
+// with two weight rows to a register, one in each 128-bit half, so that
+// the sums of two blocks of four rows come out of one short tree.
+//
+// Per block, the payloads of rows 0 and 1 (and of rows 2 and 3) share a
+// register; its low nibbles against the first 16 activations (broadcast
+// to both halves, Y1) and its high nibbles against the last 16 (Y2) give
+// by VPMADDUBSW and VPADDW eight int16 lanes a row, less those of eight
+// times the activations (Y3) so that each lane is Σ(q-8)·x over four
+// values: at most 4·8·128 in magnitude. VPHADDW of the two row pairs (Y4
+// Y5), then of an even block's result (Y9) with the odd one's, and
+// VPMADDWD of ones leave the eight int32 sums of the two blocks in Y9:
+// lanes [row 0, row 2] of the even block, the same of the odd block, in
+// the low half; rows 1 and 3 likewise in the high half (the partial sums
+// stay below 16·8·128 = 2^14 in int16). Their scale products, gathered
+// in the same order (Y10, Y11), make one multiply-add into Y0, whose
+// lanes are the even and odd chains of each row.
+// Registers: SI R8 R9 R10 the rows, DI the activations, CX the blocks
+// left, AX the output, R12 the prefetch pointer (r4Entry); DX BX R11
+// gathering scales; Y6 Y7 Y8 temporaries; Y13 eights, Y14 int16 ones,
+// Y15 0x0f bytes.
+func avx2ChainsR4Q4(t wtype) {
+	name := t.name + "r4AVX2"
+	wp := r4Entry(name, "single-row AVX2", "")
+	broadcastD(0x00010001, EDX, X14, Y14)
+	broadcastD(0x0f0f0f0f, EDX, X15, Y15)
+	broadcastD(0x08080808, EDX, X13, Y13)
+	VXORPS(Y0, Y0, Y0)
+	// pair sets dst to the int16 lanes of rows a (low half) and b (high
+	// half) of block bi; Y1 Y2 Y3 hold the block's activations and eights
+	// times them.
+	pair := func(bi int, a, b GPPhysical, dst, tmp VecPhysical) {
+		wo := bi*t.wbytes + 2
+		VMOVDQU(Mem{Base: a, Disp: wo}, dst.AsX())
+		VINSERTI128(U8(1), Mem{Base: b, Disp: wo}, dst, dst)
+		VPSRLW(U8(4), dst, tmp)
+		VPAND(Y15, tmp, tmp)
+		VPAND(Y15, dst, dst)
+		VPMADDUBSW(Y1, dst, dst)
+		VPMADDUBSW(Y2, tmp, tmp)
+		VPADDW(tmp, dst, dst)
+		VPSUBW(Y3, dst, dst)
+	}
+	// block leaves in dst the VPHADDW of block bi's two row pairs.
+	block := func(bi int, dst VecPhysical) {
+		xo := bi*xbytes + 2
+		VBROADCASTI128(Mem{Base: RDI, Disp: xo}, Y1)
+		VBROADCASTI128(Mem{Base: RDI, Disp: xo + 16}, Y2)
+		VPMADDUBSW(Y1, Y13, Y3)
+		VPMADDUBSW(Y2, Y13, Y6)
+		VPADDW(Y6, Y3, Y3)
+		pair(bi, wp[0], wp[1], dst, Y7)
+		pair(bi, wp[2], wp[3], Y5, Y8)
+		VPHADDW(Y5, dst, dst)
+	}
+	// blocks adds the products of blocks b0 and b0+1 (b0 alone if one).
+	blocks := func(b0 int, two bool) {
+		block(b0, Y9)
+		if two {
+			block(b0+1, Y4)
+		} else {
+			VPXOR(Y4, Y4, Y4)
+		}
+		VPHADDW(Y4, Y9, Y9)
+		VPMADDWD(Y14, Y9, Y9)
+		VCVTDQ2PS(Y9, Y9)
+		n := 2
+		if !two {
+			n = 1
+		}
+		w := func(r GPPhysical) func(int) Mem {
+			return func(i int) Mem { return Mem{Base: r, Disp: (b0 + i/2) * t.wbytes} }
+		}
+		rows := func(a, b GPPhysical) func(int) Mem {
+			return func(i int) Mem {
+				if i%2 == 0 {
+					return w(a)(2 * (i / 2))
+				}
+				return w(b)(2 * (i / 2))
+			}
+		}
+		gatherWords(rows(wp[0], wp[2]), 2*n, RDX)
+		gatherWords(rows(wp[1], wp[3]), 2*n, RBX)
+		VMOVQ(RDX, X10)
+		VPINSRQ(U8(1), RBX, X10, X10)
+		VCVTPH2PS(X10, Y10)
+		gatherWords(func(i int) Mem { return Mem{Base: RDI, Disp: (b0 + i/2) * xbytes} }, 2*n, R11)
+		VMOVQ(R11, X11)
+		VPUNPCKLQDQ(X11, X11, X11)
+		VCVTPH2PS(X11, Y11)
+		VMULPS(Y11, Y10, Y10)
+		VFMADD231PS(Y10, Y9, Y0)
+	}
+	group := func(n int) {
+		if n == 4 {
+			prefetchR4Step(t)
+		}
+		for b0 := 0; b0 < n; b0 += 2 {
+			blocks(b0, b0+1 < n)
+		}
+	}
+	advance := func(n int) {
+		for _, r := range wp {
+			ADDQ(U32(n*t.wbytes), r)
+		}
+		ADDQ(U32(n*xbytes), RDI)
+	}
+	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
+	// Y0: [r0 even, r2 even, r0 odd, r2 odd | r1 …, r3 …]; each row's
+	// result is its even chain plus its odd one.
+	VEXTRACTF128(U8(1), Y0, X1)
+	VMOVHLPS(X0, X0, X2)
+	VADDPS(X2, X0, X0)
+	VMOVHLPS(X1, X1, X2)
+	VADDPS(X2, X1, X1)
+	VUNPCKLPS(X1, X0, X0)
 	VMOVUPS(X0, Mem{Base: RAX})
 	VZEROUPPER()
 	RET()

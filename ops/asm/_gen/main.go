@@ -50,10 +50,10 @@ func main() {
 	ConstraintExpr("!purego")
 	avx2Consts()
 	avx512Consts()
-	for _, t := range []wtype{q8_0, q4_0} {
-		avx2ChainsX1(t)
-		avx2ChainsR4(t)
-	}
+	avx2ChainsX1(q8_0)
+	avx2ChainsR4(q8_0)
+	avx2ChainsX1(q4_0)
+	avx2ChainsR4Q4(q4_0)
 	avx2ChainsG8Q8(q8_0)
 	avx2ChainsG8(q4_0)
 	avx2Group8()
