@@ -64,9 +64,12 @@ func (p *Pool) Close() {
 
 // spinFor is how long a goroutine that waits for work (a worker for a
 // batch, a batch's submitter for its helpers) polls before it parks: a
-// decode step runs about six batches per layer with short serial stretches
-// between them, and waking a parked goroutine costs tens of microseconds.
-const spinFor = 50 * time.Microsecond
+// decode step runs about six batches per layer with serial stretches
+// between them (routing, the expert pager's advice, sampling between
+// tokens) of up to a few hundred microseconds, and waking a parked
+// goroutine costs 100–200 µs on a virtual machine (a batch's helper then
+// joins that late, its share read by the submitter alone).
+const spinFor = time.Millisecond
 
 // spinUntil polls done, yielding the processor between polls, until it
 // returns true or spinFor has passed.
