@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/q3m/q3m/format"
+	"github.com/q3m/q3m/ops"
 	"github.com/q3m/q3m/ops/asm"
 	"github.com/q3m/q3m/quant"
 	"github.com/q3m/q3m/routing"
@@ -39,6 +41,7 @@ func benchCommand() *cli.Command {
 				DefaultText: fmt.Sprintf("%d, GOMAXPROCS", goruntime.GOMAXPROCS(0)), Usage: "worker threads, a list"},
 			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 3, Usage: "runs of each test"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "md", Usage: "output format: md, csv, json or jsonl"},
+			&cli.BoolFlag{Name: "bandwidth", DisableDefaultText: true, Usage: "before each generation run, measure the machine's read bandwidth on the same threads (a read-only sum over 256 MiB, which counts in the peak RSS) and give the weights' reads as a share of it"},
 			&cli.StringFlag{Name: "route-trace", Usage: "force the routing of every token from the trace in `FILE` (q3m trace gen, --trace-experts): measures the expert cache on that routing; the outputs are not the model's"},
 			traceExpertsFlag(),
 		}, memFlags()...),
@@ -67,7 +70,7 @@ func benchCommand() *cli.Command {
 				return err
 			}
 			o := benchOptions{Reps: c.Int("repetitions"), Load: load, KVType: kv, RouteTrace: c.String("route-trace"),
-				Progress: newBenchProgress(os.Stderr)}
+				Bandwidth: c.Bool("bandwidth"), Progress: newBenchProgress(os.Stderr)}
 			for _, l := range []struct {
 				flag string
 				dst  *[]int
@@ -123,6 +126,9 @@ type benchOptions struct {
 	// RouteTrace, when set, is a routing trace forced on every session
 	// (Session.ReplayRouting).
 	RouteTrace string
+	// Bandwidth measures the read bandwidth before each generation run
+	// (benchTest.Bandwidth).
+	Bandwidth bool
 	// Record, when set, receives the routing of the first thread count's
 	// session (Session.RecordRouting): warm-ups and tests in order.
 	Record io.Writer
@@ -170,7 +176,16 @@ type benchTest struct {
 	// ReadWaitMs is the time per token the forward pass waited for
 	// experts' reads (--expert-io pread or direct).
 	ReadWaitMs float64 `json:"read_wait_ms_per_token,omitempty"`
+	// With --bandwidth, generation tests only: the machine's read
+	// bandwidth on the test's threads, measured before each run (bytes
+	// per second), and each run's weight reads as a share of it.
+	Bandwidth []float64 `json:"read_bandwidth,omitempty"`
+	Share     []float64 `json:"bandwidth_share,omitempty"`
 }
+
+// bandwidthBytes is the buffer of bench --bandwidth's read-bandwidth
+// measurement: eight times a 32 MiB last-level cache.
+const bandwidthBytes = 256 << 20
 
 // expertCounts sets the test's expert hit rate and bytes read per token
 // from the pager's counters before (p0) and after (p1) its runs.
@@ -318,6 +333,13 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 			faults, p0 := startFaults(), m.PagerStats()
 			for rep := range o.Reps {
 				progress(t.Name, nt, rep+1, o.Reps)
+				var bw float64
+				if o.Bandwidth {
+					if bw, err = ops.MeasureReadBandwidth(nt, bandwidthBytes); err != nil {
+						return benchReport{}, fmt.Errorf("bench: --bandwidth: %w", err)
+					}
+					debug.FreeOSMemory() // the buffer goes back before the run
+				}
 				s.Reset()
 				id := randomIDs(1)
 				start := time.Now()
@@ -331,7 +353,12 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 					}
 					id[0] = int32(argmax(logits))
 				}
-				t.Samples = append(t.Samples, float64(ng)/time.Since(start).Seconds())
+				ts := float64(ng) / time.Since(start).Seconds()
+				t.Samples = append(t.Samples, ts)
+				if o.Bandwidth {
+					t.Bandwidth = append(t.Bandwidth, bw)
+					t.Share = append(t.Share, ts*float64(w.activeBytes)/bw)
+				}
 			}
 			t.MajorFaults = faults.perToken(ng * o.Reps)
 			t.expertCounts(p0, m.PagerStats(), ng*o.Reps)

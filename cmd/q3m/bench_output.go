@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // writeBench writes the report in format: md, csv, json or jsonl.
@@ -56,6 +57,8 @@ type benchRow struct {
 	Mean         float64   `json:"avg_ts"`
 	Stddev       float64   `json:"stddev_ts"`
 	GBps         float64   `json:"gb_per_s"`
+	Bandwidth    []float64 `json:"read_bandwidth,omitempty"`
+	Share        []float64 `json:"bandwidth_share,omitempty"`
 }
 
 func benchRows(r benchReport) []benchRow {
@@ -63,7 +66,7 @@ func benchRows(r benchReport) []benchRow {
 	for i, t := range r.Tests {
 		rows[i] = benchRow{Model: r.Model, File: r.File, SizeBytes: r.SizeBytes, Params: r.Params, ActiveParams: r.ActiveParams,
 			Backend: "cpu/" + r.Kernel, Threads: t.Threads, Test: t.Name, NPrompt: t.NPrompt, NGen: t.NGen,
-			Samples: t.Samples, Mean: t.Mean, Stddev: t.Stddev, GBps: t.GBps}
+			Samples: t.Samples, Mean: t.Mean, Stddev: t.Stddev, GBps: t.GBps, Bandwidth: t.Bandwidth, Share: t.Share}
 	}
 	return rows
 }
@@ -83,7 +86,7 @@ func printBench(w io.Writer, r benchReport) error {
 		humanCount(r.ActiveParams), humanBytes(int64(r.TokenBytes)))
 	for _, t := range r.Tests {
 		if t.GBps > 0 {
-			fmt.Fprintf(w, "%s, %s: %.1f ms/token, %.2f GB/s of weights\n", t.Name, plural(t.Threads, "thread"), 1000/t.Mean, t.GBps)
+			fmt.Fprintf(w, "%s, %s: %.1f ms/token, %.2f GB/s of weights%s\n", t.Name, plural(t.Threads, "thread"), 1000/t.Mean, t.GBps, shareText(t))
 		}
 		if t.TTFTSeconds > 0 {
 			fmt.Fprintf(w, "%s, %s: time to first token %.2f s\n", t.Name, plural(t.Threads, "thread"), t.TTFTSeconds)
@@ -157,4 +160,17 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shareText describes a generation test's reads as a share of the read
+// bandwidth measured before each run (bench --bandwidth), or is empty.
+func shareText(t benchTest) string {
+	if len(t.Share) == 0 {
+		return ""
+	}
+	parts := make([]string, len(t.Share))
+	for i, s := range t.Share {
+		parts[i] = fmt.Sprintf("%.0f%% of %.1f", 100*s, t.Bandwidth[i]/1e9)
+	}
+	return "; of the read bandwidth measured before each run: " + strings.Join(parts, ", ") + " GB/s"
 }

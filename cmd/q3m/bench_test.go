@@ -113,6 +113,37 @@ func TestBenchJSONCountsActiveWeights(t *testing.T) {
 	}
 }
 
+func TestBenchBandwidthGivesEachRunsShare(t *testing.T) {
+	path, _ := benchTestModel(t)
+	var rep benchReport
+	if err := json.Unmarshal([]byte(runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "3", "-r", "2", "-t", "1", "--bandwidth", "-o", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Tests) != 2 || len(rep.Tests[0].Bandwidth)+len(rep.Tests[0].Share) != 0 {
+		t.Fatalf("tests %+v: want pp4 without a bandwidth, then tg3", rep.Tests)
+	}
+	g := rep.Tests[1]
+	if len(g.Bandwidth) != 2 || len(g.Share) != 2 {
+		t.Fatalf("tg3: bandwidth %v, shares %v; want one of each per run", g.Bandwidth, g.Share)
+	}
+	for i, bw := range g.Bandwidth {
+		// Far below 1 GB/s no machine runs this; above 10 TB/s none reads.
+		if bw < 1e9 || bw > 1e13 {
+			t.Errorf("run %d: read bandwidth %v B/s", i, bw)
+		}
+		if want := g.Samples[i] * float64(rep.TokenBytes) / bw; math.Abs(g.Share[i]-want) > 1e-12*want {
+			t.Errorf("run %d: share %v, want %v t/s · %d B / %v B/s = %v", i, g.Share[i], g.Samples[i], rep.TokenBytes, bw, want)
+		}
+	}
+	out := runQ3M(t, "bench", "-m", path, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--bandwidth")
+	if !regexp.MustCompile(`tg2, 1 thread: [0-9.]+ ms/token, [0-9.]+ GB/s of weights; of the read bandwidth measured before each run: [0-9]+% of [0-9.]+ GB/s\n`).MatchString(out) {
+		t.Errorf("no share in the summary:\n%s", out)
+	}
+	if out := runQ3M(t, "bench", "-m", path, "-p", "0", "-n", "2", "-r", "1", "-t", "1"); strings.Contains(out, "read bandwidth") {
+		t.Errorf("a share without --bandwidth:\n%s", out)
+	}
+}
+
 func TestBenchRejectsBadSizes(t *testing.T) {
 	path, _ := benchTestModel(t)
 	for _, o := range []benchOptions{
