@@ -237,6 +237,17 @@ func chainsLoop(l func(string) string, group, advance func(n int)) {
 	Label(l("done"))
 }
 
+// r4Advance returns the decode forms' advance for chainsLoop: the four
+// rows wp and the activations past n blocks.
+func r4Advance(t wtype, wp []GPPhysical) func(n int) {
+	return func(n int) {
+		for _, r := range wp {
+			ADDQ(U32(n*t.wbytes), r)
+		}
+		ADDQ(U32(n*xbytes), RDI)
+	}
+}
+
 // chainsConsts loads the constants of the single-row and decode forms.
 func chainsConsts() {
 	broadcastD(0x00010001, EDX, X14, Y14)
@@ -337,13 +348,7 @@ func avx2ChainsR4(t wtype) {
 			VFMADD231PS(X9, X4, []VecPhysical{X0, X1}[b%2])
 		}
 	}
-	advance := func(n int) {
-		for _, r := range wp {
-			ADDQ(U32(n*t.wbytes), r)
-		}
-		ADDQ(U32(n*xbytes), RDI)
-	}
-	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
+	chainsLoop(func(s string) string { return name + "_" + s }, group, r4Advance(t, wp))
 	VADDPS(X1, X0, X0)
 	VMOVUPS(X0, Mem{Base: RAX})
 	VZEROUPPER()
@@ -451,13 +456,7 @@ func avx2ChainsR4Q4(t wtype) {
 			blocks(b0, b0+1 < n)
 		}
 	}
-	advance := func(n int) {
-		for _, r := range wp {
-			ADDQ(U32(n*t.wbytes), r)
-		}
-		ADDQ(U32(n*xbytes), RDI)
-	}
-	chainsLoop(func(s string) string { return name + "_" + s }, group, advance)
+	chainsLoop(func(s string) string { return name + "_" + s }, group, r4Advance(t, wp))
 	// Y0: [r0 even, r2 even, r0 odd, r2 odd | r1 …, r3 …]; each row's
 	// result is its even chain plus its odd one.
 	VEXTRACTF128(U8(1), Y0, X1)
