@@ -31,6 +31,7 @@ type Task interface {
 // recover it.
 type Pool struct {
 	threads int
+	spin    time.Duration // how long a goroutine waiting for work polls
 	work    chan *batch
 	once    sync.Once
 }
@@ -40,7 +41,10 @@ type Pool struct {
 // above MaxThreads means MaxThreads.
 func NewPool(threads int) *Pool {
 	threads = min(max(threads, 1), MaxThreads)
-	p := &Pool{threads: threads, work: make(chan *batch, 4*threads)}
+	p := &Pool{threads: threads, spin: spinFor, work: make(chan *batch, 4*threads)}
+	if threads > runtime.GOMAXPROCS(0) {
+		p.spin = spinOversubscribed
+	}
 	for range threads - 1 {
 		go p.worker()
 	}
@@ -68,18 +72,23 @@ func (p *Pool) Close() {
 // between them (routing, the expert pager's advice, sampling between
 // tokens) of up to a few hundred microseconds, and waking a parked
 // goroutine costs 100–200 µs on a virtual machine (a batch's helper then
-// joins that late, its share read by the submitter alone).
-const spinFor = time.Millisecond
+// joins that late, its share read by the submitter alone). A pool with
+// more goroutines than processors spins only spinOversubscribed: there
+// the spinning goroutines take the processors from the working ones.
+const (
+	spinFor            = time.Millisecond
+	spinOversubscribed = 50 * time.Microsecond
+)
 
 // spinUntil polls done, yielding the processor between polls, until it
-// returns true or spinFor has passed.
-func spinUntil(done func() bool) {
+// returns true or d has passed.
+func spinUntil(d time.Duration, done func() bool) {
 	var deadline time.Time
 	for i := 0; !done(); i++ {
 		if i&31 == 31 {
 			now := time.Now()
 			if deadline.IsZero() {
-				deadline = now.Add(spinFor)
+				deadline = now.Add(d)
 			} else if now.After(deadline) {
 				return
 			}
@@ -93,7 +102,7 @@ func (p *Pool) worker() {
 	for {
 		var b *batch
 		ok := true
-		spinUntil(func() bool {
+		spinUntil(p.spin, func() bool {
 			select {
 			case b, ok = <-p.work:
 				return true
@@ -210,7 +219,7 @@ func (p *Pool) run(b *batch, t Task, n, minChunk int) {
 		p.work <- b
 	}
 	b.drainCatching()
-	spinUntil(func() bool { return b.left.Load() == 0 })
+	spinUntil(p.spin, func() bool { return b.left.Load() == 0 })
 	b.wg.Wait()
 	b.task = nil
 	if f := b.failed; f != nil {

@@ -184,3 +184,19 @@ func TestPoolRunsOnOneProcessor(t *testing.T) {
 		t.Fatal("200 batches on one processor did not finish in 30 s")
 	}
 }
+
+// TestPoolSpinsBrieflyWhenOversubscribed: a pool with more goroutines
+// than processors polls for work only briefly before parking.
+func TestPoolSpinsBrieflyWhenOversubscribed(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		threads int
+		want    time.Duration
+	}{{1, spinFor}, {procs, spinFor}, {procs + 1, spinOversubscribed}, {MaxThreads, spinOversubscribed}} {
+		p := NewPool(c.threads)
+		if p.spin != c.want {
+			t.Errorf("NewPool(%d) with GOMAXPROCS %d spins %v, want %v", c.threads, procs, p.spin, c.want)
+		}
+		p.Close()
+	}
+}
