@@ -19,8 +19,8 @@ import (
 // eight tokens side by side in one register (each lane a token), the
 // decode form four weight rows (each lane a row; for Q4_0 two blocks of
 // them, avx2ChainsR4Q4) and the single-row form four blocks (each lane a
-// block). The Q8_0 weights go through ggml's
-// sign move (q8SumsShared), the Q4_0 nibbles as follows.
+// block). The Q8_0 weights go through ggml's sign move (q8SumsShared),
+// the Q4_0 nibbles as follows.
 //
 // The nibbles q (0…15) are VPMADDUBSW's unsigned operand against the
 // signed activations: Σ(q-8)·x = Σq·x - 8·Σx, exact for every int8 x. A
@@ -326,7 +326,7 @@ func avx2ChainsX1(t wtype) {
 func avx2ChainsR4(t wtype) {
 	name := t.name + "r4AVX2"
 	wp := r4Entry(name, "single-row AVX2", "")
-	chainsConsts()
+	broadcastD(0x00010001, EDX, X14, Y14)
 	VXORPS(X0, X0, X0)
 	VXORPS(X1, X1, X1)
 	ls := []VecPhysical{Y4, Y5, Y6, Y7}
@@ -421,27 +421,27 @@ func avx2ChainsR4Q4(t wtype) {
 		VPHADDW(Y4, Y9, Y9)
 		VPMADDWD(Y14, Y9, Y9)
 		VCVTDQ2PS(Y9, Y9)
-		n := 2
+		// Scale words in the sums' order: word i of block b0 + i/2, of
+		// row a for even i and row b for odd i.
+		words := 4
 		if !two {
-			n = 1
-		}
-		w := func(r GPPhysical) func(int) Mem {
-			return func(i int) Mem { return Mem{Base: r, Disp: (b0 + i/2) * t.wbytes} }
+			words = 2
 		}
 		rows := func(a, b GPPhysical) func(int) Mem {
 			return func(i int) Mem {
-				if i%2 == 0 {
-					return w(a)(2 * (i / 2))
+				r := a
+				if i%2 == 1 {
+					r = b
 				}
-				return w(b)(2 * (i / 2))
+				return Mem{Base: r, Disp: (b0 + i/2) * t.wbytes}
 			}
 		}
-		gatherWords(rows(wp[0], wp[2]), 2*n, RDX)
-		gatherWords(rows(wp[1], wp[3]), 2*n, RBX)
+		gatherWords(rows(wp[0], wp[2]), words, RDX)
+		gatherWords(rows(wp[1], wp[3]), words, RBX)
 		VMOVQ(RDX, X10)
 		VPINSRQ(U8(1), RBX, X10, X10)
 		VCVTPH2PS(X10, Y10)
-		gatherWords(func(i int) Mem { return Mem{Base: RDI, Disp: (b0 + i/2) * xbytes} }, 2*n, R11)
+		gatherWords(func(i int) Mem { return Mem{Base: RDI, Disp: (b0 + i/2) * xbytes} }, words, R11)
 		VMOVQ(R11, X11)
 		VPUNPCKLQDQ(X11, X11, X11)
 		VCVTPH2PS(X11, Y11)
