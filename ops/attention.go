@@ -58,11 +58,27 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 	return buf[:hd]
 }
 
+// tile sets kt[d·attnKeys+j] to value d of key/value head kvh at position
+// p+j, for j < n: n rows read transposed, through buf (HeadDim values).
+func (r *KVRows) tile(kt []float32, p, n, kvh int, a Attn, buf []float32) {
+	if r.Type == quant.F16 {
+		hb := 2 * a.HeadDim
+		asm.F16ToF32T(kt, attnKeys, r.Data[(p*a.KVHeads+kvh)*hb:], a.KVHeads*hb, n, a.HeadDim)
+		return
+	}
+	for j := range n {
+		for d, x := range r.head(p+j, kvh, a, buf) {
+			kt[d*attnKeys+j] = x
+		}
+	}
+}
+
 // Attention runs in tiles, flash-attention style: a task takes a block of
 // up to attnQueries consecutive queries and one key/value head, and walks
 // the keys in tiles of attnKeys positions, each tile converted to float32
 // once for the whole block (keys transposed, so that one step of the score
-// kernel multiplies four heads by sixteen keys). Each head's softmax is
+// kernel multiplies four heads by sixteen keys). A block of one query (a
+// decoded token) reads an fp16 tile's values in place instead. Each head's softmax is
 // online: a running maximum and sum, the values accumulated so far rescaled
 // when the maximum grows. No score row longer than a tile is ever held.
 //
@@ -197,22 +213,21 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 		te := min(ts+T, hi)
 		// Keys from hi on are not in the cache: their scores are zero and
 		// no query reads them.
-		for j := range T {
-			if ts+j >= te {
-				for d := range hd {
-					kt[d*T+j] = 0
-				}
-				continue
-			}
-			kp := t.k.head(ts+j, kvh, a, buf)
-			for d, x := range kp {
-				kt[d*T+j] = x
+		t.k.tile(kt, ts, te-ts, kvh, a, buf)
+		for j := te - ts; j < T; j++ {
+			for d := range hd {
+				kt[d*T+j] = 0
 			}
 		}
-		vr, ldv := vt, hd
-		if t.v.Type == quant.F32 {
+		// Values are read in place when they are float32, or fp16 for a
+		// single query; otherwise converted once for all of the block.
+		vr, ldv, vh := vt, hd, []byte(nil)
+		switch {
+		case t.v.Type == quant.F32:
 			vr, ldv = t.v.F32[(ts*a.KVHeads+kvh)*hd:], a.KVHeads*hd
-		} else {
+		case t.v.Type == quant.F16 && t1-t0 == 1:
+			vh = t.v.Data[(ts*a.KVHeads+kvh)*2*hd:]
+		default:
 			for j := range te - ts {
 				t.v.head(ts+j, kvh, a, vt[j*hd:(j+1)*hd])
 			}
@@ -235,7 +250,12 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 				sum[r0+r] = sum[r0+r]*alpha[r0+r] + e
 				mx[r0+r] = m
 			}
-			asm.AttnValues(acc[r0*hd:(r0+g)*hd], alpha[r0:r0+g], sr[j0:], T, vr[j0*ldv:], ldv, g, j1-j0, hd)
+			if vh != nil {
+				kvd := a.KVHeads * hd
+				asm.AttnValuesF16(acc[r0*hd:(r0+g)*hd], alpha[r0:r0+g], sr[j0:], T, vh[2*j0*kvd:], kvd, g, j1-j0, hd, vt)
+			} else {
+				asm.AttnValues(acc[r0*hd:(r0+g)*hd], alpha[r0:r0+g], sr[j0:], T, vr[j0*ldv:], ldv, g, j1-j0, hd)
+			}
 		}
 	}
 	for tok := t0; tok < t1; tok++ {

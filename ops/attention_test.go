@@ -61,6 +61,7 @@ func TestAttendCausalKVDequantizesEachRow(t *testing.T) {
 		for _, typ := range []quant.Type{quant.F16, quant.Q8_0} {
 			for _, c := range []struct{ heads, kv, first, n, window, threads int }{
 				{8, 2, 10, 3, 0, 3}, {4, 4, 12, 2, 5, 2}, {8, 1, 30, 1, 0, 1},
+				{8, 2, 40, 1, 5, 2}, {16, 4, 70, 1, 0, 2}, // one query: fp16 values read in place
 			} {
 				t.Run(fmt.Sprintf("%v/%+v", typ, c), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(c.heads), uint64(c.first)))

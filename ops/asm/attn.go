@@ -75,6 +75,34 @@ func AttnValues(acc, alpha, p []float32, ldp int, v []float32, ldv, rows, keys, 
 	}
 }
 
+// AttnValuesF16 is AttnValues over value rows of fp16 values: row j is
+// the hd values at v[2·j·ldv:], each read as F16ToF32 converts it, so the
+// result is AttnValues' on the converted rows, bit for bit. buf is scratch
+// for keys·hd values, used where no kernel reads fp16 directly. It panics if
+// a slice is too short or ldv is less than hd.
+func AttnValuesF16(acc, alpha, p []float32, ldp int, v []byte, ldv, rows, keys, hd int, buf []float32) {
+	if rows <= 0 || hd <= 0 {
+		return
+	}
+	if ldv < hd {
+		panic("asm: AttnValuesF16 with value rows shorter than a head")
+	}
+	keys = max(keys, 0)
+	_, _ = acc[rows*hd-1], alpha[rows-1]
+	if keys > 0 {
+		_, _ = p[(rows-1)*ldp+keys-1], v[2*((keys-1)*ldv+hd)-1]
+	}
+	n := attnValuesF16Arch(acc, alpha, p, ldp, v, ldv, rows, keys, hd)
+	if n == rows {
+		return
+	}
+	buf = buf[:keys*hd]
+	for j := range keys {
+		F16ToF32(buf[j*hd:(j+1)*hd], v[2*j*ldv:])
+	}
+	AttnValues(acc[n*hd:], alpha[n:], p[n*ldp:], ldp, buf, hd, rows-n, keys, hd)
+}
+
 // attnValuesGeneric is AttnValues in Go, the oracle for the assembly.
 func attnValuesGeneric(acc, alpha, p []float32, ldp int, v []float32, ldv, rows, keys, hd int) {
 	for r := range rows {

@@ -1,10 +1,13 @@
 package asm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/x448/float16"
 )
 
 // attnCase is one shape of the attention tiles: rows query heads of hd
@@ -159,4 +162,60 @@ func TestAttnScoresGenericFollowsTheDefinition(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkValuesF16 runs AttnValuesF16 over v rounded to fp16 and checks it
+// bit for bit against the Go twin of AttnValues on the converted rows, and
+// that it leaves the scratch's neighbours alone.
+func checkValuesF16(t *testing.T, c attnCase, p, v, acc, alpha []float32) {
+	t.Helper()
+	h := make([]byte, 2*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint16(h[2*i:], float16.Fromfloat32(x).Bits())
+	}
+	vf := make([]float32, len(v))
+	F16ToF32(vf, h)
+	ldp := max(c.cols, 1)
+	a, ag := append([]float32(nil), acc...), append([]float32(nil), acc...)
+	buf := make([]float32, c.cols*c.hd+1)
+	buf[len(buf)-1] = 42
+	AttnValuesF16(a, alpha, p, ldp, h, c.ldv, c.rows, c.cols, c.hd, buf[:len(buf)-1])
+	attnValuesGeneric(ag, alpha, p, ldp, vf, c.ldv, c.rows, c.cols, c.hd)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(ag[i]) {
+			t.Fatalf("%+v value %d: %v, Go on converted rows %v", c, i, a[i], ag[i])
+		}
+	}
+	if buf[len(buf)-1] != 42 {
+		t.Fatalf("%+v: scratch written past keys·hd values", c)
+	}
+}
+
+// AttnValuesF16 is AttnValues on the converted rows, whether the assembly
+// reads the fp16 values or Go converts them first.
+func TestAttnValuesF16IsAttnValuesOnConvertedRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(83, 84))
+	for _, c := range attnCases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			_, _, p, v, acc, alpha := attnInputs(r, c)
+			checkValuesF16(t, c, p, v, acc, alpha)
+		})
+	}
+}
+
+func FuzzAttnValuesF16(f *testing.F) {
+	f.Add(uint8(8), uint8(32), uint8(128), uint16(384), uint64(1))
+	f.Add(uint8(5), uint8(3), uint8(16), uint16(0), uint64(2))
+	f.Fuzz(func(t *testing.T, rows, keys, hd uint8, pad uint16, seed uint64) {
+		c := attnCase{rows: int(rows%20) + 1, cols: int(keys % 70), hd: int(hd%160) + 1}
+		c.ldv = c.hd + int(pad%600)
+		r := rand.New(rand.NewPCG(seed, 11))
+		_, _, p, v, acc, alpha := attnInputs(r, c)
+		for _, x := range [][]float32{p, v, acc, alpha} {
+			for i := range x {
+				x[i] = float32(math.Ldexp(float64(x[i]), r.IntN(30)-15))
+			}
+		}
+		checkValuesF16(t, c, p, v, acc, alpha)
+	})
 }
