@@ -211,14 +211,9 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 	_, hi := t.span(t1 - 1) // the last query sees the last key
 	for ts := lo / T * T; ts < hi; ts += T {
 		te := min(ts+T, hi)
-		// Keys from hi on are not in the cache: their scores are zero and
-		// no query reads them.
+		// Keys from hi on are not in the cache: their columns of kt keep
+		// an earlier tile's keys, and no query reads their scores.
 		t.k.tile(kt, ts, te-ts, kvh, a, buf)
-		for j := te - ts; j < T; j++ {
-			for d := range hd {
-				kt[d*T+j] = 0
-			}
-		}
 		// Values are read in place when they are float32, or fp16 for a
 		// single query; otherwise converted once for all of the block.
 		vr, ldv, vh := vt, hd, []byte(nil)
@@ -262,8 +257,10 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 		o := t.out[tok*qd+kvh*g*hd : tok*qd+(kvh+1)*g*hd]
 		for r := range g {
 			row := (tok-t0)*g + r
+			inv := 1 / sum[row] // as ggml's softmax: one division a head
+			o := o[r*hd : (r+1)*hd]
 			for i, x := range acc[row*hd : (row+1)*hd] {
-				o[r*hd+i] = x / sum[row]
+				o[i] = x * inv
 			}
 		}
 	}

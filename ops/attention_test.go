@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -121,4 +122,40 @@ func TestKVTypeOK(t *testing.T) {
 			t.Errorf("KVTypeOK(%v, %d) = %v, want %v", c.typ, c.hd, got, c.want)
 		}
 	}
+}
+
+// A tile's columns past the cache's last key hold whatever the scratch held
+// (an earlier tile's keys): no result may depend on them. Scratch filled
+// with NaN must give the same bits as fresh scratch.
+func TestAttentionIgnoresTheScratchPastTheLastKey(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		a := Attn{Heads: 8, KVHeads: 2, HeadDim: 32, Scale: 0.2}
+		for _, c := range []struct{ first, n int }{{0, 1}, {20, 1}, {37, 3}, {5, 17}} {
+			ctx, kvd := c.first+c.n, 2*32
+			k, v, q := randVec(r, ctx*kvd, 1), randVec(r, ctx*kvd, 1), randVec(r, c.n*8*32, 1)
+			kb, vb := make([]byte, 2*len(k)), make([]byte, 2*len(v))
+			if err := quant.Quantize(quant.F16, kb, k); err != nil {
+				t.Fatal(err)
+			}
+			if err := quant.Quantize(quant.F16, vb, v); err != nil {
+				t.Fatal(err)
+			}
+			pool := NewPool(2)
+			want, got := make([]float32, len(q)), make([]float32, len(q))
+			NewExec(pool).AttendCausalKV(want, q, KVRows{Type: quant.F16, Data: kb}, KVRows{Type: quant.F16, Data: vb}, c.first, c.n, 0, a)
+			e := NewExec(pool)
+			e.scores = make([]float32, 2*attnScratch(a, attnQueries))
+			for i := range e.scores {
+				e.scores[i] = float32(math.NaN())
+			}
+			e.AttendCausalKV(got, q, KVRows{Type: quant.F16, Data: kb}, KVRows{Type: quant.F16, Data: vb}, c.first, c.n, 0, a)
+			pool.Close()
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v: value %d is %v over NaN scratch, %v over fresh scratch", c, i, got[i], want[i])
+				}
+			}
+		}
+	})
 }
