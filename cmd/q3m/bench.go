@@ -30,13 +30,15 @@ func benchCommand() *cli.Command {
 		Name:      "bench",
 		Usage:     "measure prompt processing and generation speed, like llama-bench",
 		ArgsUsage: "MODEL",
-		Description: "-p, -n and -t take comma-separated lists, as llama-bench's do, and every combination runs:\n" +
-			"-p 64,512 -n 0 -t 1,2 runs pp64 and pp512 with 1 and with 2 threads. Progress goes to stderr,\n" +
+		Description: "-p, -n, -d and -t take comma-separated lists, as llama-bench's do, and every combination runs:\n" +
+			"-p 64,512 -n 0 -t 1,2 runs pp64 and pp512 with 1 and with 2 threads; -d 0,4096 runs each test on an\n" +
+			"empty context and after 4096 tokens (tg128 @ d4096: attention over a long context). Progress goes to stderr,\n" +
 			"results to stdout: a Markdown table (md), csv, one JSON object (json) or one per test (jsonl).",
 		Flags: append([]cli.Flag{
 			modelFlag(),
 			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt tokens of the prefill test, a list (0: no prefill test)"},
 			&cli.StringFlag{Name: "n-gen", Aliases: []string{"n"}, Value: "128", Usage: "tokens of the generation test, a list (0: no generation test)"},
+			&cli.StringFlag{Name: "n-depth", Aliases: []string{"d"}, Value: "0", Usage: "tokens already in the context when each test starts (evaluated before it, not timed), a list"},
 			&cli.StringFlag{Name: "threads", Aliases: []string{"t"}, Value: strconv.Itoa(goruntime.GOMAXPROCS(0)), EnvVars: []string{"Q3M_THREADS"},
 				DefaultText: fmt.Sprintf("%d, GOMAXPROCS", goruntime.GOMAXPROCS(0)), Usage: "worker threads, a list"},
 			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 3, Usage: "runs of each test"},
@@ -74,7 +76,7 @@ func benchCommand() *cli.Command {
 			for _, l := range []struct {
 				flag string
 				dst  *[]int
-			}{{"n-prompt", &o.Prompts}, {"n-gen", &o.Gens}, {"threads", &o.Threads}} {
+			}{{"n-prompt", &o.Prompts}, {"n-gen", &o.Gens}, {"n-depth", &o.Depths}, {"threads", &o.Threads}} {
 				if *l.dst, err = parseIntList(c.String(l.flag)); err != nil {
 					return fmt.Errorf("%s: %w", flagName(l.flag), err)
 				}
@@ -99,6 +101,15 @@ func benchCommand() *cli.Command {
 	}
 }
 
+// testName is llama-bench's name of a test: pp512, tg128, tg128 @ d4096.
+func testName(kind string, n, depth int) string {
+	name := kind + strconv.Itoa(n)
+	if depth > 0 {
+		name += " @ d" + strconv.Itoa(depth)
+	}
+	return name
+}
+
 // benchFormats are the values of bench -o.
 func benchFormats() []string { return []string{"md", "csv", "json", "jsonl"} }
 
@@ -117,12 +128,13 @@ func parseIntList(s string) ([]int, error) {
 }
 
 // benchOptions are the sizes of a benchmark run and how to load the model.
-// Every thread count runs every prefill and generation size.
+// Every thread count runs every prefill and generation size at every
+// depth (none: depth 0).
 type benchOptions struct {
-	Prompts, Gens, Threads []int
-	Reps                   int
-	Load                   runtime.LoadOptions
-	KVType                 runtime.KVType
+	Prompts, Gens, Depths, Threads []int
+	Reps                           int
+	Load                           runtime.LoadOptions
+	KVType                         runtime.KVType
 	// RouteTrace, when set, is a routing trace forced on every session
 	// (Session.ReplayRouting).
 	RouteTrace string
@@ -154,10 +166,13 @@ type benchReport struct {
 
 // benchTest is one test repeated: its speed per repetition and summary.
 type benchTest struct {
-	Name    string    `json:"name"` // pp512, tg128
-	Threads int       `json:"threads"`
-	NPrompt int       `json:"n_prompt"`
-	NGen    int       `json:"n_gen"`
+	Name    string `json:"name"` // pp512, tg128, tg128 @ d4096
+	Threads int    `json:"threads"`
+	NPrompt int    `json:"n_prompt"`
+	NGen    int    `json:"n_gen"`
+	// NDepth is the tokens each run evaluates first, untimed (-d): the
+	// context its timed tokens see. Per-token counts below include them.
+	NDepth  int       `json:"n_depth"`
 	Samples []float64 `json:"samples_ts"`
 	Mean    float64   `json:"avg_ts"`
 	Stddev  float64   `json:"stddev_ts"`
@@ -214,6 +229,16 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		}
 		maxG = max(maxG, g)
 	}
+	depths, maxD := o.Depths, 0
+	if len(depths) == 0 {
+		depths = []int{0}
+	}
+	for _, d := range depths {
+		if d < 0 {
+			return benchReport{}, fmt.Errorf("bench: -d %d: want a count ≥ 0", d)
+		}
+		maxD = max(maxD, d)
+	}
 	if maxP+maxG == 0 || o.Reps < 1 || len(o.Threads) == 0 {
 		return benchReport{}, fmt.Errorf("bench: need a -p or -n above 0, --repetitions ≥ 1 and a thread count; have -p %v, -n %v, -r %d, -t %v",
 			o.Prompts, o.Gens, o.Reps, o.Threads)
@@ -231,7 +256,7 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 	if progress == nil {
 		progress = func(string, int, int, int) {}
 	}
-	ctxLen := max(maxP, maxG+1)
+	ctxLen := maxD + max(maxP, maxG+1)
 	if o.Load.ContextLen == 0 {
 		o.Load.ContextLen = ctxLen // the memory plan reserves this KV cache
 	}
@@ -294,76 +319,94 @@ func runBench(ctx context.Context, path string, o benchOptions) (rep benchReport
 		if _, err := s.Eval(randomIDs(1), false); err != nil {
 			return benchReport{}, err
 		}
-		for _, np := range o.Prompts {
-			if np == 0 {
-				continue
-			}
-			t := benchTest{Name: "pp" + strconv.Itoa(np), Threads: nt, NPrompt: np}
-			// One unmeasured run first, as llama-bench's warm-up: it sizes
-			// the scratch for the batch and pages in the experts a prompt
-			// touches.
+		// atDepth empties the session and evaluates d random tokens: the
+		// context a test at depth d starts from.
+		atDepth := func(d int) error {
 			s.Reset()
-			if _, err := s.Eval(randomIDs(np), false); err != nil {
-				return benchReport{}, err
+			if d == 0 {
+				return nil
 			}
-			faults, p0 := startFaults(), m.PagerStats()
-			for rep := range o.Reps {
-				if err := ctx.Err(); err != nil {
-					return benchReport{}, err
-				}
-				progress(t.Name, nt, rep+1, o.Reps)
-				ids := randomIDs(np)
-				s.Reset()
-				start := time.Now()
-				if _, err := s.Eval(ids, false); err != nil {
-					return benchReport{}, err
-				}
-				took := time.Since(start).Seconds()
-				t.Samples = append(t.Samples, float64(np)/took)
-				t.TTFTSeconds += took / float64(o.Reps)
-			}
-			t.MajorFaults = faults.perToken(np * o.Reps)
-			t.expertCounts(p0, m.PagerStats(), np*o.Reps)
-			rep.Tests = append(rep.Tests, t.summarize(0))
+			_, err := s.Eval(randomIDs(d), false)
+			return err
 		}
-		for _, ng := range o.Gens {
-			if ng == 0 {
-				continue
-			}
-			t := benchTest{Name: "tg" + strconv.Itoa(ng), Threads: nt, NGen: ng}
-			faults, p0 := startFaults(), m.PagerStats()
-			for rep := range o.Reps {
-				progress(t.Name, nt, rep+1, o.Reps)
-				var bw float64
-				if o.Bandwidth {
-					if bw, err = ops.MeasureReadBandwidth(nt, bandwidthBytes); err != nil {
-						return benchReport{}, fmt.Errorf("bench: --bandwidth: %w", err)
-					}
-					debug.FreeOSMemory() // the buffer goes back before the run
+		for _, d := range depths {
+			for _, np := range o.Prompts {
+				if np == 0 {
+					continue
 				}
-				s.Reset()
-				id := randomIDs(1)
-				start := time.Now()
-				for range ng {
+				t := benchTest{Name: testName("pp", np, d), Threads: nt, NPrompt: np, NDepth: d}
+				// One unmeasured run first, as llama-bench's warm-up: it sizes
+				// the scratch for the batch and pages in the experts a prompt
+				// touches.
+				if err := atDepth(d); err != nil {
+					return benchReport{}, err
+				}
+				if _, err := s.Eval(randomIDs(np), false); err != nil {
+					return benchReport{}, err
+				}
+				faults, p0 := startFaults(), m.PagerStats()
+				for rep := range o.Reps {
 					if err := ctx.Err(); err != nil {
 						return benchReport{}, err
 					}
-					logits, err := s.Eval(id, false)
-					if err != nil {
+					progress(t.Name, nt, rep+1, o.Reps)
+					if err := atDepth(d); err != nil {
 						return benchReport{}, err
 					}
-					id[0] = int32(argmax(logits))
+					ids := randomIDs(np)
+					start := time.Now()
+					if _, err := s.Eval(ids, false); err != nil {
+						return benchReport{}, err
+					}
+					took := time.Since(start).Seconds()
+					t.Samples = append(t.Samples, float64(np)/took)
+					t.TTFTSeconds += took / float64(o.Reps)
 				}
-				ts := float64(ng) / time.Since(start).Seconds()
-				t.Samples = append(t.Samples, ts)
-				if o.Bandwidth {
-					t.Bandwidth = append(t.Bandwidth, bw)
-					t.Share = append(t.Share, ts*float64(w.activeBytes)/bw)
-				}
+				t.MajorFaults = faults.perToken((d + np) * o.Reps)
+				t.expertCounts(p0, m.PagerStats(), (d+np)*o.Reps)
+				rep.Tests = append(rep.Tests, t.summarize(0))
 			}
-			t.MajorFaults = faults.perToken(ng * o.Reps)
-			t.expertCounts(p0, m.PagerStats(), ng*o.Reps)
-			rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
+			for _, ng := range o.Gens {
+				if ng == 0 {
+					continue
+				}
+				t := benchTest{Name: testName("tg", ng, d), Threads: nt, NGen: ng, NDepth: d}
+				faults, p0 := startFaults(), m.PagerStats()
+				for rep := range o.Reps {
+					progress(t.Name, nt, rep+1, o.Reps)
+					if err := atDepth(d); err != nil {
+						return benchReport{}, err
+					}
+					var bw float64
+					if o.Bandwidth {
+						if bw, err = ops.MeasureReadBandwidth(nt, bandwidthBytes); err != nil {
+							return benchReport{}, fmt.Errorf("bench: --bandwidth: %w", err)
+						}
+						debug.FreeOSMemory() // the buffer goes back before the run
+					}
+					id := randomIDs(1)
+					start := time.Now()
+					for range ng {
+						if err := ctx.Err(); err != nil {
+							return benchReport{}, err
+						}
+						logits, err := s.Eval(id, false)
+						if err != nil {
+							return benchReport{}, err
+						}
+						id[0] = int32(argmax(logits))
+					}
+					ts := float64(ng) / time.Since(start).Seconds()
+					t.Samples = append(t.Samples, ts)
+					if o.Bandwidth {
+						t.Bandwidth = append(t.Bandwidth, bw)
+						t.Share = append(t.Share, ts*float64(w.activeBytes)/bw)
+					}
+				}
+				t.MajorFaults = faults.perToken((d + ng) * o.Reps)
+				t.expertCounts(p0, m.PagerStats(), (d+ng)*o.Reps)
+				rep.Tests = append(rep.Tests, t.summarize(w.activeBytes))
+			}
 		}
 	}
 	progress("", 0, 0, 0)

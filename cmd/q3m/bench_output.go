@@ -28,10 +28,10 @@ func writeBench(w io.Writer, r benchReport, format string) error {
 	case "csv":
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"model", "file", "size_bytes", "params", "active_params", "backend", "threads",
-			"test", "n_prompt", "n_gen", "repetitions", "avg_ts", "stddev_ts", "gb_per_s"})
+			"test", "n_prompt", "n_gen", "n_depth", "repetitions", "avg_ts", "stddev_ts", "gb_per_s"})
 		for _, row := range benchRows(r) {
 			cw.Write([]string{row.Model, row.File, u64(row.SizeBytes), u64(row.Params), u64(row.ActiveParams), row.Backend,
-				strconv.Itoa(row.Threads), row.Test, strconv.Itoa(row.NPrompt), strconv.Itoa(row.NGen),
+				strconv.Itoa(row.Threads), row.Test, strconv.Itoa(row.NPrompt), strconv.Itoa(row.NGen), strconv.Itoa(row.NDepth),
 				strconv.Itoa(len(row.Samples)), f64(row.Mean), f64(row.Stddev), f64(row.GBps)})
 		}
 		cw.Flush()
@@ -53,6 +53,7 @@ type benchRow struct {
 	Test         string    `json:"test"`
 	NPrompt      int       `json:"n_prompt"`
 	NGen         int       `json:"n_gen"`
+	NDepth       int       `json:"n_depth"`
 	Samples      []float64 `json:"samples_ts"`
 	Mean         float64   `json:"avg_ts"`
 	Stddev       float64   `json:"stddev_ts"`
@@ -65,7 +66,7 @@ func benchRows(r benchReport) []benchRow {
 	rows := make([]benchRow, len(r.Tests))
 	for i, t := range r.Tests {
 		rows[i] = benchRow{Model: r.Model, File: r.File, SizeBytes: r.SizeBytes, Params: r.Params, ActiveParams: r.ActiveParams,
-			Backend: "cpu/" + r.Kernel, Threads: t.Threads, Test: t.Name, NPrompt: t.NPrompt, NGen: t.NGen,
+			Backend: "cpu/" + r.Kernel, Threads: t.Threads, Test: t.Name, NPrompt: t.NPrompt, NGen: t.NGen, NDepth: t.NDepth,
 			Samples: t.Samples, Mean: t.Mean, Stddev: t.Stddev, GBps: t.GBps, Bandwidth: t.Bandwidth, Share: t.Share}
 	}
 	return rows

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -153,6 +154,8 @@ func TestBenchRejectsBadSizes(t *testing.T) {
 		{Prompts: []int{4}, Gens: []int{4}, Threads: nil, Reps: 1},
 		{Prompts: []int{4}, Gens: []int{4}, Threads: []int{-1}, Reps: 1},
 		{Prompts: []int{1 << 20}, Gens: []int{1}, Threads: []int{1}, Reps: 1}, // beyond the context
+		{Prompts: []int{4}, Gens: []int{4}, Depths: []int{-1}, Threads: []int{1}, Reps: 1},
+		{Prompts: []int{4}, Gens: []int{4}, Depths: []int{0, 1 << 20}, Threads: []int{1}, Reps: 1}, // beyond the context
 	} {
 		if _, err := runBench(context.Background(), path, o); err == nil {
 			t.Errorf("%+v: accepted", o)
@@ -181,5 +184,45 @@ func TestBenchPassesTheMemoryBudgetToThePager(t *testing.T) {
 	limit := max(64<<10, int64(spec.ExpertsUsed)*perExpert)
 	if rep.Pager.Budget != 64<<10 || rep.Pager.Misses == 0 || rep.Pager.Evictions == 0 || rep.Pager.ResidentBytes > limit {
 		t.Errorf("pager stats %+v: want budget 64 KiB honoured", rep.Pager)
+	}
+}
+
+// -d runs every test after that many tokens, as llama-bench's -d: the tests
+// are named after it, and each run evaluates its depth first (the routing
+// trace holds one token per layer for every token evaluated).
+func TestBenchDepthRunsEachTestAfterThatManyTokens(t *testing.T) {
+	path, s := benchTestModel(t)
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	var rep benchReport
+	out := runQ3M(t, "bench", "-m", path, "-p", "4", "-n", "3", "-d", "0,5", "-r", "2", "-t", "1", "-o", "json", "--trace-experts", trace)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tc := range rep.Tests {
+		names = append(names, tc.Name+"/"+strconv.Itoa(tc.NDepth))
+		if len(tc.Samples) != 2 || tc.Mean <= 0 {
+			t.Errorf("%s: samples %v", tc.Name, tc.Samples)
+		}
+	}
+	if want := "pp4/0 tg3/0 pp4 @ d5/5 tg3 @ d5/5"; strings.Join(names, " ") != want {
+		t.Fatalf("tests %q, want %q", strings.Join(names, " "), want)
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The warm-up token; per depth d, a prompt test's warm-up and two runs
+	// of d+4 tokens and two generation runs of d+3.
+	tokens := 1
+	for _, d := range []int{0, 5} {
+		tokens += 3*(d+4) + 2*(d+3)
+	}
+	if got, want := strings.Count(string(data), "\n"), tokens*s.Layers; got != want {
+		t.Errorf("trace has %d routing lines, want %d (%d tokens of %d layers)", got, want, tokens, s.Layers)
+	}
+	csvOut := runQ3M(t, "bench", "-m", path, "-p", "0", "-n", "2", "-d", "3", "-r", "1", "-t", "1", "-o", "csv")
+	if !strings.Contains(csvOut, ",n_depth,") || !strings.Contains(csvOut, ",tg2 @ d3,0,2,3,1,") {
+		t.Errorf("csv without the depth:\n%s", csvOut)
 	}
 }

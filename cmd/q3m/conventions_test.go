@@ -468,7 +468,7 @@ func TestCompletionScriptsComplete(t *testing.T) {
 		{[]string{"q3m", "ru"}, "run"},
 		{[]string{"q3m", "b"}, "bench"},
 		{[]string{"q3m", "run", "--max"}, "--max-tokens"},
-		{[]string{"q3m", "bench", "--n-"}, "--n-prompt --n-gen"},
+		{[]string{"q3m", "bench", "--n-"}, "--n-prompt --n-gen --n-depth"},
 		{[]string{"q3m", "completion", "f"}, "fish"},
 		{[]string{"q3m", "trace", "s"}, "stats sim"},
 		{[]string{"q3m", "trace", "gen", "--pat"}, "--pattern"},
