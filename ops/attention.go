@@ -77,10 +77,11 @@ func (r *KVRows) tile(kt []float32, p, n, kvh int, a Attn, buf []float32) {
 // up to attnQueries consecutive queries and one key/value head, and walks
 // the keys in tiles of attnKeys positions, each tile converted to float32
 // once for the whole block (keys transposed, so that one step of the score
-// kernel multiplies four heads by sixteen keys). A block of one query (a
-// decoded token) reads an fp16 tile's values in place instead. Each head's softmax is
-// online: a running maximum and sum, the values accumulated so far rescaled
-// when the maximum grows. No score row longer than a tile is ever held.
+// kernel multiplies four heads by sixteen keys); a block of one query (a
+// decoded token) reads an fp16 tile's values in place instead. Each head's
+// softmax is online: a running maximum and sum, the values accumulated so
+// far rescaled when the maximum grows. No score row longer than a tile is
+// ever held.
 //
 // Tiles start at multiples of attnKeys from position 0, whatever the first
 // query or the window, and every score, exponential, sum and value
