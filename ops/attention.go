@@ -39,6 +39,17 @@ func KVTypeOK(t quant.Type, hd int) bool {
 	return false
 }
 
+// headBytes is the bytes of one head's values in Data.
+func (r *KVRows) headBytes(a Attn) int {
+	return a.HeadDim / r.Type.BlockSize() * r.Type.BlockBytes()
+}
+
+// data returns Data from key/value head kvh at position p on; position
+// p+j's head starts j·KVHeads·headBytes bytes later.
+func (r *KVRows) data(p, kvh int, a Attn) []byte {
+	return r.Data[(p*a.KVHeads+kvh)*r.headBytes(a):]
+}
+
 // head returns the values of key/value head kvh at position p, from the
 // rows themselves (F32) or dequantized into buf (hd values).
 func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
@@ -47,14 +58,13 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 		o := (p*a.KVHeads + kvh) * hd
 		return r.F32[o : o+hd]
 	}
-	hb := hd / r.Type.BlockSize() * r.Type.BlockBytes()
-	o := (p*a.KVHeads + kvh) * hb
+	h := r.data(p, kvh, a)[:r.headBytes(a)]
 	if r.Type == quant.F16 {
-		asm.F16ToF32(buf[:hd], r.Data[o:o+hb]) // quant.Dequantize's values, vectorized
+		asm.F16ToF32(buf[:hd], h) // quant.Dequantize's values, vectorized
 		return buf[:hd]
 	}
 	// The sizes are the type's by construction: this cannot fail.
-	_ = quant.Dequantize(r.Type, buf[:hd], r.Data[o:o+hb])
+	_ = quant.Dequantize(r.Type, buf[:hd], h)
 	return buf[:hd]
 }
 
@@ -62,8 +72,7 @@ func (r *KVRows) head(p, kvh int, a Attn, buf []float32) []float32 {
 // p+j, for j < n: n rows read transposed, through buf (HeadDim values).
 func (r *KVRows) tile(kt []float32, p, n, kvh int, a Attn, buf []float32) {
 	if r.Type == quant.F16 {
-		hb := 2 * a.HeadDim
-		asm.F16ToF32T(kt, attnKeys, r.Data[(p*a.KVHeads+kvh)*hb:], a.KVHeads*hb, n, a.HeadDim)
+		asm.F16ToF32T(kt, attnKeys, r.data(p, kvh, a), a.KVHeads*r.headBytes(a), n, a.HeadDim)
 		return
 	}
 	for j := range n {
@@ -222,7 +231,7 @@ func (t *attnTask) block(w []float32, kvh, t0, t1 int) {
 		case t.v.Type == quant.F32:
 			vr, ldv = t.v.F32[(ts*a.KVHeads+kvh)*hd:], a.KVHeads*hd
 		case t.v.Type == quant.F16 && t1-t0 == 1:
-			vh = t.v.Data[(ts*a.KVHeads+kvh)*2*hd:]
+			vh = t.v.data(ts, kvh, a)
 		default:
 			for j := range te - ts {
 				t.v.head(ts+j, kvh, a, vt[j*hd:(j+1)*hd])
